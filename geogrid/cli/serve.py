@@ -1,0 +1,49 @@
+"""``geogrid serve`` and ``geogrid demo`` (the whole main job in one command)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from geogrid.cli._app import app, console, errors_as_messages
+from geogrid.cli.load import load
+from geogrid.db.bootstrap import prepare_database
+from geogrid.settings import get_settings
+
+
+@app.command()
+@errors_as_messages
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+) -> None:
+    """Serve the geo API (OpenAPI docs at /docs)."""
+    settings = get_settings()
+    host = host or settings.api_host
+    port = port or settings.api_port
+    prepare_database()
+    console.print(f"geogrid API on http://{host}:{port} (docs: http://{host}:{port}/docs)")
+    uvicorn.run(
+        "geogrid.api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+    )
+
+
+@app.command()
+@errors_as_messages
+def demo(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+) -> None:
+    """Start the embedded PostGIS, load the demo data and serve the API."""
+    ready = prepare_database()
+    console.print(f"database ready: {ready.location}")
+    load("demo")
+    serve(host=host, port=port)

@@ -1,0 +1,62 @@
+"""Engines and the database URL: the embedded cluster's, or ``GEOGRID_DATABASE_URL``."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.engine import make_url
+
+from geogrid.db.cluster import EmbeddedCluster
+from geogrid.settings import Settings, get_settings
+
+__all__ = ["create_geogrid_engine", "embedded_cluster", "get_engine", "resolve_url"]
+
+
+def embedded_cluster(settings: Settings | None = None) -> EmbeddedCluster:
+    """Return the private cluster described by the settings (it may not be running)."""
+    settings = settings or get_settings()
+    return EmbeddedCluster(settings.cluster_dir, port=settings.pg_port, pg_bin=settings.pg_bin)
+
+
+def resolve_url(settings: Settings | None = None) -> str:
+    """Return the database URL: ``GEOGRID_DATABASE_URL`` if set, else the embedded one."""
+    settings = settings or get_settings()
+    if settings.database_url:
+        url = make_url(settings.database_url)
+        if url.drivername in ("postgresql", "postgres"):
+            url = url.set(drivername="postgresql+psycopg")
+        return url.render_as_string(hide_password=False)
+    return embedded_cluster(settings).url(settings.database_name)
+
+
+def create_geogrid_engine(url: str, settings: Settings | None = None) -> Engine:
+    """Create an engine with geogrid's pool and session settings.
+
+    Connections are checked before use (``pool_pre_ping``), so the engine recovers by
+    itself once a database that went away is back; every statement is bounded by
+    ``statement_timeout``.
+    """
+    settings = settings or get_settings()
+    return create_engine(
+        url,
+        pool_size=settings.pool_size,
+        max_overflow=settings.pool_size,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        connect_args={
+            "connect_timeout": 5,
+            "options": f"-c statement_timeout={settings.statement_timeout_ms}",
+            "application_name": "geogrid",
+        },
+    )
+
+
+@lru_cache(maxsize=4)
+def _engine_for(url: str) -> Engine:
+    return create_geogrid_engine(url)
+
+
+def get_engine(settings: Settings | None = None) -> Engine:
+    """Return the process-wide engine for the configured database."""
+    return _engine_for(resolve_url(settings))

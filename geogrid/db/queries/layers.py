@@ -1,0 +1,147 @@
+"""Write whole layers: transactional upserts by code, deletes, version counters.
+
+Every function takes an open :class:`~sqlalchemy.engine.Connection` inside a transaction
+the caller owns, so a load of several steps commits or rolls back as one.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+from psycopg import sql
+from sqlalchemy import Connection, text
+
+__all__ = ["UpsertCounts", "bump_version", "layer_version", "upsert_rows"]
+
+
+@dataclass(frozen=True)
+class UpsertCounts:
+    """How many rows an upsert inserted, changed, left as they were and deleted."""
+
+    inserted: int
+    updated: int
+    unchanged: int
+    deleted: int = 0
+
+    @property
+    def changed(self) -> bool:
+        """True when the table is different afterwards."""
+        return bool(self.inserted or self.updated or self.deleted)
+
+
+def upsert_rows(
+    conn: Connection,
+    table: str,
+    frame: pd.DataFrame,
+    *,
+    replace: bool = False,
+) -> UpsertCounts:
+    """Insert or update ``frame``'s rows in ``table`` by their ``code``.
+
+    Rows whose values are all equal to the stored ones are left untouched (so loading a
+    file twice changes nothing, ``updated_at`` included). With ``replace`` the rows of the
+    table whose code is not in ``frame`` are deleted. A GeoDataFrame's geometry goes to
+    the ``geom`` column as EPSG:4326.
+    """
+    columns, rows = _copy_rows(frame)
+    stage = f"stage_{table}"
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cur:
+        cur.execute(
+            sql.SQL(
+                "CREATE TEMP TABLE {stage} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP"
+            ).format(stage=sql.Identifier(stage), table=sql.Identifier(table))
+        )
+        copy_sql = sql.SQL("COPY {stage} ({cols}) FROM STDIN").format(
+            stage=sql.Identifier(stage), cols=sql.SQL(", ").join(map(sql.Identifier, columns))
+        )
+        with cur.copy(copy_sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+        cols = sql.SQL(", ").join(map(sql.Identifier, columns))
+        mine = sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(c)) for c in columns)
+        theirs = sql.SQL(", ").join(
+            sql.SQL("excluded.{}").format(sql.Identifier(c)) for c in columns
+        )
+        assignments = sql.SQL(", ").join(
+            sql.SQL("{c} = excluded.{c}").format(c=sql.Identifier(c))
+            for c in columns
+            if c != "code"
+        )
+        cur.execute(
+            sql.SQL(
+                "INSERT INTO {table} AS t ({cols}) SELECT {cols} FROM {stage} "
+                "ON CONFLICT (code) DO UPDATE SET {assignments}, updated_at = now() "
+                "WHERE ({mine}) IS DISTINCT FROM ({theirs}) "
+                "RETURNING (xmax = 0)"
+            ).format(
+                table=sql.Identifier(table),
+                stage=sql.Identifier(stage),
+                cols=cols,
+                assignments=assignments,
+                mine=mine,
+                theirs=theirs,
+            )
+        )
+        flags = [bool(r[0]) for r in cur.fetchall()]
+        deleted = 0
+        if replace:
+            cur.execute(
+                sql.SQL(
+                    "DELETE FROM {table} t WHERE NOT EXISTS "
+                    "(SELECT 1 FROM {stage} s WHERE s.code = t.code)"
+                ).format(table=sql.Identifier(table), stage=sql.Identifier(stage))
+            )
+            deleted = cur.rowcount
+        cur.execute(sql.SQL("DROP TABLE {stage}").format(stage=sql.Identifier(stage)))
+    inserted = sum(flags)
+    updated = len(flags) - inserted
+    return UpsertCounts(inserted, updated, len(frame) - len(flags), deleted)
+
+
+def _copy_rows(frame: pd.DataFrame) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Return column names and rows ready for COPY (geometry as hex EWKB)."""
+    geometry = frame.active_geometry_name if isinstance(frame, gpd.GeoDataFrame) else None
+    columns = [c for c in frame.columns if c != geometry]
+    data = [[_null_if_missing(v) for v in frame[c].tolist()] for c in columns]
+    if geometry is not None:
+        geoms = shapely.set_srid(frame.geometry.to_numpy(), 4326)
+        columns.append("geom")
+        data.append(list(shapely.to_wkb(geoms, hex=True, include_srid=True)))
+    return columns, list(zip(*data, strict=True))
+
+
+def _null_if_missing(value: Any) -> Any:
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if value is pd.NaT:
+        return None
+    return value
+
+
+def bump_version(conn: Connection, layer: str) -> int:
+    """Increase the data version of ``layer`` and return the new value."""
+    return int(
+        conn.execute(
+            text(
+                "INSERT INTO layer_versions (layer, version) VALUES (:layer, 1) "
+                "ON CONFLICT (layer) DO UPDATE SET version = layer_versions.version + 1, "
+                "updated_at = now() RETURNING version"
+            ),
+            {"layer": layer},
+        ).scalar_one()
+    )
+
+
+def layer_version(conn: Connection, layer: str) -> int:
+    """Return the data version of ``layer`` (0 if it was never written)."""
+    value = conn.execute(
+        text("SELECT version FROM layer_versions WHERE layer = :layer"), {"layer": layer}
+    ).scalar()
+    return int(value or 0)

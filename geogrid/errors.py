@@ -1,0 +1,138 @@
+"""Domain errors for geogrid.
+
+Every error geogrid raises on purpose derives from :class:`GeoGridError`. Leaves also
+inherit the matching builtin, so ``except ValueError`` keeps working for callers who do
+not know geogrid. Each error carries a message that is safe to show a user; the API maps
+classes to HTTP status codes in one table (``geogrid.api.errors``), and core code never
+raises HTTP exceptions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "AxisOrderError",
+    "ConflictError",
+    "DatabaseUnavailableError",
+    "GeoGridError",
+    "IngestError",
+    "InvalidGeometryError",
+    "NotFoundError",
+    "PostgresNotInstalledError",
+    "TooLargeError",
+    "UnknownCRSError",
+    "UnknownGridError",
+]
+
+
+class GeoGridError(Exception):
+    """Root of every error geogrid raises on purpose.
+
+    Parameters
+    ----------
+    message
+        What went wrong, in words a user can act on. Never contains personal data.
+    details
+        Optional machine-readable context (file, row, column, limit, ...).
+    """
+
+    code: str = "geogrid_error"
+
+    def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details: dict[str, Any] = details or {}
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UnknownCRSError(GeoGridError, ValueError):
+    """A coordinate system name or EPSG code that geogrid does not know."""
+
+    code = "unknown_crs"
+
+
+class InvalidGeometryError(GeoGridError, ValueError):
+    """A geometry that is invalid and cannot (or may not) be repaired."""
+
+    code = "invalid_geometry"
+
+
+class AxisOrderError(GeoGridError, ValueError):
+    """Coordinates that look like latitude/longitude given in swapped order."""
+
+    code = "axis_order"
+
+
+class IngestError(GeoGridError, ValueError):
+    """A file that cannot be loaded; ``details`` names the file, row and reason."""
+
+    code = "ingest_error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        row: int | None = None,
+        column: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        extra = dict(details or {})
+        if path is not None:
+            extra["file"] = path
+        if row is not None:
+            extra["row"] = row
+        if column is not None:
+            extra["column"] = column
+        where = ", ".join(
+            part
+            for part in (
+                path,
+                f"row {row}" if row is not None else None,
+                f"column {column!r}" if column is not None else None,
+            )
+            if part
+        )
+        super().__init__(f"{where}: {message}" if where else message, details=extra)
+        self.path = path
+        self.row = row
+        self.column = column
+
+
+class NotFoundError(GeoGridError, LookupError):
+    """A thing asked for by its identifier does not exist."""
+
+    code = "not_found"
+
+
+class UnknownGridError(NotFoundError):
+    """A grid code or name that matches no grid."""
+
+    code = "unknown_grid"
+
+
+class ConflictError(GeoGridError, ValueError):
+    """A write that conflicts with stored data (duplicate code, stale version)."""
+
+    code = "conflict"
+
+
+class TooLargeError(GeoGridError, ValueError):
+    """A request or file above a configured limit; ``details`` holds the limit."""
+
+    code = "too_large"
+
+
+class DatabaseUnavailableError(GeoGridError, ConnectionError):
+    """The database cannot be reached right now."""
+
+    code = "database_unavailable"
+
+
+class PostgresNotInstalledError(GeoGridError, RuntimeError):
+    """PostgreSQL, PostGIS or pgRouting is missing from this machine."""
+
+    code = "postgres_not_installed"

@@ -1,0 +1,155 @@
+"""Read a layer from a file: GeoPackage, GeoJSON, Shapefile (zipped too), CSV or OSM.
+
+Readers only read: they return the rows as they are in the file, with the file's CRS,
+and leave checking and repairing to :mod:`geogrid.ingest.validate`. Every failure is an
+:class:`~geogrid.errors.IngestError` naming the file (and the row, where there is one).
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+from pyogrio.errors import DataLayerError, DataSourceError
+
+from geogrid.errors import IngestError
+from geogrid.ingest.specs import LayerSpec
+
+__all__ = ["read_layer"]
+
+LON_NAMES = ("lon", "lng", "longitude", "x", "经度")
+LAT_NAMES = ("lat", "latitude", "y", "纬度")
+WKT_NAMES = ("wkt", "geometry", "geom", "the_geom")
+OSM_SUFFIXES = (".pbf", ".osm", ".o5m")
+
+
+def read_layer(path: str | Path, spec: LayerSpec, *, layer: str | None = None) -> gpd.GeoDataFrame:
+    """Return the rows of ``path`` as a GeoDataFrame in the file's own CRS.
+
+    The frame's index is the 1-based row number in the file, which every later error
+    message quotes. A CSV or attribute table without geometry gets an empty geometry
+    column (``crs`` None).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise IngestError("file not found", path=str(path))
+    name = path.name.lower()
+    if name.endswith(OSM_SUFFIXES):
+        from geogrid.ingest.osm import read_osm
+
+        frame = read_osm(path, spec)
+    elif name.endswith((".csv", ".txt", ".tsv")):
+        frame = _read_csv(path, spec)
+    else:
+        frame = _read_ogr(path, spec, layer)
+    frame.index = pd.RangeIndex(1, len(frame) + 1, name="row")
+    return frame
+
+
+def _ogr_source(path: Path) -> str:
+    """Return the GDAL path of a file, looking inside zip archives."""
+    if not path.name.lower().endswith(".zip"):
+        return str(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = [m for m in archive.namelist() if not m.endswith("/")]
+    except zipfile.BadZipFile as exc:
+        raise IngestError("not a readable zip archive", path=str(path)) from exc
+    for suffix in (".gpkg", ".shp", ".geojson", ".json", ".fgb"):
+        inside = [m for m in members if m.lower().endswith(suffix)]
+        if inside:
+            return f"/vsizip/{path}/{inside[0]}"
+    raise IngestError("the zip archive holds no GeoPackage, Shapefile or GeoJSON", path=str(path))
+
+
+def _read_ogr(path: Path, spec: LayerSpec, layer: str | None) -> gpd.GeoDataFrame:
+    source = _ogr_source(path)
+    try:
+        layers = [str(row[0]) for row in pyogrio.list_layers(source)]
+    except (DataSourceError, DataLayerError) as exc:
+        raise IngestError(f"cannot be read as a spatial file ({exc})", path=str(path)) from exc
+    chosen = _choose_layer(path, layers, spec, layer)
+    try:
+        frame = pyogrio.read_dataframe(source, layer=chosen)
+    except (DataSourceError, DataLayerError, ValueError) as exc:
+        raise IngestError(f"layer {chosen!r} cannot be read ({exc})", path=str(path)) from exc
+    if not isinstance(frame, gpd.GeoDataFrame):
+        frame = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries([None] * len(frame)), crs=None)
+    return frame
+
+
+def _choose_layer(path: Path, layers: list[str], spec: LayerSpec, layer: str | None) -> str:
+    if layer is not None:
+        if layer not in layers:
+            raise IngestError(
+                f"has no layer {layer!r}; its layers are: {', '.join(layers)}", path=str(path)
+            )
+        return layer
+    if len(layers) == 1:
+        return layers[0]
+    for candidate in (spec.name, *spec.aliases):
+        if candidate in layers:
+            return candidate
+    raise IngestError(
+        f"has {len(layers)} layers ({', '.join(layers)}); choose one with --layer",
+        path=str(path),
+    )
+
+
+def _read_csv(path: Path, spec: LayerSpec) -> gpd.GeoDataFrame:
+    sep = "\t" if path.suffix.lower() == ".tsv" else ","
+    try:
+        table = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise IngestError(f"cannot be read as CSV ({exc})", path=str(path)) from exc
+    table.columns = [str(c).strip() for c in table.columns]
+    table = table.replace({"": None})
+    lowered = {c.lower(): c for c in table.columns}
+    lon_col = next((lowered[n] for n in LON_NAMES if n in lowered), None)
+    lat_col = next((lowered[n] for n in LAT_NAMES if n in lowered), None)
+    wkt_col = next((lowered[n] for n in WKT_NAMES if n in lowered), None)
+    if lon_col and lat_col:
+        lon = _numbers(table[lon_col], path, lon_col)
+        lat = _numbers(table[lat_col], path, lat_col)
+        geometry = shapely.points(lon, lat)
+        table = table.drop(columns=[lon_col, lat_col])
+    elif wkt_col:
+        geometry = _wkt(table[wkt_col], path, wkt_col)
+        table = table.drop(columns=[wkt_col])
+    elif spec.geometry is None:
+        geometry = np.full(len(table), None, dtype=object)
+    else:
+        raise IngestError(
+            "has no coordinates: expected lon/lat columns (lon, lng, longitude, x and lat, "
+            f"latitude, y) or a WKT column; it has: {', '.join(table.columns)}",
+            path=str(path),
+        )
+    return gpd.GeoDataFrame(table, geometry=gpd.GeoSeries(geometry), crs=None)
+
+
+def _numbers(column: pd.Series, path: Path, name: str) -> np.ndarray:
+    values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
+    bad = np.flatnonzero(np.isnan(values))
+    if len(bad):
+        row = int(bad[0])
+        raise IngestError(
+            f"not a number: {column.iloc[row]!r}", path=str(path), row=row + 1, column=name
+        )
+    return values
+
+
+def _wkt(column: pd.Series, path: Path, name: str) -> np.ndarray:
+    out = np.empty(len(column), dtype=object)
+    for row, text in enumerate(column):
+        try:
+            out[row] = shapely.from_wkt(text) if text else None
+        except shapely.errors.ShapelyError as exc:
+            raise IngestError(
+                f"not a WKT geometry ({exc})", path=str(path), row=row + 1, column=name
+            ) from exc
+    return out

@@ -1,0 +1,69 @@
+"""Configuration, read once from ``GEOGRID_*`` environment variables.
+
+Settings are grouped by concern. :func:`get_settings` is cached, so the API can provide it
+as a dependency and tests can override it.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "default_home", "get_settings"]
+
+
+def default_home() -> Path:
+    """Return the default folder for geogrid's own files (the embedded cluster lives there).
+
+    An ordinary user gets ``~/.local/share/geogrid`` (XDG). Root gets ``/var/lib/geogrid``:
+    the embedded PostgreSQL must run as the unprivileged ``postgres`` user, which cannot
+    enter root's home.
+    """
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        return Path("/var/lib/geogrid")
+    xdg = os.environ.get("XDG_DATA_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".local" / "share"
+    return base / "geogrid"
+
+
+class Settings(BaseSettings):
+    """All of geogrid's settings; each field is ``GEOGRID_<NAME>`` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="GEOGRID_", extra="ignore")
+
+    home: Path = Field(default_factory=default_home, description="geogrid's own data folder.")
+    database_url: str | None = Field(
+        default=None,
+        description=(
+            "SQLAlchemy URL of an existing PostGIS database. When unset, geogrid runs its own "
+            "private cluster under `home`."
+        ),
+    )
+    pg_bin: Path | None = Field(
+        default=None,
+        description="Folder holding initdb and pg_ctl; found automatically when unset.",
+    )
+    pg_port: int = Field(default=54329, description="Port of the embedded cluster's socket.")
+    database_name: str = Field(default="geogrid")
+    pool_size: int = Field(default=5, ge=1, le=100)
+    statement_timeout_ms: int = Field(default=30_000, ge=100)
+
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    max_batch_rows: int = Field(default=100_000, ge=1)
+    max_body_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
+
+    @property
+    def cluster_dir(self) -> Path:
+        """Folder of the embedded PostgreSQL cluster (data, socket, log)."""
+        return self.home / "postgres"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Return the process-wide settings, read from the environment once."""
+    return Settings()

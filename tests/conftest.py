@@ -1,0 +1,124 @@
+"""Test fixtures: a real PostGIS cluster, started once per test session.
+
+Tests marked ``db`` get it. The suite starts geogrid's own embedded cluster in a temporary
+folder (as the ``postgres`` user when run as root), creates a migrated, empty template
+database, and a database loaded with the demo data. Tests that write get a fresh copy of
+the template, so they never see each other's rows.
+
+Set ``GEOGRID_TEST_DATABASE_URL`` (a superuser URL) to use an existing server instead.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+
+from geogrid.db.bootstrap import prepare_database
+from geogrid.db.cluster import EmbeddedCluster
+from geogrid.db.engine import create_geogrid_engine
+from geogrid.settings import Settings
+
+TEMPLATE = "geogrid_template"
+DEMO = "geogrid_demo"
+
+
+@dataclass
+class TestServer:
+    """A PostgreSQL server the tests may create databases on."""
+
+    admin_url: str  # SQLAlchemy URL of a maintenance database
+    home: Path
+
+    def url(self, database: str) -> str:
+        """Return the SQLAlchemy URL of ``database`` on this server."""
+        return make_url(self.admin_url).set(database=database).render_as_string(False)
+
+    def execute(self, statement: str) -> None:
+        """Run one statement outside a transaction on the maintenance database."""
+        conninfo = make_url(self.admin_url).set(drivername="postgresql")
+        with psycopg.connect(conninfo.render_as_string(False), autocommit=True) as conn:
+            conn.execute(statement)
+
+    def settings(self, database: str) -> Settings:
+        """Return settings that point geogrid at ``database``."""
+        return Settings(home=self.home, database_url=self.url(database))
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[TestServer]:
+    """Start (or reach) the PostgreSQL server for the whole session."""
+    home = Path(tempfile.mkdtemp(prefix="geogrid-test-"))
+    home.chmod(0o755)  # the postgres user must reach it when tests run as root
+    external = os.environ.get("GEOGRID_TEST_DATABASE_URL")
+    cluster = None
+    try:
+        if external:
+            server = TestServer(admin_url=external, home=home)
+        else:
+            cluster = EmbeddedCluster(home / "postgres", port=55432, fast=True)
+            cluster.start()
+            server = TestServer(admin_url=cluster.url("postgres"), home=home)
+        server.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE}"')
+        server.execute(f"CREATE DATABASE \"{TEMPLATE}\" TEMPLATE template0 ENCODING 'UTF8'")
+        prepare_database(server.settings(TEMPLATE))
+        yield server
+    finally:
+        if cluster is not None:
+            cluster.stop()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+_counter = itertools.count()
+
+
+@pytest.fixture
+def empty_db(pg_server: TestServer) -> Iterator[Engine]:
+    """Return an engine on a fresh, migrated, empty database (dropped afterwards)."""
+    name = f"geogrid_t{os.getpid()}_{next(_counter)}"
+    pg_server.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"')
+    engine = create_geogrid_engine(pg_server.url(name))
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        pg_server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def demo_db(pg_server: TestServer) -> Iterator[Engine]:
+    """Return an engine on a database loaded with the demo data (read-only for tests)."""
+    from geogrid.ingest.demo import demo_requests
+    from geogrid.ingest.load import load_files
+
+    pg_server.execute(f'DROP DATABASE IF EXISTS "{DEMO}" WITH (FORCE)')
+    pg_server.execute(f'CREATE DATABASE "{DEMO}" TEMPLATE "{TEMPLATE}"')
+    engine = create_geogrid_engine(pg_server.url(DEMO))
+    load_files(engine, demo_requests())
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def demo_settings(pg_server: TestServer, demo_db: Engine) -> Settings:
+    """Return settings pointing at the demo database."""
+    return pg_server.settings(DEMO)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that uses the database fixtures with ``db``."""
+    db_fixtures = {"pg_server", "empty_db", "demo_db", "demo_settings"}
+    for item in items:
+        if db_fixtures & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.db)

@@ -1,0 +1,311 @@
+"""Loading files into the real PostGIS: exact round trips, refusals that store nothing,
+idempotent reloads, CRS and axis handling."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+import shapely
+from sqlalchemy import Engine, text
+
+from geogrid.crs import wgs84_to_gcj02
+from geogrid.errors import AxisOrderError, IngestError, UnknownCRSError
+from geogrid.ingest.load import LoadRequest, load_file, load_files
+
+
+def _snapshot(engine: Engine, table: str) -> list[tuple]:
+    """Every row of a table, geometry as hex EWKB, in code order."""
+    with engine.connect() as conn:
+        return [
+            tuple(row)
+            for row in conn.execute(
+                text(f"SELECT *, ST_AsEWKB(geom) FROM {table} ORDER BY code")
+            )
+        ]
+
+
+def _checkpoints(n: int = 5, seed: int = 1) -> gpd.GeoDataFrame:
+    rng = np.random.default_rng(seed)
+    return gpd.GeoDataFrame(
+        {
+            "code": [f"CP{i:03d}" for i in range(n)],
+            "name": [f"卡口{i}" for i in range(n)],
+            "kind": ["village_gate"] * n,
+            "status": ["active"] * n,
+            "staff": np.arange(n) + 2,
+        },
+        geometry=shapely.points(rng.uniform(120.4, 120.7, n), rng.uniform(27.5, 27.7, n)),
+        crs=4326,
+    )
+
+
+def _square(x: float, y: float, size: float = 0.01) -> shapely.Polygon:
+    return shapely.box(x, y, x + size, y + size)
+
+
+def test_geometry_round_trip_is_exact(empty_db: Engine, tmp_path: Path) -> None:
+    rng = np.random.default_rng(7)
+    # full-precision doubles: any rounding on the way would change the bytes
+    xs, ys = rng.uniform(120.3, 120.8, 40), rng.uniform(27.4, 27.8, 40)
+    ring = np.column_stack([xs[:12], ys[:12]])
+    hull = shapely.convex_hull(shapely.multipoints(ring))
+    grids = gpd.GeoDataFrame(
+        {
+            "code": ["G1", "G2"],
+            "name": ["甲", "乙"],
+            "level": ["county", "town"],
+            "parent_code": [None, "G1"],
+        },
+        geometry=[shapely.MultiPolygon([hull]), shapely.MultiPolygon([_square(120.5, 27.5)])],
+        crs=4326,
+    )
+    path = tmp_path / "grids.gpkg"
+    grids.to_file(path, layer="grids")
+    load_file(empty_db, path, "grids")
+    written = pyogrio.read_dataframe(path)
+    with empty_db.connect() as conn:
+        stored = dict(conn.execute(text("SELECT code, ST_AsBinary(geom) FROM grids")).all())
+    for code, geom in zip(written["code"], written.geometry, strict=True):
+        assert bytes(stored[code]) == shapely.to_wkb(geom, byte_order=1)
+
+
+def test_second_load_of_the_same_file_changes_nothing(empty_db: Engine, tmp_path: Path) -> None:
+    path = tmp_path / "checkpoints.geojson"
+    _checkpoints().to_file(path, driver="GeoJSON")
+    first = load_file(empty_db, path, "checkpoints")
+    before = _snapshot(empty_db, "checkpoints")
+    second = load_file(empty_db, path, "checkpoints")
+    assert (first.inserted, first.updated) == (5, 0)
+    assert (second.inserted, second.updated, second.unchanged) == (0, 0, 5)
+    assert _snapshot(empty_db, "checkpoints") == before  # updated_at included
+
+
+def test_changed_rows_are_updated_by_code(empty_db: Engine, tmp_path: Path) -> None:
+    frame = _checkpoints()
+    path = tmp_path / "cp.gpkg"
+    frame.to_file(path)
+    load_file(empty_db, path, "checkpoints")
+    frame.loc[2, "status"] = "closed"
+    frame.to_file(path)
+    report = load_file(empty_db, path, "checkpoints")
+    assert (report.inserted, report.updated, report.unchanged) == (0, 1, 4)
+    with empty_db.connect() as conn:
+        status = conn.execute(text("SELECT status FROM checkpoints WHERE code='CP002'")).scalar()
+    assert status == "closed"
+
+
+def _expect_refusal(
+    engine: Engine, good: Path, bad: Path, kind: str, error: type[Exception] = IngestError, **kw
+) -> Exception:
+    """Load ``good``, then ``bad``: the second must fail and change nothing."""
+    load_file(engine, good, kind)
+    before = _snapshot(engine, "checkpoints" if kind == "checkpoints" else kind)
+    with pytest.raises(error) as caught:
+        load_file(engine, bad, kind, **kw)
+    assert _snapshot(engine, "checkpoints" if kind == "checkpoints" else kind) == before
+    return caught.value
+
+
+def test_bad_row_aborts_the_whole_file(empty_db: Engine, tmp_path: Path) -> None:
+    good = tmp_path / "good.gpkg"
+    _checkpoints().to_file(good)
+    frame = _checkpoints(8, seed=2)
+    frame.loc[5, "kind"] = "watchtower"
+    bad = tmp_path / "bad.gpkg"
+    frame.to_file(bad)
+    error = _expect_refusal(empty_db, good, bad, "checkpoints")
+    assert "bad.gpkg" in str(error)
+    assert "row 6" in str(error)  # 1-based
+    assert "watchtower" in str(error)
+
+
+def test_missing_column_is_named(empty_db: Engine, tmp_path: Path) -> None:
+    good = tmp_path / "good.gpkg"
+    _checkpoints().to_file(good)
+    bad = tmp_path / "nokind.gpkg"
+    _checkpoints().drop(columns=["kind"]).to_file(bad)
+    error = _expect_refusal(empty_db, good, bad, "checkpoints")
+    assert "nokind.gpkg" in str(error)
+    assert "kind" in str(error)
+
+
+def test_invalid_geometry_is_repaired_and_reported(empty_db: Engine, tmp_path: Path) -> None:
+    bowtie = shapely.Polygon([(120.5, 27.5), (120.6, 27.6), (120.6, 27.5), (120.5, 27.6)])
+    grids = gpd.GeoDataFrame(
+        {"code": ["B1"], "name": ["蝴蝶"], "level": ["county"]}, geometry=[bowtie], crs=4326
+    )
+    path = tmp_path / "bowtie.gpkg"
+    grids.to_file(path)
+    report = load_file(empty_db, path, "grids")
+    assert [r["row"] for r in report.repaired] == [1]
+    assert "Self-intersection" in report.repaired[0]["reason"]
+    with empty_db.connect() as conn:
+        valid, area = conn.execute(
+            text("SELECT ST_IsValid(geom), ST_Area(geom) FROM grids WHERE code = 'B1'")
+        ).one()
+    assert valid
+    assert area == pytest.approx(shapely.make_valid(bowtie).area)
+
+
+def test_invalid_geometry_refused_without_repair(empty_db: Engine, tmp_path: Path) -> None:
+    ok = gpd.GeoDataFrame(
+        {"code": ["A"], "name": ["a"], "level": ["county"]},
+        geometry=[_square(120.5, 27.5)],
+        crs=4326,
+    )
+    good = tmp_path / "ok.gpkg"
+    ok.to_file(good)
+    bowtie = shapely.Polygon([(120.5, 27.5), (120.6, 27.6), (120.6, 27.5), (120.5, 27.6)])
+    bad = tmp_path / "bowtie.gpkg"
+    pd.concat([ok.assign(code="A"), ok.assign(code="B", geometry=[bowtie])]).to_file(bad)
+    error = _expect_refusal(empty_db, good, bad, "grids", repair=False)
+    assert "row 2" in str(error)
+    assert "invalid geometry" in str(error)
+
+
+def test_unknown_crs_is_refused(empty_db: Engine, tmp_path: Path) -> None:
+    good = tmp_path / "good.gpkg"
+    _checkpoints().to_file(good)
+    with pytest.raises(UnknownCRSError):
+        load_file(empty_db, good, "checkpoints", crs="EPSG:999999")
+    projected = _checkpoints().to_crs(32651)
+    csv = tmp_path / "projected.csv"
+    pd.DataFrame(
+        {
+            "code": projected["code"],
+            "name": projected["name"],
+            "kind": projected["kind"],
+            "x": projected.geometry.x,
+            "y": projected.geometry.y,
+        }
+    ).to_csv(csv, index=False)
+    error = _expect_refusal(empty_db, good, csv, "checkpoints", UnknownCRSError)
+    assert "--crs" in str(error)
+
+
+def test_projected_file_is_reprojected(empty_db: Engine, tmp_path: Path) -> None:
+    frame = _checkpoints()
+    path = tmp_path / "utm.gpkg"
+    frame.to_crs(32651).to_file(path)
+    load_file(empty_db, path, "checkpoints")
+    stored = gpd.read_postgis("SELECT code, geom FROM checkpoints ORDER BY code", empty_db)
+    distance = stored.geometry.to_crs(32651).distance(frame.to_crs(32651).geometry)
+    assert distance.max() < 1e-6
+
+
+def test_swapped_axes_are_refused_with_a_hint(empty_db: Engine, tmp_path: Path) -> None:
+    frame = _checkpoints()
+    csv = tmp_path / "swapped.csv"
+    pd.DataFrame(
+        {
+            "code": frame["code"],
+            "name": frame["name"],
+            "kind": frame["kind"],
+            "lon": frame.geometry.y,
+            "lat": frame.geometry.x,
+        }  # swapped on purpose
+    ).to_csv(csv, index=False)
+    with pytest.raises(AxisOrderError, match="swap"):
+        load_file(empty_db, csv, "checkpoints")
+
+
+def test_gcj02_csv_is_converted_to_wgs84(empty_db: Engine, tmp_path: Path) -> None:
+    frame = _checkpoints()
+    lon, lat = wgs84_to_gcj02(frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy())
+    csv = tmp_path / "amap.csv"
+    pd.DataFrame(
+        {
+            "code": frame["code"],
+            "name": frame["name"],
+            "kind": frame["kind"],
+            "lng": lon,
+            "lat": lat,
+        }
+    ).to_csv(csv, index=False)
+    load_file(empty_db, csv, "checkpoints", crs="gcj02")
+    stored = gpd.read_postgis("SELECT code, geom FROM checkpoints ORDER BY code", empty_db)
+    error_m = stored.geometry.to_crs(32651).distance(frame.to_crs(32651).geometry)
+    assert error_m.max() < 0.05
+
+
+def test_unknown_reference_fails_with_row_and_stores_nothing(
+    empty_db: Engine, tmp_path: Path
+) -> None:
+    grids = gpd.GeoDataFrame(
+        {"code": ["C"], "name": ["县"], "level": ["county"]},
+        geometry=[_square(120.5, 27.5)],
+        crs=4326,
+    )
+    grid_path = tmp_path / "grids.gpkg"
+    grids.to_file(grid_path)
+    workers = tmp_path / "workers.csv"
+    pd.DataFrame(
+        {"code": ["W1", "W2"], "name": ["张三", "李四"], "grid_code": ["C", "NOPE"]}
+    ).to_csv(workers, index=False)
+    with pytest.raises(IngestError) as caught:
+        load_files(
+            empty_db,
+            [LoadRequest(grid_path, "grids"), LoadRequest(workers, "grid_workers")],
+        )
+    assert "workers.csv" in str(caught.value)
+    assert "row 2" in str(caught.value)
+    assert "NOPE" in str(caught.value)
+    # one transaction: the grids of the first file were not kept either
+    assert _snapshot(empty_db, "grids") == []
+
+
+def test_broken_file_is_named(empty_db: Engine, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.gpkg"
+    broken.write_bytes(b"this is not a geopackage")
+    with pytest.raises(IngestError, match=r"broken\.gpkg"):
+        load_file(empty_db, broken, "checkpoints")
+    with pytest.raises(IngestError, match="file not found"):
+        load_file(empty_db, tmp_path / "missing.geojson", "checkpoints")
+
+
+def test_zipped_shapefile_loads(empty_db: Engine, tmp_path: Path) -> None:
+    import zipfile
+
+    folder = tmp_path / "shp"
+    folder.mkdir()
+    _checkpoints().to_file(folder / "checkpoints.shp", encoding="utf-8")
+    archive = tmp_path / "checkpoints.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for part in folder.iterdir():
+            zipped.write(part, part.name)
+    report = load_file(empty_db, archive, "checkpoints")
+    assert report.inserted == 5
+    with empty_db.connect() as conn:
+        names = conn.execute(text("SELECT name FROM checkpoints ORDER BY code")).scalars().all()
+    assert names == [f"卡口{i}" for i in range(5)]
+
+
+def test_roads_get_topology_matching_their_endpoints(empty_db: Engine, tmp_path: Path) -> None:
+    a, b, c = (120.50, 27.50), (120.51, 27.50), (120.51, 27.51)
+    roads = gpd.GeoDataFrame(
+        {"code": ["R1", "R2"], "road_class": ["primary", "residential"], "oneway": [0, 1]},
+        geometry=[shapely.LineString([a, b]), shapely.LineString([b, c])],
+        crs=4326,
+    )
+    path = tmp_path / "roads.gpkg"
+    roads.to_file(path)
+    load_file(empty_db, path, "roads")
+    with empty_db.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT code, source, target, cost, reverse_cost, length_m, "
+                "ST_Length(geom::geography) FROM roads ORDER BY code"
+            )
+        ).all()
+    r1, r2 = rows
+    assert r1.target == r2.source  # they share node b
+    assert len({r1.source, r1.target, r2.target}) == 3
+    assert r2.reverse_cost < 0 < r1.reverse_cost  # R2 is one-way
+    for row, speed in ((r1, 50.0), (r2, 20.0)):
+        assert row.length_m == pytest.approx(row[6], abs=1e-3)
+        assert row.cost == pytest.approx(row.length_m / (speed / 3.6))
