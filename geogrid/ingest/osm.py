@@ -1,0 +1,183 @@
+"""Read OpenStreetMap extracts (``.osm.pbf``, ``.osm``): drivable roads and addresses.
+
+Roads
+    Ways tagged ``highway`` with a drivable value become road edges, split at every node
+    that another drivable way shares (so the result is noded, as routing needs). OSM
+    classes map onto geogrid's six: ``motorway``/``trunk`` → ``trunk``, ``primary``,
+    ``secondary``, ``tertiary``, ``unclassified``/``residential``/``living_street``/
+    ``road`` → ``residential``, ``service``/``track`` → ``service`` (``*_link`` as its
+    road). ``oneway=-1`` reverses the geometry; motorways and roundabouts are one-way unless
+    tagged otherwise; ``maxspeed`` in km/h (or mph) becomes ``speed_kmh``. Ways closed to
+    motor vehicles (``access``/``motor_vehicle`` = ``no``) are left out. Codes are
+    ``osm-<way id>-<segment>``, stable across re-imports of the same extract.
+Addresses
+    Nodes and ways with ``addr:housenumber`` become gazetteer entries (a way at the mean of
+    its nodes); the text is ``addr:full`` when present, else county (``addr:district``),
+    town (``addr:subdistrict``/``addr:town``), village (``addr:village``/``addr:hamlet``),
+    street and number. Codes are ``osm-n<id>`` / ``osm-w<id>``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import osmium
+import shapely
+
+from geogrid.errors import IngestError
+from geogrid.ingest.specs import LayerSpec
+
+__all__ = ["HIGHWAY_CLASSES", "read_osm"]
+
+HIGHWAY_CLASSES = {
+    "motorway": "trunk",
+    "trunk": "trunk",
+    "primary": "primary",
+    "secondary": "secondary",
+    "tertiary": "tertiary",
+    "unclassified": "residential",
+    "residential": "residential",
+    "living_street": "residential",
+    "road": "residential",
+    "service": "service",
+    "track": "service",
+}
+YES = {"yes", "true", "1"}
+REVERSE = {"-1", "reverse"}
+
+
+def read_osm(path: Path, spec: LayerSpec) -> gpd.GeoDataFrame:
+    """Return the roads or addresses of an OSM extract as a GeoDataFrame in EPSG:4326."""
+    try:
+        if spec.name == "roads":
+            return _roads(path)
+        if spec.name == "addresses":
+            return _addresses(path)
+    except RuntimeError as exc:  # libosmium reports broken files as RuntimeError
+        raise IngestError(f"cannot be read as OpenStreetMap data ({exc})", path=str(path)) from exc
+    raise IngestError(
+        f"OpenStreetMap files hold roads and addresses, not {spec.name}", path=str(path)
+    )
+
+
+def _highway_class(tags: dict[str, str]) -> str | None:
+    highway = tags.get("highway", "")
+    base = highway.removesuffix("_link")
+    if base not in HIGHWAY_CLASSES:
+        return None
+    if "no" in (tags.get("access"), tags.get("motor_vehicle")):
+        return None
+    return HIGHWAY_CLASSES[base]
+
+
+def _speed_kmh(value: str | None) -> float | None:
+    """Parse ``maxspeed``.
+
+    Examples
+    --------
+    >>> _speed_kmh("50"), _speed_kmh("30 mph"), _speed_kmh("signals")
+    (50.0, 48.28, None)
+    """
+    if not value:
+        return None
+    found = re.match(r"\s*(\d+(?:\.\d+)?)\s*(mph)?", value)
+    if not found:
+        return None
+    speed = float(found.group(1))
+    return round(speed * 1.609344, 2) if found.group(2) else speed
+
+
+def _roads(path: Path) -> gpd.GeoDataFrame:
+    ways: list[tuple[int, dict[str, str], list[int], list[tuple[float, float]]]] = []
+    processor = osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
+    for way in processor.with_locations():
+        if not way.is_way():
+            continue
+        tags = {tag.k: tag.v for tag in way.tags}
+        if _highway_class(tags) is None:
+            continue
+        refs, coords = [], []
+        for node in way.nodes:
+            if not node.location.valid():
+                continue
+            refs.append(node.ref)
+            coords.append((node.location.lon, node.location.lat))
+        if len(refs) >= 2:
+            ways.append((way.id, tags, refs, coords))
+    usage = Counter(ref for _, _, refs, _ in ways for ref in set(refs))
+    records: list[dict[str, Any]] = []
+    geometries: list[shapely.LineString] = []
+    for way_id, tags, refs, coords in ways:
+        oneway_tag = tags.get("oneway", "").lower()
+        reverse = oneway_tag in REVERSE
+        implied = tags.get("highway", "").startswith("motorway") or tags.get("junction") in (
+            "roundabout",
+            "circular",
+        )
+        oneway = reverse or oneway_tag in YES or (implied and oneway_tag != "no")
+        cuts = [0] + [i for i in range(1, len(refs) - 1) if usage[refs[i]] > 1] + [len(refs) - 1]
+        for segment, (start, end) in enumerate(itertools.pairwise(cuts)):
+            part = coords[start : end + 1]
+            if reverse:
+                part = part[::-1]
+            if len(set(part)) < 2:
+                continue
+            geometries.append(shapely.LineString(part))
+            records.append(
+                {
+                    "code": f"osm-{way_id}-{segment}",
+                    "name": tags.get("name:zh") or tags.get("name") or tags.get("ref"),
+                    "road_class": _highway_class(tags),
+                    "speed_kmh": _speed_kmh(tags.get("maxspeed")),
+                    "oneway": oneway,
+                    "bridge": tags.get("bridge", "no").lower() not in ("no", ""),
+                }
+            )
+    return gpd.GeoDataFrame(records, geometry=geometries, crs=4326)
+
+
+ADDRESS_PARTS = (
+    ("county", ("addr:district", "addr:county")),
+    ("town", ("addr:subdistrict", "addr:town")),
+    ("village", ("addr:village", "addr:hamlet", "addr:neighbourhood")),
+    ("road", ("addr:street", "addr:place")),
+    ("number", ("addr:housenumber",)),
+    ("unit", ("addr:unit",)),
+)
+
+
+def _addresses(path: Path) -> gpd.GeoDataFrame:
+    records: list[dict[str, Any]] = []
+    points: list[shapely.Point] = []
+    processor = osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
+    for obj in processor.with_locations():
+        tags = {tag.k: tag.v for tag in obj.tags}
+        if "addr:housenumber" not in tags:
+            continue
+        if obj.is_node():
+            if not obj.location.valid():
+                continue
+            point = shapely.Point(obj.location.lon, obj.location.lat)
+            code = f"osm-n{obj.id}"
+        else:
+            xy = [(n.location.lon, n.location.lat) for n in obj.nodes if n.location.valid()]
+            if not xy:
+                continue
+            point = shapely.Point(np.mean(np.asarray(xy), axis=0))
+            code = f"osm-w{obj.id}"
+        parts = {
+            key: next((tags[k] for k in keys if k in tags), None) for key, keys in ADDRESS_PARTS
+        }
+        number = parts["number"] or ""
+        full = tags.get("addr:full") or "".join(
+            p for p in (parts["county"], parts["town"], parts["village"], parts["road"]) if p
+        ) + (number if number.endswith("号") else f"{number}号")
+        records.append({"code": code, "full_text": full, **parts})
+        points.append(point)
+    return gpd.GeoDataFrame(records, geometry=points, crs=4326)
