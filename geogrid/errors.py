@@ -17,7 +17,9 @@ __all__ = [
     "DatabaseUnavailableError",
     "GeoGridError",
     "IngestError",
+    "InvalidCoordinateError",
     "InvalidGeometryError",
+    "InvalidRequestError",
     "NotFoundError",
     "PostgresNotInstalledError",
     "TooLargeError",
@@ -52,6 +54,18 @@ class UnknownCRSError(GeoGridError, ValueError):
     """A coordinate system name or EPSG code that geogrid does not know."""
 
     code = "unknown_crs"
+
+
+class InvalidRequestError(GeoGridError, ValueError):
+    """A request that cannot be answered as asked (missing or contradictory input)."""
+
+    code = "invalid_request"
+
+
+class InvalidCoordinateError(InvalidRequestError):
+    """Coordinates that are not numbers, out of range, or otherwise unusable."""
+
+    code = "invalid_coordinate"
 
 
 class InvalidGeometryError(GeoGridError, ValueError):

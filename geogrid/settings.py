@@ -52,6 +52,12 @@ class Settings(BaseSettings):
     pool_size: int = Field(default=5, ge=1, le=100)
     statement_timeout_ms: int = Field(default=30_000, ge=100)
 
+    cache_check_interval_s: float = Field(
+        default=1.0,
+        ge=0,
+        description="How often in-memory indexes check the database for newer data.",
+    )
+
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     max_batch_rows: int = Field(default=100_000, ge=1)

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from geogrid import __version__
 from geogrid.api.errors import install_error_handlers
-from geogrid.api.routes import health
+from geogrid.api.routes import health, locate
 from geogrid.settings import Settings, get_settings
 from geogrid.workspace import Workspace
 
@@ -30,4 +30,5 @@ def create_app(settings: Settings | None = None, workspace: Workspace | None = N
     app.state.workspace = workspace or Workspace.open(settings)
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(locate.router)
     return app

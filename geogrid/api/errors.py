@@ -23,6 +23,7 @@ STATUS_BY_ERROR: dict[type[errors.GeoGridError], int] = {
     errors.NotFoundError: 404,
     errors.UnknownCRSError: 422,
     errors.InvalidGeometryError: 422,
+    errors.InvalidRequestError: 422,
     errors.AxisOrderError: 422,
     errors.IngestError: 422,
     errors.ConflictError: 409,

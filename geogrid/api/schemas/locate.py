@@ -1,0 +1,192 @@
+"""Response and request models of the locate endpoints (WGS 84 unless said otherwise)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from geogrid.spatial.address_match import AddressMatch
+from geogrid.workspace.batch import RowResult
+from geogrid.workspace.locate import GridRef, LocateAnswer
+
+__all__ = [
+    "AddressMatchPublic",
+    "GridPublic",
+    "LocateBatchIn",
+    "LocateBatchPublic",
+    "LocatePublic",
+    "LocateRowIn",
+]
+
+
+class GridPublic(BaseModel):
+    """A grid in an answer."""
+
+    code: str
+    name: str
+    level: str
+
+    @classmethod
+    def of(cls, grid: GridRef) -> GridPublic:
+        """Build from the workspace's reference."""
+        return cls(code=grid.code, name=grid.name, level=grid.level)
+
+
+class GapPublic(BaseModel):
+    """At a level where no grid covers the point: the nearest grid and its distance."""
+
+    level: str
+    nearest: GridPublic
+    distance_m: float
+
+
+class WorkerPublic(BaseModel):
+    """The grid worker to notify; the phone is masked unless the caller may read it."""
+
+    code: str
+    name: str
+    phone: str | None
+    grid_code: str
+
+
+class PointPublic(BaseModel):
+    """A WGS 84 point."""
+
+    lon: float
+    lat: float
+
+
+class CandidatePublic(BaseModel):
+    """Another place the address may mean."""
+
+    level: str
+    score: float
+    code: str | None
+    full_text: str | None
+    town: str | None
+    village: str | None
+    road: str | None
+    point: PointPublic | None
+
+
+class AddressMatchPublic(BaseModel):
+    """How an address text was matched against the standard-address gazetteer."""
+
+    text: str
+    normalized: str
+    level: str = Field(description="house, road, village, town or none")
+    confidence: float = Field(ge=0, le=1)
+    method: str
+    code: str | None = Field(description="matched standard address (house level)")
+    full_text: str | None
+    town: str | None
+    village: str | None
+    road: str | None
+    candidates: list[CandidatePublic]
+
+    @classmethod
+    def of(cls, match: AddressMatch) -> AddressMatchPublic:
+        """Build from the matcher's answer."""
+        return cls(
+            text=match.text,
+            normalized=match.normalized,
+            level=match.level,
+            confidence=round(match.confidence, 4),
+            method=match.method,
+            code=match.code,
+            full_text=match.full_text,
+            town=match.town,
+            village=match.village,
+            road=match.road,
+            candidates=[
+                CandidatePublic(
+                    level=c.level,
+                    score=round(c.score, 4),
+                    code=c.code,
+                    full_text=c.full_text,
+                    town=c.town,
+                    village=c.village,
+                    road=c.road,
+                    point=PointPublic(lon=c.point[0], lat=c.point[1]) if c.point else None,
+                )
+                for c in match.candidates
+            ],
+        )
+
+
+class LocatePublic(BaseModel):
+    """Which grids own a point or an address."""
+
+    status: str = Field(description="ok, gap, outside or unmatched")
+    point: PointPublic | None = Field(description="the WGS 84 point used")
+    chain: list[GridPublic] = Field(description="county › town › village › micro, as far as known")
+    industry: list[GridPublic]
+    gaps: list[GapPublic]
+    worker: WorkerPublic | None
+    confidence: float = Field(ge=0, le=1)
+    address: AddressMatchPublic | None = None
+
+    @classmethod
+    def of(cls, answer: LocateAnswer) -> LocatePublic:
+        """Build from the workspace's answer."""
+        worker = answer.worker
+        return cls(
+            status=answer.status,
+            point=PointPublic(lon=answer.lon, lat=answer.lat) if answer.lon is not None else None,
+            chain=[GridPublic.of(g) for g in answer.chain],
+            industry=[GridPublic.of(g) for g in answer.industry],
+            gaps=[
+                GapPublic(
+                    level=g.level,
+                    nearest=GridPublic.of(g.nearest),
+                    distance_m=round(g.distance_m, 2),
+                )
+                for g in answer.gaps
+            ],
+            worker=WorkerPublic(**worker.__dict__) if worker else None,
+            confidence=round(answer.confidence, 4),
+            address=AddressMatchPublic.of(answer.address) if answer.address else None,
+        )
+
+
+class LocateRowIn(BaseModel):
+    """One row of a batch: ``address``, or ``lon`` and ``lat`` (with an optional ``crs``)."""
+
+    id: str | None = None
+    address: str | None = None
+    lon: float | None = None
+    lat: float | None = None
+    crs: str | None = None
+
+
+class LocateBatchIn(BaseModel):
+    """A batch of rows to locate."""
+
+    rows: list[LocateRowIn]
+
+
+class RowPublic(BaseModel):
+    """The answer for one row (1-based), or its error."""
+
+    row: int
+    id: str | None
+    ok: bool
+    answer: LocatePublic | None = None
+    error: str | None = None
+
+    @classmethod
+    def of(cls, result: RowResult) -> RowPublic:
+        """Build from the workspace's row result."""
+        return cls(
+            row=result.row,
+            id=result.id,
+            ok=result.answer is not None,
+            answer=LocatePublic.of(result.answer) if result.answer else None,
+            error=result.error,
+        )
+
+
+class LocateBatchPublic(BaseModel):
+    """One result per input row, in order, and counts by outcome."""
+
+    results: list[RowPublic]
+    summary: dict[str, int]

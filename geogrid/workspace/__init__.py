@@ -1,0 +1,163 @@
+"""One object that joins the database and the pure spatial core, and holds the caches.
+
+The API, the CLI, notebooks and map printing all go through a :class:`Workspace`: it
+reads snapshots from PostGIS (``geogrid.db``), builds in-memory indexes from them
+(``geogrid.spatial``) and rebuilds those when a layer's data version changes (checked at
+most once per ``cache_check_interval_s``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+
+from geogrid import crs as gcrs
+from geogrid.db.engine import get_engine
+from geogrid.db.models import LAYER_TABLES
+from geogrid.db.queries import snapshots
+from geogrid.db.queries.health import database_versions, layer_counts
+from geogrid.errors import DatabaseUnavailableError
+from geogrid.settings import Settings, get_settings
+from geogrid.spatial.address_match import AddressMatcher
+from geogrid.spatial.gridindex import GridIndex
+from geogrid.workspace._cache import VersionedCache
+from geogrid.workspace.locate import LocateAnswer, Locator
+
+__all__ = ["LocateAnswer", "Workspace"]
+
+
+class Workspace:
+    """geogrid's data and answers, for one database.
+
+    Examples
+    --------
+    >>> ws = Workspace.open()                                   # doctest: +SKIP
+    >>> ws.locate_address("平阳县鳌江镇曾山村工业路18号").chain    # doctest: +SKIP
+    """
+
+    def __init__(self, engine: Engine, settings: Settings | None = None) -> None:
+        self.engine = engine
+        self.settings = settings or get_settings()
+        self._cache = VersionedCache(self._read_versions, self.settings.cache_check_interval_s)
+
+    @classmethod
+    def open(cls, settings: Settings | None = None) -> Workspace:
+        """Return a workspace on the configured database (embedded unless a URL is set)."""
+        settings = settings or get_settings()
+        return cls(get_engine(settings), settings)
+
+    # -- service -----------------------------------------------------------------------
+
+    def database_versions(self) -> dict[str, str]:
+        """Return the PostgreSQL, PostGIS and pgRouting versions."""
+        with _database_errors():
+            return database_versions(self.engine)
+
+    def layer_counts(self) -> dict[str, Any]:
+        """Return the number of rows in every layer."""
+        with _database_errors():
+            return layer_counts(self.engine, list(LAYER_TABLES))
+
+    def invalidate(self) -> None:
+        """Drop every cached index (they are rebuilt on next use)."""
+        self._cache.invalidate()
+
+    # -- snapshots and indexes -----------------------------------------------------------
+
+    def grids(self) -> gpd.GeoDataFrame:
+        """Return every grid (EPSG:4326), cached until the grids change."""
+        return self._cache.get("grids", ("grids",), lambda: self._read(snapshots.read_grids))
+
+    def grid_workers(self) -> pd.DataFrame:
+        """Return the grid workers (personal data: mask before showing)."""
+        return self._cache.get(
+            "grid_workers", ("grid_workers",), lambda: self._read(snapshots.read_grid_workers)
+        )
+
+    def grid_index(self) -> GridIndex:
+        """Return the point → grid index, rebuilt when the grids change."""
+        return self._cache.get(
+            "grid_index", ("grids",), lambda: GridIndex.from_geodataframe(self.grids())
+        )
+
+    def address_matcher(self) -> AddressMatcher:
+        """Return the gazetteer matcher, rebuilt when addresses or grids change."""
+        return self._cache.get("address_matcher", ("addresses", "grids"), self._build_matcher)
+
+    def locator(self, *, reveal_personal: bool = False) -> Locator:
+        """Return a locator over the cached indexes."""
+        return Locator(
+            self.grids(),
+            self.grid_index(),
+            self.grid_workers(),
+            self.address_matcher(),
+            reveal_personal=reveal_personal,
+        )
+
+    # -- which grid owns this -----------------------------------------------------------
+
+    def locate_points(
+        self,
+        lon: Sequence[float] | np.ndarray,
+        lat: Sequence[float] | np.ndarray,
+        crs: str = "wgs84",
+        *,
+        reveal_personal: bool = False,
+    ) -> list[LocateAnswer]:
+        """Return the owning grid chain of each point given in ``crs``."""
+        x, y = gcrs.to_wgs84(np.asarray(lon, float), np.asarray(lat, float), gcrs.parse_crs(crs))
+        return self.locator(reveal_personal=reveal_personal).points(x, y)
+
+    def locate_point(
+        self, lon: float, lat: float, crs: str = "wgs84", *, reveal_personal: bool = False
+    ) -> LocateAnswer:
+        """Return the owning grid chain of one point given in ``crs``."""
+        return self.locate_points([lon], [lat], crs, reveal_personal=reveal_personal)[0]
+
+    def locate_addresses(
+        self, texts: Sequence[str], *, reveal_personal: bool = False
+    ) -> list[LocateAnswer]:
+        """Match Chinese address texts against the gazetteer and locate them."""
+        return self.locator(reveal_personal=reveal_personal).addresses(texts)
+
+    def locate_address(self, text: str, *, reveal_personal: bool = False) -> LocateAnswer:
+        """Match one Chinese address text and locate it."""
+        return self.locate_addresses([text], reveal_personal=reveal_personal)[0]
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _read(self, reader: Any) -> Any:
+        with _database_errors(), self.engine.connect() as conn:
+            return reader(conn)
+
+    def _read_versions(self) -> dict[str, int]:
+        return self._read(snapshots.layer_versions)  # type: ignore[no-any-return]
+
+    def _build_matcher(self) -> AddressMatcher:
+        gazetteer = self._read(snapshots.read_addresses).rename_geometry("geometry")
+        grids = self.grids()
+        towns = grids.loc[grids["level"] == "town"].set_index("code")["name"]
+        villages = grids.loc[grids["level"] == "village"].copy()
+        villages["village"] = villages["name"]
+        villages["town"] = villages["parent_code"].map(towns)
+        return AddressMatcher.from_gazetteer(
+            gazetteer, villages[["town", "village", "geom"]].rename_geometry("geometry")
+        )
+
+
+@contextmanager
+def _database_errors() -> Iterator[None]:
+    """Turn a lost or refused connection into :class:`DatabaseUnavailableError`."""
+    try:
+        yield
+    except OperationalError as exc:
+        raise DatabaseUnavailableError(
+            "the database is not reachable right now; try again shortly"
+        ) from exc

@@ -1,0 +1,207 @@
+"""Which grid owns a point or an address: the answer the API, the CLI and notebooks share.
+
+A :class:`Locator` joins three in-memory pieces the workspace caches — the
+:class:`~geogrid.spatial.gridindex.GridIndex`, the
+:class:`~geogrid.spatial.address_match.AddressMatcher` and the grid workers — into
+:class:`LocateAnswer` objects.
+
+Rules beyond the index's own (see :mod:`geogrid.spatial.gridindex`):
+
+- **An address answer never claims more than was matched.** A ``house`` match gives the
+  whole chain; a ``road`` or ``village`` match stops at the village grid (the road's or
+  village's representative point says nothing about the micro-grid); a ``town`` match
+  stops at the town; ``none`` gives no chain (status ``unmatched``).
+- **The grid worker to notify** is the worker of the village/community grid (the unit a
+  grid worker owns); where that grid has none, the worker of the finest grid in the
+  chain that has one.
+- **Personal data.** The worker's phone is masked unless the locator was made with
+  ``reveal_personal=True`` (only for callers allowed to read it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from geogrid.privacy import mask_phone
+from geogrid.spatial.address_match import AddressMatch, AddressMatcher
+from geogrid.spatial.gridindex import GridIndex
+from geogrid.spatial.gridlocations import TERRITORIAL_LEVELS, PointLocations
+
+__all__ = ["GapRef", "GridRef", "LocateAnswer", "Locator", "WorkerRef"]
+
+Status = Literal["ok", "gap", "outside", "unmatched"]
+DEPTH_BY_MATCH = {"house": 4, "road": 3, "village": 3, "town": 2, "none": 0}
+
+
+@dataclass(frozen=True)
+class GridRef:
+    """A grid named in an answer."""
+
+    code: str
+    name: str
+    level: str
+
+
+@dataclass(frozen=True)
+class GapRef:
+    """At a level where no grid covers the point: the nearest grid and how far it is."""
+
+    level: str
+    nearest: GridRef
+    distance_m: float
+
+
+@dataclass(frozen=True)
+class WorkerRef:
+    """The grid worker to notify (phone masked unless the caller may read it)."""
+
+    code: str
+    name: str
+    phone: str | None
+    grid_code: str
+
+
+@dataclass(frozen=True)
+class LocateAnswer:
+    """Which grids own a point (or a matched address), and how sure the answer is.
+
+    ``lon``/``lat`` are the WGS 84 point used (None when an address matched nothing).
+    ``confidence`` is 1 for a point given as coordinates and the matcher's confidence for
+    an address.
+    """
+
+    status: Status
+    lon: float | None
+    lat: float | None
+    chain: tuple[GridRef, ...] = ()
+    industry: tuple[GridRef, ...] = ()
+    gaps: tuple[GapRef, ...] = ()
+    worker: WorkerRef | None = None
+    confidence: float = 1.0
+    address: AddressMatch | None = field(default=None, repr=False)
+
+    def code(self, level: str) -> str | None:
+        """Return the code of the owning grid at ``level``, or None."""
+        return next((g.code for g in self.chain if g.level == level), None)
+
+
+class Locator:
+    """Answer locate questions from cached indexes.
+
+    Parameters
+    ----------
+    grids
+        The grid frame the index was built from (``code``, ``name``, ``level``).
+    index
+        The grid index.
+    workers
+        Grid workers (``code``, ``name``, ``phone``, ``grid_code``).
+    matcher
+        The address matcher, or None when only points are located.
+    reveal_personal
+        Show workers' phones unmasked (only for callers allowed to read them).
+    """
+
+    def __init__(
+        self,
+        grids: pd.DataFrame,
+        index: GridIndex,
+        workers: pd.DataFrame,
+        matcher: AddressMatcher | None = None,
+        *,
+        reveal_personal: bool = False,
+    ) -> None:
+        self._index = index
+        self._matcher = matcher
+        self._refs = {
+            code: GridRef(code, name, level)
+            for code, name, level in zip(grids["code"], grids["name"], grids["level"], strict=True)
+        }
+        first = workers.drop_duplicates("grid_code").set_index("grid_code")
+        self._workers = {
+            grid: WorkerRef(
+                str(row.code),
+                str(row.name),
+                row.phone if reveal_personal else mask_phone(row.phone),
+                str(grid),
+            )
+            for grid, row in first.iterrows()
+        }
+
+    def points(
+        self, lon: Sequence[float] | np.ndarray, lat: Sequence[float] | np.ndarray
+    ) -> list[LocateAnswer]:
+        """Locate WGS 84 points; one answer per point, in order."""
+        found = self._index.locate(np.asarray(lon, float), np.asarray(lat, float))
+        return [self._answer(found, i, depth=4, confidence=1.0) for i in range(len(found))]
+
+    def addresses(self, texts: Sequence[str]) -> list[LocateAnswer]:
+        """Match address texts and locate them; one answer per text, in order."""
+        if self._matcher is None:
+            raise RuntimeError("this locator was built without an address matcher")
+        matches = self._matcher.match_many(texts)
+        placed = [i for i, m in enumerate(matches) if m.point is not None]
+        answers = [
+            LocateAnswer("unmatched", None, None, confidence=m.confidence, address=m)
+            for m in matches
+        ]
+        if placed:
+            lon = np.array([matches[i].point[0] for i in placed])  # type: ignore[index]
+            lat = np.array([matches[i].point[1] for i in placed])  # type: ignore[index]
+            found = self._index.locate(lon, lat)
+            for k, i in enumerate(placed):
+                match = matches[i]
+                answers[i] = self._answer(
+                    found,
+                    k,
+                    depth=DEPTH_BY_MATCH[match.level],
+                    confidence=match.confidence,
+                    address=match,
+                )
+        return answers
+
+    def _answer(
+        self,
+        found: PointLocations,
+        i: int,
+        *,
+        depth: int,
+        confidence: float,
+        address: AddressMatch | None = None,
+    ) -> LocateAnswer:
+        one = found.point(i)
+        levels = TERRITORIAL_LEVELS[:depth]
+        chain = tuple(self._refs[c] for level in levels if (c := one.code(level)) is not None)
+        gaps = tuple(
+            GapRef(g.level, self._refs[g.nearest_code], g.distance_m)
+            for g in one.gaps
+            if g.level in levels
+        )
+        status: Status = str(one.status)  # type: ignore[assignment]
+        if status == "gap" and not gaps:
+            status = "ok"  # the gap lies below the depth this answer claims
+        return LocateAnswer(
+            status=status,
+            lon=one.lon,
+            lat=one.lat,
+            chain=chain,
+            industry=tuple(self._refs[c] for c in one.industry_codes) if depth == 4 else (),
+            gaps=gaps,
+            worker=self._worker_for(chain),
+            confidence=confidence,
+            address=address,
+        )
+
+    def _worker_for(self, chain: tuple[GridRef, ...]) -> WorkerRef | None:
+        village = next((g for g in chain if g.level == "village"), None)
+        if village is not None and village.code in self._workers:
+            return self._workers[village.code]
+        for grid in reversed(chain):
+            if grid.code in self._workers:
+                return self._workers[grid.code]
+        return None
