@@ -18,14 +18,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import geopandas as gpd
+import pandas as pd
 import psycopg
 import pytest
+import shapely
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from geogrid.db.bootstrap import prepare_database
 from geogrid.db.cluster import EmbeddedCluster
 from geogrid.db.engine import create_geogrid_engine
+from geogrid.ingest.load import LoadRequest, load_files
 from geogrid.settings import Settings
 
 TEMPLATE = "geogrid_template"
@@ -116,9 +120,89 @@ def demo_settings(pg_server: TestServer, demo_db: Engine) -> Settings:
     return pg_server.settings(DEMO)
 
 
+X0, Y0 = 120.50, 27.50
+
+
+def county_box(x0: float, y0: float, x1: float, y1: float) -> shapely.MultiPolygon:
+    return shapely.MultiPolygon([shapely.box(X0 + x0, Y0 + y0, X0 + x1, Y0 + y1)])
+
+
+def small_county(folder: Path) -> list[LoadRequest]:
+    """A county of 2 towns × 2 villages × 2 micro-grids, an industry park, workers and
+    addresses, written as files the loader reads."""
+    rows = [("C", "平阳县", "county", None, county_box(0, 0, 0.08, 0.04))]
+    for t in range(2):
+        town = f"C-{t + 1:03d}"
+        rows.append(
+            (town, ["鳌江镇", "昆阳镇"][t], "town", "C", county_box(0.04 * t, 0, 0.04 * (t + 1), 0.04))
+        )
+        for v in range(2):
+            village = f"{town}-{v + 1:03d}"
+            x = 0.04 * t + 0.02 * v
+            rows.append(
+                (village, f"{'甲乙丙丁'[2 * t + v]}村", "village", town, county_box(x, 0, x + 0.02, 0.04))
+            )
+            for m in range(2):
+                rows.append(
+                    (
+                        f"{village}-{m + 1:02d}",
+                        f"{'甲乙丙丁'[2 * t + v]}村第{m + 1}微网格",
+                        "micro",
+                        village,
+                        county_box(x, 0.02 * m, x + 0.02, 0.02 * (m + 1)),
+                    )
+                )
+    rows.append(("C-I01", "工业园区", "industry", "C", county_box(0.01, 0.01, 0.03, 0.03)))
+    grids = gpd.GeoDataFrame(
+        rows, columns=["code", "name", "level", "parent_code", "geometry"], crs=4326
+    )
+    grids.to_file(folder / "grids.gpkg")
+    villages = grids[grids["level"] == "village"]
+    pd.DataFrame(
+        {
+            "code": [f"W{i}" for i in range(len(villages))],
+            "name": ["网格员"] * len(villages),
+            "phone": [f"1701234{i:04d}" for i in range(len(villages))],
+            "grid_code": villages["code"].to_numpy(),
+        }
+    ).to_csv(folder / "workers.csv", index=False)
+    addresses = []
+    for (_, village), town in zip(
+        villages.iterrows(), ["鳌江镇", "鳌江镇", "昆阳镇", "昆阳镇"], strict=True
+    ):
+        centre = village.geometry.centroid
+        for n in range(1, 6):
+            addresses.append(
+                {
+                    "code": f"{village['code']}-A{n}",
+                    "full_text": f"平阳县{town}{village['name']}工业路{n * 2}号",
+                    "county": "平阳县",
+                    "town": town,
+                    "village": village["name"],
+                    "road": "工业路",
+                    "number": str(n * 2),
+                    "lon": centre.x,
+                    "lat": centre.y - 0.015 + n * 0.001,
+                }
+            )
+    pd.DataFrame(addresses).to_csv(folder / "addresses.csv", index=False)
+    return [
+        LoadRequest(folder / "grids.gpkg", "grids"),
+        LoadRequest(folder / "workers.csv", "grid_workers"),
+        LoadRequest(folder / "addresses.csv", "addresses"),
+    ]
+
+
+@pytest.fixture
+def county_db(empty_db: Engine, tmp_path: Path) -> Engine:
+    """Return an engine on a database holding :func:`small_county`."""
+    load_files(empty_db, small_county(tmp_path))
+    return empty_db
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every test that uses the database fixtures with ``db``."""
-    db_fixtures = {"pg_server", "empty_db", "demo_db", "demo_settings"}
+    db_fixtures = {"pg_server", "empty_db", "demo_db", "demo_settings", "county_db"}
     for item in items:
         if db_fixtures & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.db)

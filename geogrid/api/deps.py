@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from geogrid.settings import Settings, get_settings
 from geogrid.workspace import Workspace
 
-__all__ = ["SettingsDep", "WorkspaceDep", "get_workspace"]
+__all__ = ["SettingsDep", "WorkspaceDep", "get_app_settings", "get_workspace"]
 
 
 def get_workspace(request: Request) -> Workspace:
@@ -17,5 +17,11 @@ def get_workspace(request: Request) -> Workspace:
     return request.app.state.workspace
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+def get_app_settings(request: Request) -> Settings:
+    """Return the settings the application was created with."""
+    settings: Settings | None = getattr(request.app.state, "settings", None)
+    return settings or get_settings()
+
+
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 WorkspaceDep = Annotated[Workspace, Depends(get_workspace)]

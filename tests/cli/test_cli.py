@@ -63,3 +63,31 @@ def test_db_url_uses_the_configured_database(cli_env: Engine) -> None:
     result = runner.invoke(app, ["db", "url"])
     assert result.exit_code == 0
     assert cli_env.url.database in result.output
+
+
+def test_locate_csv_writes_answers_and_summary(
+    county_db: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("GEOGRID_DATABASE_URL", county_db.url.render_as_string(False))
+    get_settings.cache_clear()
+    engine_module._engine_for.cache_clear()
+    arrivals = tmp_path / "arrivals.csv"
+    arrivals.write_text(
+        "id,address,lon,lat\n"
+        "1,平阳县鳌江镇甲村工业路2号,,\n"
+        "2,,120.555,27.515\n"
+        "3,,abc,27.5\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "assigned.csv"
+    result = runner.invoke(app, ["locate", "--csv", str(arrivals), "--out", str(out)])
+    get_settings.cache_clear()
+    engine_module._engine_for.cache_clear()
+    assert result.exit_code == 0, result.output
+    assigned = pd.read_csv(out, dtype=str)
+    assert list(assigned["id"]) == ["1", "2", "3"]
+    assert assigned.loc[0, "village_code"] == "C-001-001"
+    assert assigned.loc[1, "micro_code"] == "C-002-001-01"
+    assert assigned.loc[2, "status"] == "failed"
+    assert "level:house" in result.output
+    assert "failed" in result.output
