@@ -1,0 +1,473 @@
+"""The road network in memory: snapping, shortest paths, cost matrices, service areas.
+
+A :class:`RoadNetwork` is built once from the roads (see
+:func:`geogrid.spatial.roads.roads_with_topology`) and cached by the caller. It is a
+directed graph held as ``scipy.sparse`` CSR matrices, one per weight: travel time in
+seconds (``"time"``) and length in metres (``"length"``); one-way roads are open in
+their geometry's direction only. Node ids are the ``source``/``target`` ids stored in the
+database, so answers can be compared one to one with pgRouting.
+
+Points snapped onto roads (:meth:`RoadNetwork.snap`) act as virtual nodes that split
+their edge: the cost from a point at ``fraction`` of an edge to its end is
+``(1 - fraction) * cost``, and a route may start or end part-way along an edge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Literal, SupportsIndex
+
+import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
+import pyproj
+import shapely
+from scipy.spatial import cKDTree
+
+from geogrid.errors import IngestError, NotFoundError
+from geogrid.spatial import _graph
+from geogrid.spatial._geometry import line_array
+from geogrid.spatial._projection import LocalProjection
+from geogrid.spatial.roads import roads_with_topology
+
+if TYPE_CHECKING:
+    from geogrid.spatial.routes import Route
+    from geogrid.spatial.servicearea import ServiceArea
+
+__all__ = ["Place", "RoadNetwork", "Snapped", "Weight"]
+
+Weight = Literal["time", "length"]
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, eq=False)
+class Snapped:
+    """Points placed on their nearest road edge.
+
+    Attributes
+    ----------
+    edge
+        Position of the nearest edge in the network (the roads frame's row), or -1 when
+        no edge lies within the search distance.
+    fraction
+        Where the point falls along the edge: 0 at its first vertex, 1 at its last, as
+        a share of the edge's length (NaN when not snapped).
+    distance_m
+        Distance from the point to the edge in metres (inf when not snapped).
+    lon, lat
+        The snapped position on the edge, EPSG:4326.
+    """
+
+    edge: IntArray
+    fraction: FloatArray
+    distance_m: FloatArray
+    lon: FloatArray
+    lat: FloatArray
+
+    def __len__(self) -> int:
+        return len(self.edge)
+
+    def __getitem__(self, index: SupportsIndex | slice | npt.ArrayLike) -> Snapped:
+        """Return the selected points (always as arrays, even for one index)."""
+        pick = np.atleast_1d(np.arange(len(self))[index])  # type: ignore[index]
+        return Snapped(
+            self.edge[pick],
+            self.fraction[pick],
+            self.distance_m[pick],
+            self.lon[pick],
+            self.lat[pick],
+        )
+
+
+Place = int | Sequence[int] | npt.NDArray[np.integer] | Snapped
+"""Origins or destinations: node ids, or points from :meth:`RoadNetwork.snap`."""
+
+
+class RoadNetwork:
+    """A directed road graph with travel-time and length weights.
+
+    Build it with :meth:`from_geodataframe`. Edges are addressed by their position in
+    the roads frame, nodes by their ids. Immutable; safe to share between threads.
+
+    Parameters
+    ----------
+    geometry
+        LineStrings in EPSG:4326, one per edge.
+    source, target
+        Node ids at each edge's first and last vertex (any integers).
+    length_m
+        Edge lengths in metres.
+    cost_s, reverse_cost_s
+        Travel times along and against the geometry, pgRouting style: negative means
+        that direction is closed.
+    code
+        Edge codes; defaults to the positions as strings.
+
+    Examples
+    --------
+    Two streets in a row, the second one-way towards the east:
+
+    >>> import geopandas as gpd
+    >>> from shapely import LineString
+    >>> roads = gpd.GeoDataFrame(
+    ...     {"code": ["a", "b"], "road_class": ["residential", "residential"],
+    ...      "speed_kmh": [36.0, 36.0], "oneway": [False, True]},
+    ...     geometry=[LineString([(120.0, 28.0), (120.001, 28.0)]),
+    ...               LineString([(120.001, 28.0), (120.002, 28.0)])],
+    ...     crs=4326,
+    ... )
+    >>> net = RoadNetwork.from_geodataframe(roads)
+    >>> net.n_nodes, net.n_edges
+    (3, 2)
+    >>> net.cost_matrix([1], [3], weight="length").round(1).tolist()
+    [[196.7]]
+    >>> net.cost_matrix([3], [1]).tolist()
+    [[inf]]
+    >>> mid = net.snap([120.0005], [28.0001])
+    >>> route = net.shortest_path(mid, 3)
+    >>> round(route.length_m, 1), route.nodes.tolist()
+    (147.5, [2, 3])
+    """
+
+    def __init__(
+        self,
+        geometry: npt.ArrayLike,
+        source: npt.ArrayLike,
+        target: npt.ArrayLike,
+        length_m: npt.ArrayLike,
+        cost_s: npt.ArrayLike,
+        reverse_cost_s: npt.ArrayLike,
+        code: npt.ArrayLike | None = None,
+    ) -> None:
+        self._lines = line_array(geometry)
+        m = len(self._lines)
+        source_a = np.asarray(source).reshape(-1)
+        target_a = np.asarray(target).reshape(-1)
+        arrays = [
+            np.asarray(a, dtype=float).reshape(-1) for a in (length_m, cost_s, reverse_cost_s)
+        ]
+        if any(len(a) != m for a in (source_a, target_a, *arrays)):
+            raise ValueError("geometry, source, target and costs must have the same length")
+        if m and not (
+            np.issubdtype(source_a.dtype, np.integer) and np.issubdtype(target_a.dtype, np.integer)
+        ):
+            raise IngestError("source and target must be integer node ids", column="source")
+        self.length_m, self.cost_s, self.reverse_cost_s = arrays
+        self.source = source_a.astype(np.int64)
+        self.target = target_a.astype(np.int64)
+        self.code = np.arange(m).astype(str) if code is None else np.asarray(code, dtype=object)
+        ends = np.concatenate([self.source, self.target])
+        self.node_ids, first = np.unique(ends, return_index=True)
+        self._src = np.searchsorted(self.node_ids, self.source)
+        self._tgt = np.searchsorted(self.node_ids, self.target)
+        first_xy = np.concatenate(
+            [shapely.get_coordinates(shapely.get_point(self._lines, i)) for i in (0, -1)]
+        )
+        self.node_lon = first_xy[first, 0] if m else np.empty(0)
+        self.node_lat = first_xy[first, 1] if m else np.empty(0)
+        self._proj = LocalProjection.around(self.node_lon, self.node_lat)
+        self._xy = self._proj.lines_to_xy(self._lines)
+        self._node_x, self._node_y = self._proj.lonlat_to_xy(self.node_lon, self.node_lat)
+        open_f, open_b = self.cost_s >= 0, self.reverse_cost_s >= 0
+        n = len(self.node_ids)
+        self._graphs = {
+            "time": _graph.WeightedGraph.build(
+                self._src,
+                self._tgt,
+                np.where(open_f, self.cost_s, np.inf),
+                np.where(open_b, self.reverse_cost_s, np.inf),
+                n,
+            ),
+            "length": _graph.WeightedGraph.build(
+                self._src,
+                self._tgt,
+                np.where(open_f, self.length_m, np.inf),
+                np.where(open_b, self.length_m, np.inf),
+                n,
+            ),
+        }
+
+    @classmethod
+    def from_geodataframe(cls, roads: gpd.GeoDataFrame, *, tolerance_m: float = 0.5) -> RoadNetwork:
+        """Build the network from a roads frame in EPSG:4326.
+
+        Uses the frame's ``source``, ``target``, ``length_m``, ``cost`` and
+        ``reverse_cost`` columns where present (as stored by the loader) and computes the
+        missing ones with :func:`geogrid.spatial.roads.roads_with_topology`.
+
+        Raises
+        ------
+        UnknownCRSError
+            The frame is not in EPSG:4326.
+        InvalidGeometryError
+            A geometry is not a non-empty LineString.
+        """
+        full = roads_with_topology(roads, tolerance_m=tolerance_m)
+        return cls(
+            geometry=full.geometry.to_numpy(),
+            source=full["source"].to_numpy(),
+            target=full["target"].to_numpy(),
+            length_m=full["length_m"].to_numpy(),
+            cost_s=full["cost"].to_numpy(),
+            reverse_cost_s=full["reverse_cost"].to_numpy(),
+            code=full["code"].to_numpy() if "code" in full else None,
+        )
+
+    # -- size -------------------------------------------------------------------------
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes."""
+        return len(self.node_ids)
+
+    @property
+    def n_edges(self) -> int:
+        """Number of edges (roads frame rows)."""
+        return len(self._lines)
+
+    @property
+    def memory_bytes(self) -> int:
+        """Approximate memory held: arrays exactly, geometries estimated."""
+        arrays = [
+            self.length_m,
+            self.cost_s,
+            self.reverse_cost_s,
+            self.source,
+            self.target,
+            self.node_ids,
+            self._src,
+            self._tgt,
+            self.node_lon,
+            self.node_lat,
+            self._node_x,
+            self._node_y,
+        ]
+        n_coords = int(shapely.get_num_coordinates(self._lines).sum())
+        geometry = 2 * (16 * n_coords + 120 * self.n_edges)  # lon/lat and projected copies
+        return (
+            sum(a.nbytes for a in arrays)
+            + sum(g.nbytes for g in self._graphs.values())
+            + geometry
+            + 8 * self.n_edges
+        )
+
+    @property
+    def metric_crs(self) -> pyproj.CRS:
+        """The local Transverse Mercator used for snapping, cutting and buffering."""
+        return self._proj.crs
+
+    # -- snapping ---------------------------------------------------------------------
+
+    @cached_property
+    def _tree(self) -> shapely.STRtree:
+        return shapely.STRtree(self._xy)
+
+    @cached_property
+    def _node_tree(self) -> cKDTree:
+        return cKDTree(np.column_stack([self._node_x, self._node_y]))
+
+    def snap(
+        self, lon: npt.ArrayLike, lat: npt.ArrayLike, max_distance_m: float | None = None
+    ) -> Snapped:
+        """Place points (EPSG:4326) on their nearest edge.
+
+        Parameters
+        ----------
+        lon, lat
+            Coordinates in degrees, scalars or arrays of equal length.
+        max_distance_m
+            Points farther than this from every edge stay unsnapped (``edge == -1``);
+            routing from or to them gives inf.
+
+        Returns
+        -------
+        Snapped
+            Nearest edge, fraction along it and distance to it, per point.
+        """
+        lon_a = np.atleast_1d(np.asarray(lon, dtype=float))
+        lat_a = np.atleast_1d(np.asarray(lat, dtype=float))
+        if lon_a.shape != lat_a.shape or lon_a.ndim != 1:
+            raise ValueError("lon and lat must be 1-d and of the same length")
+        k = len(lon_a)
+        out = Snapped(
+            np.full(k, -1, np.int64),
+            np.full(k, np.nan),
+            np.full(k, np.inf),
+            np.full(k, np.nan),
+            np.full(k, np.nan),
+        )
+        if k == 0 or self.n_edges == 0:
+            return out
+        x, y = self._proj.lonlat_to_xy(lon_a, lat_a)
+        valid = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
+        points = shapely.points(x[valid], y[valid])
+        (which, edge), dist = self._tree.query_nearest(
+            points, max_distance=max_distance_m, return_distance=True, all_matches=False
+        )
+        lines = self._xy[edge]
+        fraction = np.nan_to_num(
+            shapely.line_locate_point(lines, points[which], normalized=True), nan=0.0
+        )
+        on = shapely.get_coordinates(
+            shapely.line_interpolate_point(lines, fraction, normalized=True)
+        )
+        rows = valid[which]
+        out.edge[rows] = edge
+        out.fraction[rows] = fraction
+        out.distance_m[rows] = dist
+        out.lon[rows], out.lat[rows] = self._proj.xy_to_lonlat(on[:, 0], on[:, 1])
+        return out
+
+    def snapped_from_fractions(self, edge: npt.ArrayLike, fraction: npt.ArrayLike) -> Snapped:
+        """Return points given as edge positions and fractions along them (distance 0).
+
+        Examples
+        --------
+        >>> import geopandas as gpd
+        >>> from shapely import LineString
+        >>> roads = gpd.GeoDataFrame({"road_class": ["service"]}, crs=4326,
+        ...     geometry=[LineString([(120.0, 28.0), (120.002, 28.0)])])
+        >>> net = RoadNetwork.from_geodataframe(roads)
+        >>> p = net.snapped_from_fractions([0], [0.25])
+        >>> round(float(p.lon[0]), 6), float(p.fraction[0])
+        (120.0005, 0.25)
+        """
+        edge_a = np.atleast_1d(np.asarray(edge, dtype=np.int64))
+        frac = np.clip(np.atleast_1d(np.asarray(fraction, dtype=float)), 0.0, 1.0)
+        if edge_a.shape != frac.shape or np.any((edge_a < 0) | (edge_a >= self.n_edges)):
+            raise ValueError("edge and fraction must match, and edges must exist")
+        on = shapely.get_coordinates(
+            shapely.line_interpolate_point(self._xy[edge_a], frac, normalized=True)
+        )
+        lon, lat = self._proj.xy_to_lonlat(on[:, 0], on[:, 1])
+        return Snapped(edge_a, frac, np.zeros(len(edge_a)), lon, lat)
+
+    def nearest_node(self, lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[IntArray, FloatArray]:
+        """Return the id of the nearest node to each point and the distance in metres."""
+        x, y = self._proj.lonlat_to_xy(np.atleast_1d(lon), np.atleast_1d(lat))
+        if self.n_nodes == 0:
+            return np.full(len(x), -1, np.int64), np.full(len(x), np.inf)
+        dist, idx = self._node_tree.query(np.column_stack([x, y]))
+        return self.node_ids[idx], np.asarray(dist, dtype=float)
+
+    # -- routing ----------------------------------------------------------------------
+
+    def cost_matrix(
+        self,
+        origins: Place,
+        destinations: Place,
+        weight: Weight = "time",
+        max_cost: float | None = None,
+    ) -> FloatArray:
+        """Return the cheapest cost from every origin to every destination.
+
+        Parameters
+        ----------
+        origins, destinations
+            Node ids, or snapped points (:meth:`snap`).
+        weight
+            ``"time"`` (seconds) or ``"length"`` (metres).
+        max_cost
+            Costs above this are reported as inf; bounding the search makes it faster.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(len(origins), len(destinations))`` costs, inf where unreachable.
+        """
+        graph = self._weighted(weight)
+        o, d = self._locations(origins), self._locations(destinations)
+        limit = np.inf if max_cost is None else float(max_cost)
+        if len(o) == 0 or len(d) == 0:
+            return np.full((len(o), len(d)), np.inf)
+        if len(d) < len(o):  # fewer searches: go backward from the destinations
+            dist, _, _ = _graph.search(
+                graph, self._ports(d, graph, False), len(d), reverse=True, limit=limit
+            )
+            out = np.ascontiguousarray(_graph.finish(dist, self._ports(o, graph, True), len(o)).T)
+        else:
+            dist, _, _ = _graph.search(graph, self._ports(o, graph, True), len(o), limit=limit)
+            out = _graph.finish(dist, self._ports(d, graph, False), len(d))
+        i, j, direct = _graph.direct_costs(o, d, graph)
+        out[i, j] = np.minimum(out[i, j], direct)
+        out[out > limit] = np.inf
+        return out
+
+    def shortest_path(self, origin: Place, destination: Place, weight: Weight = "time") -> Route:
+        """Return the cheapest route from ``origin`` to ``destination``.
+
+        See :func:`geogrid.spatial.routes.shortest_path`.
+        """
+        from geogrid.spatial.routes import shortest_path
+
+        return shortest_path(self, origin, destination, weight)
+
+    def service_area(self, origins: Place, max_cost: float, weight: Weight = "time") -> ServiceArea:
+        """Return everything reachable within ``max_cost`` of any origin.
+
+        See :func:`geogrid.spatial.servicearea.service_area`.
+        """
+        from geogrid.spatial.servicearea import service_area
+
+        return service_area(self, origins, max_cost, weight)
+
+    # -- internals --------------------------------------------------------------------
+
+    def _weighted(self, weight: str) -> _graph.WeightedGraph:
+        try:
+            return self._graphs[weight]
+        except KeyError:
+            raise ValueError(f"weight must be 'time' or 'length', got {weight!r}") from None
+
+    @cached_property
+    def _incidence(self) -> tuple[IntArray, IntArray]:
+        """Return CSR-style ``(indptr, edges)``: the edges touching each node."""
+        ends = np.concatenate([self._src, self._tgt])
+        order = np.argsort(ends, kind="stable")
+        indptr = np.zeros(self.n_nodes + 1, dtype=np.int64)
+        np.cumsum(np.bincount(ends, minlength=self.n_nodes), out=indptr[1:])
+        return indptr, np.tile(np.arange(self.n_edges), 2)[order]
+
+    def _edges_at(self, nodes: IntArray) -> IntArray:
+        """Return the sorted edges touching any of ``nodes`` (internal indices)."""
+        indptr, edges = self._incidence
+        lo, hi = indptr[nodes], indptr[nodes + 1]
+        counts = hi - lo
+        offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        return np.unique(edges[np.repeat(lo, counts) + offsets])
+
+    def _locations(self, places: Place) -> _graph.Locations:
+        """Turn node ids or snapped points into internal locations."""
+        if isinstance(places, Snapped):
+            k = len(places)
+            edge = places.edge.astype(np.int64)
+            if np.any(edge >= self.n_edges):
+                raise NotFoundError("snapped points refer to edges this network does not have")
+            return _graph.Locations(
+                np.full(k, -1, np.int64), edge, np.nan_to_num(places.fraction.astype(float))
+            )
+        ids = np.atleast_1d(np.asarray(places))
+        if ids.size and not np.issubdtype(ids.dtype, np.integer):
+            raise ValueError("origins and destinations must be node ids (integers) or Snapped")
+        ids = ids.astype(np.int64).reshape(-1)
+        pos = np.searchsorted(self.node_ids, ids)
+        if self.n_nodes:
+            missing = self.node_ids[np.minimum(pos, self.n_nodes - 1)] != ids
+        else:
+            missing = np.ones(len(ids), bool)
+        if np.any(missing):
+            bad = ids[missing]
+            raise NotFoundError(
+                f"no node with id {int(bad[0])} in the road network",
+                details={"node_ids": bad[:20].tolist()},
+            )
+        k = len(ids)
+        return _graph.Locations(pos.astype(np.int64), np.full(k, -1, np.int64), np.zeros(k))
+
+    def _ports(
+        self, locs: _graph.Locations, graph: _graph.WeightedGraph, leaving: bool
+    ) -> _graph.Ports:
+        return _graph.ports(locs, graph, self._src, self._tgt, leaving)
