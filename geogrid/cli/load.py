@@ -62,17 +62,8 @@ def load(
 
 def _summary(reports: list[LoadReport]) -> Table:
     table = Table(title="loaded")
-    for column in (
-        "layer",
-        "rows",
-        "inserted",
-        "updated",
-        "unchanged",
-        "deleted",
-        "repaired",
-        "rows/s",
-    ):
-        table.add_column(column, justify="left" if column == "layer" else "right")
+    for column in ("layer", "rows", "new", "changed", "same", "deleted", "repaired", "rows/s"):
+        table.add_column(column, justify="left" if column == "layer" else "right", no_wrap=True)
     for r in reports:
         rate = r.rows / r.seconds if r.seconds else 0.0
         table.add_row(
