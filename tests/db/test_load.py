@@ -23,9 +23,7 @@ def _snapshot(engine: Engine, table: str) -> list[tuple]:
     with engine.connect() as conn:
         return [
             tuple(row)
-            for row in conn.execute(
-                text(f"SELECT *, ST_AsEWKB(geom) FROM {table} ORDER BY code")
-            )
+            for row in conn.execute(text(f"SELECT *, ST_AsEWKB(geom) FROM {table} ORDER BY code"))
         ]
 
 
