@@ -1,0 +1,1 @@
+"""The database layer: the only place that writes SQL or holds a session."""
