@@ -134,13 +134,25 @@ def small_county(folder: Path) -> list[LoadRequest]:
     for t in range(2):
         town = f"C-{t + 1:03d}"
         rows.append(
-            (town, ["鳌江镇", "昆阳镇"][t], "town", "C", county_box(0.04 * t, 0, 0.04 * (t + 1), 0.04))
+            (
+                town,
+                ["鳌江镇", "昆阳镇"][t],
+                "town",
+                "C",
+                county_box(0.04 * t, 0, 0.04 * (t + 1), 0.04),
+            )
         )
         for v in range(2):
             village = f"{town}-{v + 1:03d}"
             x = 0.04 * t + 0.02 * v
             rows.append(
-                (village, f"{'甲乙丙丁'[2 * t + v]}村", "village", town, county_box(x, 0, x + 0.02, 0.04))
+                (
+                    village,
+                    f"{'甲乙丙丁'[2 * t + v]}村",
+                    "village",
+                    town,
+                    county_box(x, 0, x + 0.02, 0.04),
+                )
             )
             for m in range(2):
                 rows.append(
@@ -161,7 +173,7 @@ def small_county(folder: Path) -> list[LoadRequest]:
     pd.DataFrame(
         {
             "code": [f"W{i}" for i in range(len(villages))],
-            "name": ["网格员"] * len(villages),
+            "name": [f"网格员{i}" for i in range(len(villages))],
             "phone": [f"1701234{i:04d}" for i in range(len(villages))],
             "grid_code": villages["code"].to_numpy(),
         }

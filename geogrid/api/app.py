@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from geogrid import __version__
 from geogrid.api.errors import install_error_handlers
+from geogrid.api.logging import install_request_logging
 from geogrid.api.routes import health, locate
 from geogrid.settings import Settings, get_settings
 from geogrid.workspace import Workspace
@@ -29,6 +30,7 @@ def create_app(settings: Settings | None = None, workspace: Workspace | None = N
     app.state.settings = settings
     app.state.workspace = workspace or Workspace.open(settings)
     install_error_handlers(app)
+    install_request_logging(app)
     app.include_router(health.router)
     app.include_router(locate.router)
     return app

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import copy
+from typing import Annotated, Any
 
 import typer
 import uvicorn
@@ -33,7 +34,16 @@ def serve(
         port=port,
         workers=workers,
         log_level="info",
+        access_log=False,  # its lines carry query strings: geogrid logs requests itself
+        log_config=_log_config(),
     )
+
+
+def _log_config() -> dict[str, Any]:
+    """Uvicorn's logging configuration, plus geogrid's own loggers on the same handler."""
+    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    config["loggers"]["geogrid"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
 
 
 @app.command()

@@ -122,15 +122,14 @@ class Locator:
             code: GridRef(code, name, level)
             for code, name, level in zip(grids["code"], grids["name"], grids["level"], strict=True)
         }
-        first = workers.drop_duplicates("grid_code").set_index("grid_code")
+        first = workers.drop_duplicates("grid_code")
         self._workers = {
-            grid: WorkerRef(
-                str(row.code),
-                str(row.name),
-                row.phone if reveal_personal else mask_phone(row.phone),
-                str(grid),
+            str(grid): WorkerRef(
+                str(code), str(name), phone if reveal_personal else mask_phone(phone), str(grid)
             )
-            for grid, row in first.iterrows()
+            for code, name, phone, grid in zip(
+                first["code"], first["name"], first["phone"], first["grid_code"], strict=True
+            )
         }
 
     def points(

@@ -88,6 +88,7 @@ def test_address_gives_chain_worker_and_masked_phone(client: TestClient) -> None
     assert body["chain"][2] == {"code": "C-001-002", "name": "乙村", "level": "village"}
     assert body["worker"]["grid_code"] == "C-001-002"
     assert body["worker"]["phone"] == "170****0001"
+    assert body["worker"]["name"] == "网格员1"
 
 
 def test_unknown_village_is_not_placed_in_another(client: TestClient) -> None:
@@ -146,3 +147,18 @@ def test_index_rebuilds_when_grids_change(
     load_files(county_db, [LoadRequest(tmp_path / "park.gpkg", "grids")])
     industry = client.get("/locate", params=point).json()["industry"]
     assert [g["code"] for g in industry] == ["C-I02"]
+
+
+def test_request_log_carries_no_address_or_phone(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    address = "平阳县鳌江镇乙村工业路4号"
+    with caplog.at_level("INFO", logger="geogrid"):
+        response = client.get("/locate", params={"address": address})
+    assert response.headers["X-Request-ID"]
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert '"path": "/locate"' in logged
+    assert response.headers["X-Request-ID"] in logged
+    assert "乙村" not in logged
+    assert "address" not in logged
+    assert "1701234" not in logged
