@@ -58,6 +58,10 @@ class Settings(BaseSettings):
         description="How often in-memory indexes check the database for newer data.",
     )
 
+    warm_up: bool = Field(
+        default=True, description="Build the in-memory indexes when the API starts."
+    )
+
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     max_batch_rows: int = Field(default=100_000, ge=1)

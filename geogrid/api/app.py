@@ -2,22 +2,46 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from geogrid import __version__
 from geogrid.api.errors import install_error_handlers
 from geogrid.api.logging import install_request_logging
 from geogrid.api.routes import health, locate
+from geogrid.errors import GeoGridError
 from geogrid.settings import Settings, get_settings
 from geogrid.workspace import Workspace
 
 __all__ = ["create_app"]
+
+log = logging.getLogger("geogrid.api")
+
+
+@asynccontextmanager
+async def _warm_up_in_background(app: FastAPI) -> AsyncIterator[None]:
+    """Build the in-memory indexes while the server already accepts requests."""
+    if app.state.settings.warm_up:
+        threading.Thread(target=_warm_up, args=(app.state.workspace,), daemon=True).start()
+    yield
+
+
+def _warm_up(workspace: Workspace) -> None:
+    try:
+        workspace.warm_up()
+    except GeoGridError as exc:  # e.g. the database is down: the first request retries
+        log.warning("warm-up skipped: %s", exc.message)
 
 
 def create_app(settings: Settings | None = None, workspace: Workspace | None = None) -> FastAPI:
     """Build the geo API; ``workspace`` defaults to one on the configured database."""
     settings = settings or get_settings()
     app = FastAPI(
+        lifespan=_warm_up_in_background,
         title="geogrid",
         version=__version__,
         description=(

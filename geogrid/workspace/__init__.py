@@ -92,14 +92,22 @@ class Workspace:
         return self._cache.get("address_matcher", ("addresses", "grids"), self._build_matcher)
 
     def locator(self, *, reveal_personal: bool = False) -> Locator:
-        """Return a locator over the cached indexes."""
-        return Locator(
-            self.grids(),
-            self.grid_index(),
-            self.grid_workers(),
-            self.address_matcher(),
-            reveal_personal=reveal_personal,
+        """Return a locator over the cached indexes (itself cached per privacy level)."""
+        return self._cache.get(
+            f"locator:{reveal_personal}",
+            ("grids", "grid_workers", "addresses"),
+            lambda: Locator(
+                self.grids(),
+                self.grid_index(),
+                self.grid_workers(),
+                self.address_matcher(),
+                reveal_personal=reveal_personal,
+            ),
         )
+
+    def warm_up(self) -> None:
+        """Build the in-memory indexes now rather than on the first request."""
+        self.locator()
 
     # -- which grid owns this -----------------------------------------------------------
 

@@ -1,0 +1,291 @@
+"""In-memory index of a standard-address gazetteer, used by :mod:`address_match`.
+
+Private: build it with :meth:`geogrid.spatial.address_match.AddressMatcher.from_gazetteer`.
+Every name in the index is in normalised spelling (:func:`normalize_address`); the
+spelling of the gazetteer is kept alongside for display.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from geogrid.errors import IngestError
+from geogrid.spatial.addresses import AddressVocabulary, normalize_address
+
+__all__: list[str] = []
+
+TownKey = tuple[str, str]  # (county, town)
+VillageKey = tuple[str, str, str]  # (county, town, village)
+RoadKey = tuple[str, str, str, str]  # (county, town, village, road)
+Point = tuple[float, float]
+
+REQUIRED = ("code", "full_text", "county", "town", "village", "road", "number")
+SUB_COMPONENTS = ("building", "unit", "room")
+_STRIP = {"number": "号", "building": "幢", "unit": "单元", "room": "室"}
+
+
+def component(kind: str, value: object) -> str:
+    """Normalise one gazetteer component (``'18号'`` and ``'18'`` both give ``'18'``)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    text = normalize_address(str(value))
+    suffix = _STRIP.get(kind)
+    if suffix and text.endswith(suffix) and len(text) > len(suffix):
+        text = text[: -len(suffix)]
+    return text
+
+
+def leading_int(number: str) -> int | None:
+    """Return the integer a house number starts with (``'18-2'`` gives 18)."""
+    digits = ""
+    for ch in number:
+        if not ch.isdigit():
+            break
+        digits += ch
+    return int(digits) if digits else None
+
+
+@dataclass(slots=True)
+class RoadEntry:
+    name: str
+    point: Point
+    houses: dict[str, list[int]] = field(default_factory=dict)
+    numeric: tuple[np.ndarray, np.ndarray] | None = None  # (sorted ints, rows)
+
+
+@dataclass(slots=True)
+class VillageEntry:
+    name: str
+    point: Point
+    roads: dict[str, RoadKey] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class TownEntry:
+    name: str
+    county: str
+    point: Point | None
+    villages: dict[str, VillageKey] = field(default_factory=dict)
+    roads: dict[str, list[RoadKey]] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class AddressIndex:
+    """Lookup tables over one gazetteer."""
+
+    codes: np.ndarray
+    full_texts: np.ndarray
+    lon: np.ndarray
+    lat: np.ndarray
+    building: np.ndarray
+    unit: np.ndarray
+    room: np.ndarray
+    road_id: np.ndarray
+    road_keys: list[RoadKey]
+    towns: dict[TownKey, TownEntry]
+    villages: dict[VillageKey, VillageEntry]
+    roads: dict[RoadKey, RoadEntry]
+    town_names: dict[str, list[TownKey]]
+    village_names: dict[str, list[VillageKey]]
+    road_names: dict[str, list[RoadKey]]
+    exact: dict[str, int]
+    vocabulary: AddressVocabulary
+
+    def subs(self, row: int) -> tuple[str, str, str]:
+        """Building, unit and room of a row (``""`` where absent)."""
+        return (self.building[row], self.unit[row], self.room[row])
+
+    def road_of(self, row: int) -> RoadKey:
+        return self.road_keys[self.road_id[row]]
+
+    def point(self, row: int) -> Point:
+        return (float(self.lon[row]), float(self.lat[row]))
+
+    def nearest_house_point(self, key: RoadKey, number: str | None) -> Point:
+        """Point of the house on a road whose number is closest to ``number``."""
+        road = self.roads[key]
+        wanted = leading_int(number) if number else None
+        if wanted is None or road.numeric is None:
+            return road.point
+        values, rows = road.numeric
+        at = int(np.argmin(np.abs(values - wanted)))
+        return self.point(int(rows[at]))
+
+
+def _medoids(ids: np.ndarray, lon: np.ndarray, lat: np.ndarray) -> list[Point]:
+    """For each group id, the member point nearest the group's coordinate-wise median."""
+    frame = pd.DataFrame({"g": ids, "x": lon, "y": lat})
+    medians = frame.groupby("g")[["x", "y"]].transform("median")
+    scale = np.cos(np.radians(np.nan_to_num(lat, nan=0.0)))
+    distance = ((frame["x"] - medians["x"]) * scale) ** 2 + (frame["y"] - medians["y"]) ** 2
+    best = distance.fillna(0.0).groupby(frame["g"]).idxmin().sort_index()
+    return [(float(lon[row]), float(lat[row])) for row in best.to_numpy()]
+
+
+def _coordinates(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    if "geometry" in frame:
+        geometry = frame["geometry"]
+        crs = getattr(frame, "crs", None)
+        if crs is not None and crs.to_epsg() != 4326:
+            geometry = frame.to_crs(4326)["geometry"]  # type: ignore[attr-defined]
+        values = np.asarray(geometry.values, dtype=object)
+        return shapely.get_x(values), shapely.get_y(values)
+    if {"lon", "lat"} <= set(frame.columns):
+        return frame["lon"].to_numpy(float), frame["lat"].to_numpy(float)
+    raise IngestError("the gazetteer needs a point geometry (or lon and lat)", column="geometry")
+
+
+def build_index(frame: pd.DataFrame, villages: pd.DataFrame | None) -> AddressIndex:
+    """Build the lookup tables from a gazetteer frame and optional village polygons."""
+    missing = [c for c in REQUIRED if c not in frame.columns]
+    if missing:
+        raise IngestError(
+            f"the gazetteer lacks the column(s) {', '.join(missing)}", column=missing[0]
+        )
+    lon, lat = _coordinates(frame)
+    n = len(frame)
+    columns: dict[str, np.ndarray] = {}
+    display: dict[str, dict[str, str]] = {}
+    for kind in (*REQUIRED[2:], *SUB_COMPONENTS):
+        raw = frame[kind] if kind in frame.columns else pd.Series([None] * n)
+        values = raw.astype(object).where(raw.notna(), None)
+        names = {v: component(kind, v) for v in values.unique()}
+        columns[kind] = values.map(names).to_numpy(dtype=object)
+        display[kind] = {}
+        for raw_name, name in names.items():
+            display[kind].setdefault(name, "" if raw_name is None else str(raw_name))
+    keys = pd.DataFrame({k: columns[k] for k in ("county", "town", "village", "road", "number")})
+    town_id = keys.groupby(["county", "town"], sort=False).ngroup().to_numpy()
+    village_id = keys.groupby(["county", "town", "village"], sort=False).ngroup().to_numpy()
+    road_id = keys.groupby(["county", "town", "village", "road"], sort=False).ngroup().to_numpy()
+    town_points = _medoids(town_id, lon, lat)
+    village_points = _medoids(village_id, lon, lat)
+    road_points = _medoids(road_id, lon, lat)
+
+    towns: dict[TownKey, TownEntry] = {}
+    villages_: dict[VillageKey, VillageEntry] = {}
+    roads: dict[RoadKey, RoadEntry] = {}
+    road_keys: list[RoadKey] = []
+    for r, row in enumerate(np.unique(road_id, return_index=True)[1]):
+        c, t, v, name = (str(columns[k][row]) for k in ("county", "town", "village", "road"))
+        tk, vk, rk = (c, t), (c, t, v), (c, t, v, name)
+        road_keys.append(rk)
+        if tk not in towns:
+            point = town_points[town_id[row]]
+            towns[tk] = TownEntry(display["town"][t], display["county"][c], point)
+        if vk not in villages_:
+            villages_[vk] = VillageEntry(display["village"][v], village_points[village_id[row]])
+            towns[tk].villages[v] = vk
+        roads[rk] = RoadEntry(display["road"][name], road_points[r])
+        villages_[vk].roads[name] = rk
+        towns[tk].roads.setdefault(name, []).append(rk)
+    _add_houses(roads, road_keys, road_id, columns["number"])
+    if villages is not None:
+        _add_village_polygons(villages, towns, villages_)
+
+    building, unit, room = (columns[k] for k in SUB_COMPONENTS)
+    # the canonical spelling without the county
+    exact_keys = columns["town"] + columns["village"] + columns["road"] + columns["number"] + "号"
+    for values, word in ((building, "幢"), (unit, "单元"), (room, "室")):
+        exact_keys = exact_keys + np.where(values != "", values + word, "")
+    rows = np.arange(n)
+    return AddressIndex(
+        codes=frame["code"].astype(str).to_numpy(dtype=object),
+        full_texts=frame["full_text"].astype(str).to_numpy(dtype=object),
+        lon=np.asarray(lon, dtype=float),
+        lat=np.asarray(lat, dtype=float),
+        building=building,
+        unit=unit,
+        room=room,
+        road_id=road_id,
+        road_keys=road_keys,
+        towns=towns,
+        villages=villages_,
+        roads=roads,
+        town_names=_by_name(towns, 1),
+        village_names=_by_name(villages_, 2),
+        road_names=_by_name(roads, 3),
+        exact=dict(zip(exact_keys[::-1].tolist(), rows[::-1].tolist(), strict=True)),
+        vocabulary=AddressVocabulary(
+            counties=[k[0] for k in towns],
+            towns=[k[1] for k in towns],
+            villages=[k[2] for k in villages_],
+            roads=[k[3] for k in roads],
+        ),
+    )
+
+
+def _add_houses(
+    roads: dict[RoadKey, RoadEntry],
+    road_keys: list[RoadKey],
+    road_id: np.ndarray,
+    number: np.ndarray,
+) -> None:
+    """Fill each road's number → rows table and its sorted numeric house numbers."""
+    pairs = pd.DataFrame({"r": road_id, "n": number})
+    for (r, label), rows in pairs.groupby(["r", "n"], sort=False).indices.items():
+        roads[road_keys[r]].houses[label] = rows.tolist()
+    first = pairs.drop_duplicates(["r", "n"])
+    values = {label: leading_int(label) for label in first["n"].unique()}
+    first = first.assign(v=first["n"].map(values)).dropna(subset=["v"])
+    for r, at in first.groupby("r", sort=False).indices.items():
+        roads[road_keys[r]].numeric = (
+            first["v"].to_numpy(dtype=float)[at],
+            first.index.to_numpy()[at],
+        )
+
+
+def _by_name(entries: dict[Any, Any], position: int) -> dict[str, list[Any]]:
+    names: dict[str, list[Any]] = {}
+    for key in entries:
+        names.setdefault(key[position], []).append(key)
+    return names
+
+
+def _add_village_polygons(
+    polygons: pd.DataFrame,
+    towns: dict[TownKey, TownEntry],
+    villages: dict[VillageKey, VillageEntry],
+) -> None:
+    """Use polygons' representative points, and learn villages that have no address."""
+    name_column = "village" if "village" in polygons.columns else "name"
+    if name_column not in polygons.columns or "town" not in polygons.columns:
+        raise IngestError("village polygons need 'town' and 'village' (or 'name')", column="town")
+    crs = getattr(polygons, "crs", None)
+    if crs is not None and crs.to_epsg() != 4326:
+        polygons = polygons.to_crs(4326)  # type: ignore[attr-defined]
+    points = shapely.point_on_surface(np.asarray(polygons["geometry"].values, dtype=object))
+    counties_by_town: dict[str, list[TownKey]] = {}
+    for key in towns:
+        counties_by_town.setdefault(key[1], []).append(key)
+    has_county = "county" in polygons.columns
+    for i, (town_raw, village_raw) in enumerate(
+        zip(polygons["town"].tolist(), polygons[name_column].tolist(), strict=True)
+    ):
+        town, village = component("town", town_raw), component("village", village_raw)
+        if not town or not village or points[i] is None or shapely.is_empty(points[i]):
+            continue
+        if has_county:
+            county = component("county", polygons["county"].iloc[i])
+        else:
+            known = counties_by_town.get(town, [])
+            county = known[0][0] if len(known) == 1 else ""
+        point = (float(shapely.get_x(points[i])), float(shapely.get_y(points[i])))
+        tk, vk = (county, town), (county, town, village)
+        if tk not in towns:
+            towns[tk] = TownEntry(str(town_raw), county, None)
+        if vk in villages:
+            villages[vk].point = point
+        else:
+            villages[vk] = VillageEntry(str(village_raw), point)
+            towns[tk].villages[village] = vk
+    for entry in towns.values():
+        if entry.point is None and entry.villages:
+            first = next(iter(entry.villages.values()))
+            entry.point = villages[first].point

@@ -1,0 +1,364 @@
+"""Match declared addresses against the standard-address gazetteer.
+
+:class:`AddressMatcher` answers *where is this address* with an :class:`AddressMatch`
+that says at which level it matched (``house``, ``road``, ``village``, ``town`` or
+``none``), how confident it is, and which gazetteer entry it used.
+
+The search goes from strict to loose: the whole normalised text as a key, then the
+parsed components (a town, a village within it, a road within the village, a house
+number on the road), allowing one-character typos in town, village and road names.
+What cannot be found falls back to the road's, the village's or the town's
+representative point.
+
+Confidence is calibrated against one rule: an answer with ``confidence >= 0.8`` has
+found the right village grid (0 exceptions on the benchmark,
+``benchmarks/address_match.py``). It is a level base (house 1.0, road 0.92, village
+0.86) times the quality of each fuzzy step (0.9 per one-character slip), under caps
+that keep doubtful villages below 0.8:
+
+- a village name matched with a slip: 0.75; a road matched with a slip when the
+  village is inferred from the road: 0.75; a village inferred from an exact road: 0.9;
+- a written village that another real village one slip away explains as well (the
+  road, or the house, is there too): 0.7;
+- a village found in a town other than the one written: 0.55; the written town
+  is unknown: quality 0.75;
+- a village-level answer although the text names a road the village lacks: 0.75;
+- another village explains the text almost as well: 0.7; less well (no such number
+  or road there): 0.85; equally well: no village at all (see below);
+- town level: 0.45; nothing: 0.
+
+An address in a village the gazetteer does not know is not put in another village: it
+falls back to its town, or to nothing. When several villages explain the text equally
+well (a village name that repeats across towns, the town missing) the answer drops to
+what they share, their town or nothing, and lists them as ``candidates``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from typing import Literal
+
+import pandas as pd
+
+from geogrid.spatial._address_index import AddressIndex, Point, TownKey, build_index
+from geogrid.spatial._address_search import AddressSearch, Option
+from geogrid.spatial.addresses import ParsedAddress, normalize_address, parse_address
+
+__all__ = ["AddressCandidate", "AddressMatch", "AddressMatcher", "MatchLevel"]
+
+MatchLevel = Literal["house", "road", "village", "town", "none"]
+
+_DEPTH_LEVEL: dict[int, MatchLevel] = {3: "house", 2: "road", 1: "village"}
+_LEVEL_BASE = {3: 1.0, 2: 0.92, 1: 0.86}
+_TOWN_ONLY = 0.45
+_CAP_ROAD_NOT_IN_VILLAGE = 0.75
+_CAP_RUNNER_UP_CLOSE = 0.7  # another village explains the text as far, a little worse
+_CAP_RUNNER_UP_FAR = 0.85  # another village explains less of it (no such number or road)
+_TIE = 0.02
+
+
+@dataclass(frozen=True, slots=True)
+class AddressCandidate:
+    """One possible place for an address, when more than one is plausible."""
+
+    level: MatchLevel
+    score: float
+    point: Point | None
+    code: str | None
+    full_text: str | None
+    town: str | None
+    village: str | None
+    road: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AddressMatch:
+    """Where an address is, how it was found, and how sure the matcher is.
+
+    Attributes
+    ----------
+    text, normalized
+        The address as given and as normalised.
+    level
+        The finest level that matched: ``house``, ``road``, ``village``, ``town``
+        or ``none``.
+    confidence
+        In [0, 1]; at or above 0.8 the village is right.
+    point
+        ``(lon, lat)`` in WGS 84 (EPSG:4326), or ``None`` when nothing matched.
+    code, full_text
+        The gazetteer entry used at house level, else ``None``.
+    county, town, village, road
+        Names of the matched places as the gazetteer spells them.
+    parsed
+        The components read from the text.
+    method
+        How the answer was found: ``exact``, ``components``, ``fuzzy``, ``inferred``,
+        ``town_conflict``, ``ambiguous``, ``town`` or ``unmatched``.
+    candidates
+        The top alternatives, best first, when more than one village was plausible.
+    """
+
+    text: str
+    normalized: str
+    level: MatchLevel
+    confidence: float
+    point: Point | None
+    code: str | None
+    full_text: str | None
+    county: str | None
+    town: str | None
+    village: str | None
+    road: str | None
+    parsed: ParsedAddress
+    method: str
+    candidates: tuple[AddressCandidate, ...] = ()
+
+
+class AddressMatcher:
+    """Match addresses to a standard-address gazetteer held in memory.
+
+    Build it with :meth:`from_gazetteer`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({
+    ...     "code": ["A1", "A2"],
+    ...     "full_text": ["平阳县鳌江镇曾山村工业路18号", "平阳县鳌江镇曾山村工业路20号"],
+    ...     "county": "平阳县", "town": "鳌江镇", "village": "曾山村", "road": "工业路",
+    ...     "number": ["18", "20"], "lon": [120.58, 120.59], "lat": [27.59, 27.60]})
+    >>> matcher = AddressMatcher.from_gazetteer(frame)
+    >>> m = matcher.match("鳌江镇曾山村工业路十八号")
+    >>> (m.level, m.code, m.confidence >= 0.8, m.point)
+    ('house', 'A1', True, (120.58, 27.59))
+    >>> matcher.match("鳌江镇新华村工业路18号").level  # unknown village: not placed in 曾山村
+    'town'
+    """
+
+    def __init__(self, index: AddressIndex, *, top_k: int = 5) -> None:
+        self._index = index
+        self._top_k = top_k
+        self._search = AddressSearch(index)
+        self._counties = sorted({k[0] for k in index.towns if k[0]}, key=len, reverse=True)
+
+    @classmethod
+    def from_gazetteer(
+        cls, frame: pd.DataFrame, villages: pd.DataFrame | None = None, *, top_k: int = 5
+    ) -> AddressMatcher:
+        """Build a matcher from a gazetteer frame.
+
+        Parameters
+        ----------
+        frame
+            One row per standard address with ``code``, ``full_text``, ``county``,
+            ``town``, ``village``, ``road``, ``number`` and optionally ``building``,
+            ``unit``, ``room``; a Point ``geometry`` (reprojected to EPSG:4326 when
+            the frame has another CRS; taken as EPSG:4326 without one) or ``lon``/``lat``.
+        villages
+            Optional village polygons with ``town`` and ``village`` (or ``name``)
+            columns, and optionally ``county``. Their representative points stand for
+            village-level answers, and villages without any address become known.
+        top_k
+            How many candidates an ambiguous answer lists.
+
+        Raises
+        ------
+        geogrid.errors.IngestError
+            When a required column is missing.
+        """
+        return cls(build_index(frame, villages), top_k=top_k)
+
+    def match(self, text: str) -> AddressMatch:
+        """Match one address; see :class:`AddressMatch` for the answer."""
+        normalized = normalize_address(text)
+        return replace(self._match_normalized(normalized), text=text)
+
+    def match_many(self, texts: Iterable[str]) -> list[AddressMatch]:
+        """Match many addresses; equal to ``[self.match(t) for t in texts]``, faster."""
+        cache: dict[str, AddressMatch] = {}
+        out = []
+        for text in texts:
+            normalized = normalize_address(text)
+            found = cache.get(normalized)
+            if found is None:
+                found = cache[normalized] = self._match_normalized(normalized)
+            out.append(found if found.text == text else replace(found, text=text))
+        return out
+
+    # ------------------------------------------------------------------ steps
+
+    def _match_normalized(self, s: str) -> AddressMatch:
+        index = self._index
+        parsed = parse_address(s, index.vocabulary)
+        scope, town_quality = self._search.towns(parsed)
+        row = index.exact.get(self._without_county(s))
+        if row is not None:
+            key = index.road_of(row)
+            best = Option(key[:3], 1.0, 1.0, "exact", road=key, depth=3, row=row, written=True)
+            best.point = index.point(row)
+            resolved, scope, town_quality = [best], [key[:2]], 1.0
+        else:
+            options = self._search.village_options(parsed, scope)
+            resolved = self._search.resolve_all(options, parsed)
+            if parsed.village and parsed.road and all(o.depth == 1 for o in resolved):
+                # the written village lacks the road: perhaps a typo that hit another village
+                known = {o.village for o in resolved}
+                extra = self._search.fuzzy_villages(parsed.village, scope, exclude=known)
+                for option in extra:
+                    option.exact_road = True  # one slip in the village, none in the road
+                resolved += self._search.resolve_all(extra, parsed)
+            if not resolved:
+                stated = scope[0] if parsed.town and scope and len(scope) == 1 else None
+                return self._town_answer(s, parsed, stated, town_quality)
+            resolved.sort(key=Option.order)
+            best = resolved[0]
+        cap = 1.0
+        if parsed.village and best.written and (best.depth >= 2 or parsed.road):
+            # a one-character slip can turn one real village name into another: is
+            # there such a village where the road (or the house) is found?
+            near = self._search.fuzzy_villages(parsed.village, scope, exclude={best.village})
+            for option in near:
+                option.exact_road = True  # one slip in the village, none in the road
+            deep = max(2, best.depth)
+            confusable = [o for o in self._search.resolve_all(near, parsed) if o.depth >= deep]
+            if confusable:
+                cap = _CAP_RUNNER_UP_CLOSE
+                resolved = sorted([*resolved, *confusable], key=Option.order)
+                best = resolved[0]
+        if best.depth == 1 and parsed.road:
+            cap = min(cap, _CAP_ROAD_NOT_IN_VILLAGE)  # the village or the road is wrong
+        penalty = town_quality * (0.95 if parsed.rest and len(parsed.rest) >= 2 else 1.0)
+        confidence = min(cap, best.cap, _LEVEL_BASE[best.depth] * best.quality * penalty)
+        rivals = [o for o in resolved[1:] if o.village != best.village]
+        if not rivals:
+            return self._answer(s, parsed, best, confidence, ())
+        candidates = self._candidates(resolved)
+        runner = rivals[0]
+        tied = [o for o in rivals if o.depth == best.depth and o.quality >= best.quality - _TIE]
+        if tied:
+            return self._ambiguous(s, parsed, [best, *tied], candidates)
+        close = runner.depth == best.depth
+        confidence = min(confidence, _CAP_RUNNER_UP_CLOSE if close else _CAP_RUNNER_UP_FAR)
+        return self._answer(s, parsed, best, confidence, candidates)
+
+    def _without_county(self, s: str) -> str:
+        for county in self._counties:
+            if s.startswith(county):
+                return s[len(county) :]
+        return s
+
+    # ------------------------------------------------------------------ answers
+
+    def _answer(
+        self,
+        s: str,
+        parsed: ParsedAddress,
+        option: Option,
+        confidence: float,
+        candidates: tuple[AddressCandidate, ...],
+    ) -> AddressMatch:
+        index = self._index
+        tentry = index.towns[option.village[:2]]
+        return AddressMatch(
+            text=s,
+            normalized=s,
+            level=_DEPTH_LEVEL[option.depth],
+            confidence=round(max(0.0, min(1.0, confidence)), 4),
+            point=option.point,
+            code=index.codes[option.row] if option.row is not None else None,
+            full_text=index.full_texts[option.row] if option.row is not None else None,
+            county=tentry.county or None,
+            town=tentry.name,
+            village=index.villages[option.village].name,
+            road=index.roads[option.road].name if option.road else None,
+            parsed=parsed,
+            method=option.method,
+            candidates=candidates,
+        )
+
+    def _candidates(self, options: list[Option]) -> tuple[AddressCandidate, ...]:
+        index = self._index
+        seen, out = set(), []
+        for option in options:
+            key = (option.village, option.road, option.row)
+            if key in seen:
+                continue
+            seen.add(key)
+            row = option.row
+            out.append(
+                AddressCandidate(
+                    level=_DEPTH_LEVEL[option.depth],
+                    score=round(_LEVEL_BASE[option.depth] * option.quality, 4),
+                    point=option.point,
+                    code=index.codes[row] if row is not None else None,
+                    full_text=index.full_texts[row] if row is not None else None,
+                    town=index.towns[option.village[:2]].name,
+                    village=index.villages[option.village].name,
+                    road=index.roads[option.road].name if option.road else None,
+                )
+            )
+            if len(out) == self._top_k:
+                break
+        return tuple(out)
+
+    def _ambiguous(
+        self,
+        s: str,
+        parsed: ParsedAddress,
+        tied: list[Option],
+        candidates: tuple[AddressCandidate, ...],
+    ) -> AddressMatch:
+        """Answer at the finest level all tied options share: a town, or nothing."""
+        towns = {o.village[:2] for o in tied}
+        if len(towns) == 1:
+            match = self._town_answer(s, parsed, towns.pop(), 1.0)
+            return replace(match, method="ambiguous", candidates=candidates)
+        return self._none(s, parsed, "ambiguous", candidates)
+
+    def _town_answer(
+        self, s: str, parsed: ParsedAddress, town_key: TownKey | None, quality: float
+    ) -> AddressMatch:
+        if town_key is None:
+            return self._none(s, parsed, "unmatched", ())
+        town = self._index.towns[town_key]
+        return AddressMatch(
+            text=s,
+            normalized=s,
+            level="town",
+            confidence=round(_TOWN_ONLY * quality, 4),
+            point=town.point,
+            code=None,
+            full_text=None,
+            county=town.county or None,
+            town=town.name,
+            village=None,
+            road=None,
+            parsed=parsed,
+            method="town",
+        )
+
+    def _none(
+        self,
+        s: str,
+        parsed: ParsedAddress,
+        method: str,
+        candidates: tuple[AddressCandidate, ...],
+    ) -> AddressMatch:
+        return AddressMatch(
+            text=s,
+            normalized=s,
+            level="none",
+            confidence=0.0,
+            point=None,
+            code=None,
+            full_text=None,
+            county=None,
+            town=None,
+            village=None,
+            road=None,
+            parsed=parsed,
+            method=method,
+            candidates=candidates,
+        )

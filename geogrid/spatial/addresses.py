@@ -1,0 +1,476 @@
+"""Normalise and parse Chinese standard addresses.
+
+A standard address (标准地址) reads from the largest unit to the smallest:
+``县 镇/街道/乡 村/社区 路/街/巷 号 (幢 单元 室)``, e.g.
+``平阳县鳌江镇江滨社区江滨路126号3幢2单元301室``. Declared addresses are noisy:
+full-width digits, Chinese numerals, ``栋``/``座``/``号楼`` for ``幢``, ``之`` for
+``-``, filler words, missing prefixes. :func:`normalize_address` maps all of that
+onto one canonical spelling, and :func:`parse_address` splits the result into its
+components, helped by an :class:`AddressVocabulary` of known names when one is given.
+
+Everything here is pure text work: no database, no files.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+__all__ = [
+    "AddressVocabulary",
+    "ParsedAddress",
+    "normalize_address",
+    "parse_address",
+]
+
+# --------------------------------------------------------------------------- normalise
+
+# traditional characters common in addresses, lower-case Latin, dash look-alikes
+_TRANSLATE = str.maketrans(
+    "號棟單縣鎮鄉區樓層園門陽業莊灣嶺橋龍鳳島東華興貿濱場廠車頭溝崗壩鰲蕭崑騰"
+    "abcdefghijklmnopqrstuvwxyz‐‑‒–—―−~_ー﹣",
+    "号栋单县镇乡区楼层园门阳业庄湾岭桥龙凤岛东华兴贸滨场厂车头沟岗坝鳌萧昆腾"
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZ-----------",
+)
+_NUMERAL_HINT = re.compile(r"[零〇一幺二两三四五六七八九十百千之第]")
+
+_CN_DIGIT = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "幺": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+_CN_UNIT = {"十": 10, "百": 100, "千": 1000}
+_NUM = "(?:[0-9]+|[零〇一幺二两三四五六七八九十百千]+)"
+# A number directly before a house, building, unit, room, floor or lane word.
+_NUMBERED = re.compile(rf"第?(?P<a>{_NUM})(?:[之-](?P<b>{_NUM}))?(?=号|幢|栋|座|单元|室|楼|层|弄)")
+_PROVINCES = (
+    "黑龙江|内蒙古|北京|天津|上海|重庆|河北|山西|辽宁|吉林|江苏|浙江|安徽|福建|江西|山东|"
+    "河南|湖北|湖南|广东|海南|四川|贵州|云南|陕西|甘肃|青海|台湾|广西|西藏|宁夏|新疆|香港|澳门"
+)
+_PREFIX = re.compile(
+    rf"^(?:中国)?(?:(?:{_PROVINCES})"
+    r"(?:省|市|维吾尔自治区|壮族自治区|回族自治区|自治区|特别行政区"
+    # a bare province name only before a city or county name ('浙江温州', not '海南社区')
+    r"|(?=[^镇乡村社路街道巷弄号\d]{2,4}?[市县])))?"
+    # a prefecture-level city, only when a county or district follows it
+    r"(?:[\u4e00-\u9fff]{2,4}?市(?=[^镇乡村社路街道巷弄号\d市]{1,4}?[县区]))?"
+)
+_LEADING_FILLER = re.compile(
+    r"^(?:现住址|家庭住址|居住地址|居住地|居住在|住址|地址|现住|暂住地|暂住|家住|住在)"
+)
+_FILLER = re.compile(r"斜对面|对面|附近|旁边|隔壁|一带|周边|边上|楼下|门口|后面|前面|左右")
+_KEEP = re.compile(r"[^0-9A-Z\-\u3007\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0003134f]+")
+_LONE_DASH = re.compile(r"(?<![0-9A-Z])-|-(?![0-9A-Z])")
+# a room number written last without 室: '2单元三零一'
+_TRAILING_ROOM = re.compile(r"(?<=单元|[0-9A-Z]幢)[零〇一幺二两三四五六七八九十百千]+$")
+_ZHI = re.compile(r"(?<=[0-9])之(?=[0-9])")
+_HASH = re.compile(r"(?<=[0-9A-Z])#")
+_BUILDING_WORD = re.compile(r"(?<=[0-9A-Z])(?:号楼|号幢|栋|座)")
+_ROOM_WORD = re.compile(r"(?<=[0-9])(?:房间|房)")
+_REPEATED = re.compile(r"(号|幢|室|单元|村|路)\1+")
+
+
+def _cn_to_int(text: str) -> int:
+    """Read a run of Chinese numerals (``十八``, ``三零一``, ``一百零五``) as an integer."""
+    if text.isdigit():
+        return int(text)
+    if not any(ch in _CN_UNIT for ch in text):
+        return int("".join(str(_CN_DIGIT[ch]) for ch in text))
+    total = current = 0
+    for ch in text:
+        if ch in _CN_UNIT:
+            total += (current or 1) * _CN_UNIT[ch]
+            current = 0
+        else:
+            current = _CN_DIGIT[ch]
+    return total + current
+
+
+def _numbers_to_arabic(match: re.Match[str]) -> str:
+    first = str(_cn_to_int(match["a"]))
+    second = match["b"]
+    return first if second is None else f"{first}-{_cn_to_int(second)}"
+
+
+def _normalize_once(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).translate(_TRANSLATE)
+    text = _HASH.sub("号", text)
+    text = _KEEP.sub("", text)
+    text = _LONE_DASH.sub("", text)
+    text = _LEADING_FILLER.sub("", text)
+    text = _FILLER.sub("", text)
+    text = _PREFIX.sub("", text, count=1)
+    if _NUMERAL_HINT.search(text):
+        text = _NUMBERED.sub(_numbers_to_arabic, text)
+        text = _TRAILING_ROOM.sub(lambda m: str(_cn_to_int(m.group())), text)
+        text = _ZHI.sub("-", text)
+    text = _BUILDING_WORD.sub("幢", text)
+    text = _ROOM_WORD.sub("室", text)
+    return _REPEATED.sub(r"\1", text)
+
+
+def normalize_address(text: str | None) -> str:
+    """Return the canonical spelling of an address.
+
+    Applies NFKC (full-width digits and letters become ASCII), upper-cases Latin
+    letters, turns Chinese numerals that count houses, buildings, units, rooms,
+    floors or lanes into Arabic digits, spells every building word (``栋``, ``座``,
+    ``号楼``) as ``幢`` and ``之`` or any dash as ``-``, and drops spaces,
+    punctuation, filler words (``附近``, ``对面``, ...) and a leading country,
+    province or prefecture-level city. The result is stable:
+    ``normalize_address(normalize_address(s)) == normalize_address(s)``.
+
+    Parameters
+    ----------
+    text
+        A declared or standard address; ``None`` gives ``""``.
+
+    Returns
+    -------
+    str
+        The normalised address, possibly empty.
+
+    Examples
+    --------
+    >>> normalize_address("平阳县 鳌江镇曾山村工业路１８号")
+    '平阳县鳌江镇曾山村工业路18号'
+    >>> normalize_address("江滨路十八之二号三栋二单元三零一室")
+    '江滨路18-2号3幢2单元301室'
+    >>> normalize_address("浙江省温州市平阳县鳌江镇Ａ座附近")
+    '平阳县鳌江镇A幢'
+    >>> normalize_address(None)
+    ''
+    """
+    if not text:
+        return ""
+    current = str(text)
+    for _ in range(len(current) + 2):
+        following = _normalize_once(current)
+        if following == current:
+            break
+        current = following
+    return current
+
+
+# --------------------------------------------------------------------------- parse
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedAddress:
+    """The components of one address; each is ``None`` when absent.
+
+    Components are in normalised spelling (see :func:`normalize_address`).
+    ``rest`` holds text the parser could not place, e.g. filler or garbage.
+    """
+
+    county: str | None = None
+    town: str | None = None
+    village: str | None = None
+    road: str | None = None
+    number: str | None = None
+    building: str | None = None
+    unit: str | None = None
+    room: str | None = None
+    rest: str | None = None
+
+
+_COUNTY_SUFFIX = ("自治县", "县", "市", "区")
+_TOWN_SUFFIX = ("街道", "镇", "乡")
+_VILLAGE_SUFFIX = ("社区", "村")
+_NAME_END = frozenset("路街道巷弄村镇乡区县社号")
+
+
+def _short_form(name: str, suffixes: tuple[str, ...]) -> str | None:
+    for suffix in suffixes:
+        if name.endswith(suffix) and len(name) - len(suffix) >= 2:
+            return name[: -len(suffix)]
+    return None
+
+
+class AddressVocabulary:
+    """Known county, town, village and road names that guide :func:`parse_address`.
+
+    Names are normalised on the way in. Counties and towns are also known by their
+    short forms (``平阳`` for ``平阳县``, ``鳌江`` for ``鳌江镇``) when these are
+    unambiguous.
+
+    Parameters
+    ----------
+    counties, towns, villages, roads
+        Names as written in the gazetteer.
+
+    Examples
+    --------
+    >>> vocabulary = AddressVocabulary(towns=["鳌江镇"], villages=["曾山村"], roads=["工业路"])
+    >>> parse_address("鳌江曾山村工业路18号", vocabulary).town
+    '鳌江镇'
+    """
+
+    __slots__ = ("counties", "roads", "towns", "villages")
+
+    def __init__(
+        self,
+        counties: Iterable[str] = (),
+        towns: Iterable[str] = (),
+        villages: Iterable[str] = (),
+        roads: Iterable[str] = (),
+    ) -> None:
+        self.counties = _Lexicon(counties, _COUNTY_SUFFIX)
+        self.towns = _Lexicon(towns, _TOWN_SUFFIX)
+        self.villages = _Lexicon(villages, ())
+        self.roads = _Lexicon(roads, ())
+
+    @classmethod
+    def from_gazetteer(cls, frame: object) -> AddressVocabulary:
+        """Build the vocabulary from the county, town, village and road columns of a frame."""
+        columns = {}
+        for column in ("county", "town", "village", "road"):
+            values = frame.get(column, ())  # type: ignore[attr-defined]
+            columns[column] = {str(v) for v in values if isinstance(v, str) and v}
+        return cls(columns["county"], columns["town"], columns["village"], columns["road"])
+
+
+class _Lexicon:
+    """A set of normalised names with longest-prefix lookup."""
+
+    __slots__ = ("lengths", "names", "short")
+
+    def __init__(self, names: Iterable[str], suffixes: tuple[str, ...]) -> None:
+        self.names = frozenset(n for n in (normalize_address(x) for x in names) if n)
+        short: dict[str, str | None] = {}
+        for name in self.names:
+            form = _short_form(name, suffixes)
+            if form is not None and form not in self.names:
+                short[form] = name if form not in short else None  # None marks ambiguous
+        self.short = {form: name for form, name in short.items() if name is not None}
+        self.lengths = sorted({len(n) for n in (*self.names, *self.short)}, reverse=True)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.names
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def prefix(self, text: str, pos: int) -> tuple[str, int] | None:
+        """Return ``(full name, end)`` of the longest known name starting at ``pos``."""
+        for length in self.lengths:
+            piece = text[pos : pos + length]
+            if len(piece) < length:
+                continue
+            if piece in self.names:
+                return piece, pos + length
+            full = self.short.get(piece)
+            if full is not None and text[pos + length : pos + length + 1] not in _NAME_END:
+                return full, pos + length
+        return None
+
+    def longest_suffix(self, text: str) -> str | None:
+        """Return the longest known name that ends ``text`` and is shorter than it."""
+        for length in self.lengths:
+            if length < len(text) and text[-length:] in self.names:
+                return text[-length:]
+        return None
+
+
+_COUNTY_RE = re.compile(r"[\u4e00-\u9fff]{1,5}?(?:自治县|县|市)")
+_TOWN_RE = re.compile(r"[\u4e00-\u9fff]{1,6}?(?:街道|镇|乡)")
+_VILLAGE_RE = re.compile(r"[\u4e00-\u9fff0-9A-Z]{1,8}?(?:社区|村委会|居委会|村)")
+_ROAD_BODY = (
+    r"[\u4e00-\u9fff0-9A-Z]{1,12}?(?:大道|国道|省道|县道|路|大街|街|道|巷|弄|线)"
+    r"(?:[0-9]+(?:弄|巷))?"
+)
+# prefer the road name that runs up to the house number: '银街大道8号' is one road
+_ROAD_TO_NUMBER_RE = re.compile(_ROAD_BODY + r"(?=[0-9]|$)")
+_ROAD_RE = re.compile(_ROAD_BODY)
+_NUMBER_ROAD_RE = re.compile(r"(?P<road>[\u4e00-\u9fff]{2,12}?)(?=[0-9]+(?:-[0-9]+)?号)")
+_TAIL = re.compile(
+    r"(?P<compact>[0-9]+-[0-9]+-[0-9]+)(?![0-9-])"
+    r"|(?P<building>[0-9A-Z]+)幢"
+    r"|(?P<unit>[0-9A-Z]+)单元"
+    r"|(?P<room>[0-9A-Z]+(?:-[0-9]+)?)室"
+    r"|(?P<floor>[0-9]+)(?:楼|层)"
+    r"|(?P<number>[0-9]+(?:-[0-9]+)?)号"
+    r"|(?P<bare>[0-9]+(?:-[0-9]+)?)(?![0-9A-Z])"
+)
+
+
+def _suffix_match(pattern: re.Pattern[str], text: str, pos: int, banned: str) -> str | None:
+    """Match a name ending in a suffix at ``pos``, refusing one that runs into a longer name."""
+    found = pattern.match(text, pos)
+    if found is None:
+        return None
+    name = found.group()
+    following = text[found.end() : found.end() + 1]
+    if following and following in _NAME_END:
+        return None
+    if any(word in name[:-1] for word in banned):
+        return None
+    return name
+
+
+def parse_address(text: str, known: AddressVocabulary | None = None) -> ParsedAddress:
+    """Split an address into county, town, village, road, number, building, unit and room.
+
+    The text is normalised first. With a vocabulary, known names are recognised by
+    longest match (also without their suffix for counties and towns); otherwise, and
+    for names the vocabulary lacks, a name is recognised by its suffix (``县``,
+    ``镇``/``街道``/``乡``, ``村``/``社区``, ``路``/``街``/``巷``/...). Building, unit and
+    room may come in any order.
+
+    Parameters
+    ----------
+    text
+        The address, in any spelling :func:`normalize_address` accepts.
+    known
+        Names from the gazetteer, to segment addresses whose names lack a suffix.
+
+    Returns
+    -------
+    ParsedAddress
+        Components in normalised spelling, ``None`` where absent.
+
+    Examples
+    --------
+    >>> p = parse_address("平阳县鳌江镇江滨社区江滨路126号3栋2单元301")
+    >>> (p.county, p.town, p.village, p.road, p.number, p.building, p.unit, p.room)
+    ('平阳县', '鳌江镇', '江滨社区', '江滨路', '126', '3', '2', '301')
+    >>> parse_address("曾山村工业路十八之二号").number
+    '18-2'
+    >>> parse_address("301室")
+    ParsedAddress(county=None, town=None, village=None, road=None, number=None, building=None, unit=None, room='301', rest=None)
+    """  # noqa: E501
+    s = normalize_address(text)
+    parts: dict[str, str | None] = dict.fromkeys(ParsedAddress.__slots__)
+    rest: list[str] = []
+    pos = 0
+    if known is not None:
+        pos = _skip_leading_junk(s, known, rest)
+
+    def take(kind: str, lexicon: _Lexicon | None, pattern: re.Pattern[str], banned: str) -> None:
+        nonlocal pos
+        if lexicon is not None and known is not None:
+            hit = lexicon.prefix(s, pos)
+            road = known.roads.prefix(s, pos) if lexicon is not known.roads else None
+            if hit is not None and (road is None or road[1] <= hit[1]):
+                parts[kind], pos = hit
+                return
+        name = _suffix_match(pattern, s, pos, banned)
+        if name is not None:
+            parts[kind] = name
+            pos += len(name)
+
+    take("county", known.counties if known else None, _COUNTY_RE, "村路街社")
+    take("town", known.towns if known else None, _TOWN_RE, "村路社")
+    take("village", known.villages if known else None, _VILLAGE_RE, "路街巷镇")
+    village = parts["village"]
+    if village is not None and village.endswith(("村委会", "居委会")):
+        parts["village"] = village[:-3] + ("村" if village.endswith("村委会") else "社区")
+    take("road", known.roads if known else None, _ROAD_TO_NUMBER_RE, "村镇")
+    if parts["road"] is None:
+        take("road", None, _ROAD_RE, "村镇")
+    if parts["road"] is None:
+        # a road whose suffix is misspelt still sits right before its house number
+        found = _NUMBER_ROAD_RE.match(s, pos)
+        if found is not None:
+            parts["road"] = found["road"]
+            pos = found.end()
+    road = parts["road"]
+    if parts["village"] is None and road is not None:
+        # '后岭村巷丰大道': a village run into a road whose first character is a suffix
+        for suffix in _VILLAGE_SUFFIX:
+            at = road.find(suffix, 2)
+            if at > 0 and len(road) - at - len(suffix) >= 3:
+                parts["village"], parts["road"] = road[: at + len(suffix)], road[at + len(suffix) :]
+                road = parts["road"]
+                break
+    if known is not None and road is not None and road not in known.roads:
+        inner = known.roads.longest_suffix(road)
+        if inner is not None:
+            leftover = road[: -len(inner)]
+            parts["road"] = inner
+            if parts["village"] is None and len(leftover) >= 2:
+                parts["village"] = leftover
+            else:
+                rest.append(leftover)
+        elif parts["village"] is None:
+            split = _misspelt_village_suffix(road, known)
+            if split is not None:
+                parts["village"], parts["road"] = split
+
+    _parse_tail(s, pos, parts, rest)
+    parts["rest"] = "".join(rest) or None
+    return ParsedAddress(**parts)
+
+
+def _misspelt_village_suffix(road: str, known: AddressVocabulary) -> tuple[str, str] | None:
+    """Split '望江杜区安穗路' where a known village's suffix (社区, 村) was mistyped."""
+    for at in range(3, len(road) - 2):
+        head = road[:at]
+        if head[:-1] + "村" in known.villages or head[:-2] + "社区" in known.villages:
+            return head, road[at:]
+    return None
+
+
+def _skip_leading_junk(s: str, known: AddressVocabulary, rest: list[str]) -> int:
+    """Skip text before the first known county or town found near the start."""
+    if known.counties.prefix(s, 0) or known.towns.prefix(s, 0):
+        return 0
+    best = None
+    for lexicon in (known.counties, known.towns):
+        if len(lexicon) > 64:
+            continue
+        for name in lexicon.names:
+            index = s.find(name, 0, 8 + len(name))
+            if index > 0 and (best is None or index < best):
+                best = index
+        if best is not None:
+            break
+    if best is None:
+        return 0
+    rest.append(s[:best])
+    return best
+
+
+def _parse_tail(s: str, pos: int, parts: dict[str, str | None], rest: list[str]) -> None:
+    """Read number, building, unit and room (in any order) from ``s[pos:]``."""
+    while pos < len(s):
+        found = _TAIL.match(s, pos)
+        if found is None:
+            rest.append(s[pos])
+            pos += 1
+            continue
+        pos = found.end()
+        kind = found.lastgroup
+        value = found.group(kind) if kind else None
+        if kind == "compact":
+            if parts["number"] is None:
+                rest.append(found.group())
+                continue
+            for key, piece in zip(("building", "unit", "room"), value.split("-"), strict=True):  # type: ignore[union-attr]
+                if parts[key] is None:
+                    parts[key] = piece
+        elif kind == "bare":
+            if parts["number"] is None and not (parts["building"] or parts["unit"]):
+                parts["number"] = value
+            elif parts["room"] is None:
+                parts["room"] = value
+            else:
+                rest.append(found.group())
+        elif kind == "floor":
+            continue
+        elif kind is not None and parts[kind] is None:
+            parts[kind] = value
+        else:
+            rest.append(found.group())
