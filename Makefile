@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 APT_PACKAGES := postgresql-15 postgresql-15-postgis-3 postgresql-15-pgrouting \
-                chromium chromium-driver wrk
+                chromium chromium-driver fonts-wqy-microhei wrk
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_ARGS ?=
 

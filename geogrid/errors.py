@@ -13,6 +13,7 @@ from typing import Any
 
 __all__ = [
     "AxisOrderError",
+    "BrowserError",
     "ConflictError",
     "DatabaseUnavailableError",
     "GeoGridError",
@@ -20,6 +21,7 @@ __all__ = [
     "InvalidCoordinateError",
     "InvalidGeometryError",
     "InvalidRequestError",
+    "MapError",
     "NotFoundError",
     "PostgresNotInstalledError",
     "TooLargeError",
@@ -114,6 +116,18 @@ class IngestError(GeoGridError, ValueError):
         self.path = path
         self.row = row
         self.column = column
+
+
+class MapError(GeoGridError, ValueError):
+    """A map that cannot be drawn as asked: a missing column or key, an unknown basemap."""
+
+    code = "map_error"
+
+
+class BrowserError(GeoGridError, RuntimeError):
+    """Headless Chromium is missing, failed to start, or did not finish a page in time."""
+
+    code = "browser_error"
 
 
 class NotFoundError(GeoGridError, LookupError):

@@ -10,7 +10,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings", "default_home", "get_settings"]
@@ -60,6 +60,10 @@ class Settings(BaseSettings):
 
     warm_up: bool = Field(
         default=True, description="Build the in-memory indexes when the API starts."
+    )
+
+    tianditu_key: SecretStr | None = Field(
+        default=None, description="Key for Tianditu base maps (online only)."
     )
 
     api_host: str = "127.0.0.1"

@@ -26,6 +26,8 @@ STATUS_BY_ERROR: dict[type[errors.GeoGridError], int] = {
     errors.InvalidRequestError: 422,
     errors.AxisOrderError: 422,
     errors.IngestError: 422,
+    errors.MapError: 422,
+    errors.BrowserError: 503,
     errors.ConflictError: 409,
     errors.TooLargeError: 413,
     errors.DatabaseUnavailableError: 503,
