@@ -5,6 +5,7 @@ from __future__ import annotations
 from geogrid.cli import db as _db  # noqa: F401 - registers commands
 from geogrid.cli import load as _load  # noqa: F401
 from geogrid.cli import locate as _locate  # noqa: F401
+from geogrid.cli import maps as _maps  # noqa: F401
 from geogrid.cli import serve as _serve  # noqa: F401
 from geogrid.cli._app import app
 

@@ -22,6 +22,7 @@ from geogrid import crs as gcrs
 from geogrid.db.engine import get_engine
 from geogrid.db.models import LAYER_TABLES
 from geogrid.db.queries import snapshots
+from geogrid.db.queries.grids import grid_counts
 from geogrid.db.queries.health import database_versions, layer_counts
 from geogrid.errors import DatabaseUnavailableError
 from geogrid.settings import Settings, get_settings
@@ -80,6 +81,24 @@ class Workspace:
         return self._cache.get(
             "grid_workers", ("grid_workers",), lambda: self._read(snapshots.read_grid_workers)
         )
+
+    def checkpoints(self) -> gpd.GeoDataFrame:
+        """Return every checkpoint (active and closed), cached until they change."""
+        return self._cache.get(
+            "checkpoints", ("checkpoints",), lambda: self._read(snapshots.read_checkpoints)
+        )
+
+    def isolation_sites(self) -> gpd.GeoDataFrame:
+        """Return every isolation site, cached until they change."""
+        return self._cache.get(
+            "isolation_sites",
+            ("isolation_sites",),
+            lambda: self._read(snapshots.read_isolation_sites),
+        )
+
+    def grid_counts(self, codes: Sequence[str]) -> dict[str, dict[str, int]]:
+        """Return addresses and active checkpoints inside each grid (asked of PostGIS)."""
+        return self._read(lambda conn: grid_counts(conn, list(codes)))  # type: ignore[no-any-return]
 
     def grid_index(self) -> GridIndex:
         """Return the point → grid index, rebuilt when the grids change."""
