@@ -73,10 +73,7 @@ def test_locate_csv_writes_answers_and_summary(
     engine_module._engine_for.cache_clear()
     arrivals = tmp_path / "arrivals.csv"
     arrivals.write_text(
-        "id,address,lon,lat\n"
-        "1,平阳县鳌江镇甲村工业路2号,,\n"
-        "2,,120.555,27.515\n"
-        "3,,abc,27.5\n",
+        "id,address,lon,lat\n1,平阳县鳌江镇甲村工业路2号,,\n2,,120.555,27.515\n3,,abc,27.5\n",
         encoding="utf-8",
     )
     out = tmp_path / "assigned.csv"
