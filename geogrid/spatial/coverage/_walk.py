@@ -1,0 +1,125 @@
+"""Walking distances on a road network: lengths in metres, one-way flags ignored (private).
+
+Checkpoint staff and patrols reach a spot on foot or against a one-way street as easily
+as along it, so coverage measures distance on the undirected network. The graph is the
+network's own edges with the length in both directions; it is built once per network
+and kept while the network lives.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from geogrid.spatial import _graph
+from geogrid.spatial.network import RoadNetwork, Snapped
+
+__all__ = ["NearestSite", "nearest_site", "walk_graph"]
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+_GRAPHS: weakref.WeakKeyDictionary[RoadNetwork, _graph.WeightedGraph] = weakref.WeakKeyDictionary()
+
+
+def walk_graph(network: RoadNetwork) -> _graph.WeightedGraph:
+    """Return the undirected length graph of ``network`` (cached per network)."""
+    graph = _GRAPHS.get(network)
+    if graph is None:
+        length = network.length_m
+        graph = _graph.WeightedGraph.build(
+            network._src, network._tgt, length, length, network.n_nodes
+        )
+        _GRAPHS[network] = graph
+    return graph
+
+
+@dataclass(frozen=True, eq=False)
+class NearestSite:
+    """The nearest of a set of sites from every node, by walking distance.
+
+    Attributes
+    ----------
+    limit_m
+        Search radius; farther nodes have ``node_m == inf`` and ``node_site == -1``.
+    node_m
+        Distance from each node (internal index) to its nearest site.
+    node_site
+        Position of that site among the sites searched from.
+    """
+
+    network: RoadNetwork
+    sites: _graph.Locations
+    limit_m: float
+    node_m: FloatArray
+    node_site: IntArray
+
+    def to(self, places: Snapped) -> tuple[FloatArray, IntArray]:
+        """Return the distance from each place to its nearest site, and that site.
+
+        Places farther than ``limit_m`` (or not snapped) get ``inf`` and ``-1``.
+        """
+        graph = walk_graph(self.network)
+        locs = self.network._locations(places)
+        k = len(locs)
+        best = np.full(k, np.inf)
+        site = np.full(k, -1, np.int64)
+        ports = self.network._ports(locs, graph, False)
+        cost = self.node_m[ports.node] + ports.cost
+        _keep_min(best, site, ports.loc, cost, self.node_site[ports.node])
+        i, j, direct = _graph.direct_costs(self.sites, locs, graph)
+        _keep_min(best, site, j, direct, i)
+        far = ~(best <= self.limit_m)
+        best[far], site[far] = np.inf, -1
+        return best, site
+
+
+def _keep_min(
+    best: FloatArray, site: IntArray, loc: IntArray, cost: FloatArray, which: IntArray
+) -> None:
+    """Lower ``best[loc]`` to ``cost`` (and set ``site[loc]``) where it is smaller, in place."""
+    if len(loc) == 0:
+        return
+    order = np.lexsort((which, cost, loc))
+    loc, cost, which = loc[order], cost[order], which[order]
+    first = np.ones(len(loc), bool)
+    first[1:] = loc[1:] != loc[:-1]
+    loc, cost, which = loc[first], cost[first], which[first]
+    better = cost < best[loc]
+    best[loc[better]] = cost[better]
+    site[loc[better]] = which[better]
+
+
+def nearest_site(network: RoadNetwork, sites: Snapped, limit_m: float) -> NearestSite:
+    """Search from all ``sites`` at once and keep the nearest one at every node.
+
+    Parameters
+    ----------
+    network
+        The road network.
+    sites
+        Snapped points (unsnapped ones are ignored).
+    limit_m
+        Search radius in metres.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import LineString
+    >>> roads = gpd.GeoDataFrame({"road_class": ["service"], "oneway": [True]}, crs=4326,
+    ...     geometry=[LineString([(120.0, 28.0), (120.01, 28.0)])])
+    >>> net = RoadNetwork.from_geodataframe(roads)
+    >>> near = nearest_site(net, net.snapped_from_fractions([0], [0.5]), 1000.0)
+    >>> dist, site = near.to(net.snapped_from_fractions([0, 0], [0.1, 0.55]))
+    >>> dist.round(1).tolist(), site.tolist()
+    ([393.4, 49.2], [0, 0])
+    """
+    graph = walk_graph(network)
+    locs = network._locations(sites)
+    seeds = network._ports(locs, graph, True)
+    dist, _, src = _graph.search(graph, seeds, len(locs), limit=limit_m, min_only=True)
+    assert src is not None
+    return NearestSite(network, locs, float(limit_m), dist, src)
