@@ -25,6 +25,9 @@ app.add_typer(db_app, name="db")
 
 console = Console()
 stderr = Console(stderr=True)
+for _output in (console, stderr):
+    if not _output.is_terminal:  # piped or captured: do not cut tables at 80 columns
+        _output.width = 160
 
 P = ParamSpec("P")
 R = TypeVar("R")

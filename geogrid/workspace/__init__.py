@@ -24,10 +24,12 @@ from geogrid.db.models import LAYER_TABLES
 from geogrid.db.queries import snapshots
 from geogrid.db.queries.grids import grid_counts
 from geogrid.db.queries.health import database_versions, layer_counts
+from geogrid.db.queries.roads import read_roads
 from geogrid.errors import DatabaseUnavailableError
 from geogrid.settings import Settings, get_settings
 from geogrid.spatial.address_match import AddressMatcher
 from geogrid.spatial.gridindex import GridIndex
+from geogrid.spatial.network import RoadNetwork
 from geogrid.workspace._cache import VersionedCache
 from geogrid.workspace.locate import LocateAnswer, Locator
 
@@ -94,6 +96,26 @@ class Workspace:
             "isolation_sites",
             ("isolation_sites",),
             lambda: self._read(snapshots.read_isolation_sites),
+        )
+
+    def roads(self) -> gpd.GeoDataFrame:
+        """Return every road edge with its topology (EPSG:4326), cached until they change."""
+        return self._cache.get(
+            "roads", ("roads",), lambda: self._read(read_roads).rename_geometry("geometry")
+        )
+
+    def road_network(self) -> RoadNetwork:
+        """Return the in-memory road network, rebuilt when the roads change."""
+        return self._cache.get(
+            "road_network", ("roads",), lambda: RoadNetwork.from_geodataframe(self.roads())
+        )
+
+    def addresses(self) -> gpd.GeoDataFrame:
+        """Return the standard-address gazetteer, cached until it changes."""
+        return self._cache.get(
+            "addresses",
+            ("addresses",),
+            lambda: self._read(snapshots.read_addresses).rename_geometry("geometry"),
         )
 
     def grid_counts(self, codes: Sequence[str]) -> dict[str, dict[str, int]]:
@@ -168,7 +190,7 @@ class Workspace:
         return self._read(snapshots.layer_versions)  # type: ignore[no-any-return]
 
     def _build_matcher(self) -> AddressMatcher:
-        gazetteer = self._read(snapshots.read_addresses).rename_geometry("geometry")
+        gazetteer = self.addresses()
         grids = self.grids()
         towns = grids.loc[grids["level"] == "town"].set_index("code")["name"]
         villages = grids.loc[grids["level"] == "village"].copy()

@@ -1,0 +1,147 @@
+"""``/coverage`` and ``geogrid gaps`` on the demo data, checked against PostGIS."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from typer.testing import CliRunner
+
+from geogrid.api.app import create_app
+from geogrid.cli import app as cli_app
+from geogrid.db import engine as engine_module
+from geogrid.maps import external_links
+from geogrid.settings import Settings, get_settings
+from geogrid.workspace import Workspace
+from geogrid.workspace.coverage import analyse_grid
+
+TOWN = "330326-101"
+VILLAGE = "330326-101-032"
+
+
+@pytest.fixture(scope="module")
+def workspace(demo_db: Engine) -> Workspace:
+    return Workspace(demo_db, Settings(cache_check_interval_s=60))
+
+
+@pytest.fixture(scope="module")
+def client(workspace: Workspace) -> TestClient:
+    return TestClient(create_app(Settings(warm_up=False), workspace=workspace))
+
+
+def _metric(points: np.ndarray) -> np.ndarray:
+    frame = gpd.GeoSeries(points, crs=4326).to_crs(32651)
+    return shapely.get_coordinates(frame.to_numpy())
+
+
+def test_entries_match_postgis_crossings(workspace: Workspace, demo_db: Engine) -> None:
+    result = analyse_grid(workspace, TOWN)
+    with demo_db.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT ST_AsBinary(d.geom), ST_Crosses(r.geom, g.geom) FROM grids g "
+                "JOIN roads r ON ST_Intersects(r.geom, ST_Boundary(g.geom)), "
+                "LATERAL ST_Dump(ST_Intersection(r.geom, ST_Boundary(g.geom))) d "
+                "WHERE g.code = :code AND GeometryType(d.geom) = 'POINT'"
+            ),
+            {"code": TOWN},
+        ).all()
+    postgis = _metric(np.array([shapely.from_wkb(bytes(r[0])) for r in rows]))
+    crossing = _metric(np.array([shapely.from_wkb(bytes(r[0])) for r in rows if r[1]]))
+    entries = _metric(result.entries.geometry.to_numpy())
+    # every entry is a place where PostGIS finds a road meeting the boundary: exactly, or,
+    # where a junction lies within 0.5 m of the boundary, at that junction (< 1 m away)
+    nearest = np.min(np.linalg.norm(entries[:, None, :] - postgis[None, :, :], axis=2), axis=1)
+    assert np.mean(nearest < 0.01) > 0.95  # the same point, up to round-off
+    assert nearest.max() < 1.0
+    # every proper crossing PostGIS finds is an entry; where a road runs along the boundary
+    # (within 0.5 m) and crosses it several times in a few metres, the stretch is one entry
+    nearest = np.min(np.linalg.norm(crossing[:, None, :] - entries[None, :, :], axis=2), axis=1)
+    assert np.mean(nearest < 1.0) > 0.98
+    assert nearest.max() < 10.0
+    assert len(result.entries) <= len(postgis)
+
+
+def test_gaps_endpoint(client: TestClient) -> None:
+    response = client.get("/coverage/gaps", params={"grid": VILLAGE})
+    assert response.status_code == 200
+    body = response.json()
+    features = body["entries"]["features"]
+    assert body["entries"]["type"] == "FeatureCollection"
+    ways_in = [f for f in features if f["properties"]["way_in"]]
+    assert body["summary"]["ways_in"] == len(ways_in)
+    assert body["summary"]["unguarded"] == sum(not f["properties"]["guarded"] for f in ways_in)
+    for feature in features:
+        props = feature["properties"]
+        if props["guarded"]:
+            assert props["checkpoint_distance_m"] <= 50.0
+        assert feature["geometry"]["type"] == "Point"
+    assert body["children"], "a village has micro-grids"
+
+
+def test_guarded_entries_have_an_active_checkpoint_nearby(
+    client: TestClient, demo_db: Engine
+) -> None:
+    """Brute force: a guarded entry has an active checkpoint within 50 m in a straight line
+    (network distance is never shorter); an entry with none within 50 m is unguarded."""
+    features = client.get("/coverage/gaps", params={"grid": VILLAGE}).json()["entries"]["features"]
+    with demo_db.connect() as conn:
+        for feature in features:
+            lon, lat = feature["geometry"]["coordinates"]
+            near = conn.execute(
+                text(
+                    "SELECT count(*) FROM checkpoints WHERE status = 'active' AND "
+                    "ST_DWithin(geom::geography, ST_MakePoint(:lon, :lat)::geography, 50)"
+                ),
+                {"lon": lon, "lat": lat},
+            ).scalar_one()
+            if feature["properties"]["guarded"]:
+                assert near > 0
+            if near == 0:
+                assert not feature["properties"]["guarded"]
+
+
+def test_plan_closes_every_gap(client: TestClient) -> None:
+    body = client.post("/coverage/plan", json={"grid": VILLAGE}).json()
+    assert body["summary"]["after_guarded_share"] == 1.0
+    assert len(body["sites"]["features"]) == body["summary"]["new_sites"]
+    assert (
+        body["summary"]["new_sites"]
+        <= body["summary"]["before_ways_in"] - body["summary"]["before_guarded"]
+    )
+    one = client.post("/coverage/plan", json={"grid": VILLAGE, "budget": 1}).json()
+    assert len(one["sites"]["features"]) <= 1
+    assert one["summary"]["after_guarded"] >= one["summary"]["before_guarded"]
+
+
+def test_unknown_grid_and_nonsense_parameters(client: TestClient) -> None:
+    missing = client.get("/coverage/gaps", params={"grid": "无此网格"})
+    assert missing.status_code == 404
+    assert "无此网格" in missing.json()["message"]
+    assert client.get("/coverage/gaps", params={"grid": VILLAGE, "reach_m": -5}).status_code == 422
+    assert client.get("/coverage/gaps").status_code == 422
+    assert client.post("/coverage/plan", json={"grid": VILLAGE, "budget": 0}).status_code == 422
+
+
+def test_cli_gaps_prints_the_table_and_a_map(
+    demo_settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("GEOGRID_DATABASE_URL", demo_settings.database_url or "")
+    get_settings.cache_clear()
+    engine_module._engine_for.cache_clear()
+    out = tmp_path / "gaps.html"
+    try:
+        result = CliRunner().invoke(cli_app, ["gaps", VILLAGE, "--plan", "--map", str(out)])
+    finally:
+        get_settings.cache_clear()
+        engine_module._engine_for.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert "unguarded" in result.output
+    assert f"{VILLAGE}-01" in result.output
+    assert "→ 100.0%" in result.output
+    assert external_links(out.read_text(encoding="utf-8")) == []
