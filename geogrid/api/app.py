@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from geogrid import __version__
 from geogrid.api.errors import install_error_handlers
 from geogrid.api.logging import install_request_logging
-from geogrid.api.routes import coverage, health, locate, maps
+from geogrid.api.routes import coverage, health, locate, maps, transport
 from geogrid.errors import GeoGridError
 from geogrid.maps import asset_dir
 from geogrid.settings import Settings, get_settings
@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None, workspace: Workspace | None = N
     app.include_router(health.router)
     app.include_router(locate.router)
     app.include_router(coverage.router)
+    app.include_router(transport.router)
     app.include_router(maps.router)
     app.mount(maps.ASSETS, StaticFiles(directory=asset_dir()), name="vendor")
     return app

@@ -8,6 +8,7 @@ from geogrid.cli import load as _load  # noqa: F401
 from geogrid.cli import locate as _locate  # noqa: F401
 from geogrid.cli import maps as _maps  # noqa: F401
 from geogrid.cli import serve as _serve  # noqa: F401
+from geogrid.cli import transport as _transport  # noqa: F401
 from geogrid.cli._app import app
 
 __all__ = ["app"]

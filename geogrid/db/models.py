@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     func,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
@@ -41,6 +42,8 @@ __all__ = [
     "LayerVersion",
     "Road",
     "TransferRequest",
+    "TransportPlanRow",
+    "TransportRouteRow",
     "Vehicle",
     "Water",
 ]
@@ -255,6 +258,38 @@ class Water(_Stamped, Base):
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str | None] = mapped_column(Text)
     geom = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True), nullable=False)
+
+
+class TransportPlanRow(Base):
+    """A saved transport plan: its settings, summary, assignment and unserved requests.
+
+    Requests are named by code only; personal data stays in ``transfer_requests``.
+    """
+
+    __tablename__ = "transport_plans"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    day_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    settings: Mapped[dict] = mapped_column(JSONB)  # type: ignore[type-arg]
+    summary: Mapped[dict] = mapped_column(JSONB)  # type: ignore[type-arg]
+    assignment: Mapped[dict] = mapped_column(JSONB)  # type: ignore[type-arg]
+    unserved: Mapped[list] = mapped_column(JSONB)  # type: ignore[type-arg]
+
+
+class TransportRouteRow(Base):
+    """One vehicle's schedule and route geometry in a saved plan."""
+
+    __tablename__ = "transport_routes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("transport_plans.id", ondelete="CASCADE"), index=True
+    )
+    vehicle_code: Mapped[str] = mapped_column(String(64))
+    stops: Mapped[list] = mapped_column(JSONB)  # type: ignore[type-arg]
+    km: Mapped[float] = mapped_column(Float)
+    geom = mapped_column(Geometry("MULTILINESTRING", srid=SRID, spatial_index=True))
 
 
 class LayerVersion(Base):

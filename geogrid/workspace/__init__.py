@@ -35,6 +35,8 @@ from geogrid.workspace.locate import LocateAnswer, Locator
 
 __all__ = ["LocateAnswer", "Workspace"]
 
+LOCATOR_LAYERS = ("grids", "grid_workers", "addresses")
+
 
 class Workspace:
     """geogrid's data and answers, for one database.
@@ -132,11 +134,15 @@ class Workspace:
         """Return the gazetteer matcher, rebuilt when addresses or grids change."""
         return self._cache.get("address_matcher", ("addresses", "grids"), self._build_matcher)
 
+    def locator_is_ready(self, *, reveal_personal: bool = False) -> bool:
+        """Return True when :meth:`locator` would answer without building anything."""
+        return self._cache.peek(f"locator:{reveal_personal}", LOCATOR_LAYERS) is not None
+
     def locator(self, *, reveal_personal: bool = False) -> Locator:
         """Return a locator over the cached indexes (itself cached per privacy level)."""
         return self._cache.get(
             f"locator:{reveal_personal}",
-            ("grids", "grid_workers", "addresses"),
+            LOCATOR_LAYERS,
             lambda: Locator(
                 self.grids(),
                 self.grid_index(),

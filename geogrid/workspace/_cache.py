@@ -67,6 +67,12 @@ class VersionedCache:
             self._entries[name] = _Entry(value, wanted)
             return value
 
+    def peek(self, name: str, layers: tuple[str, ...]) -> Any | None:
+        """Return the cached value ``name`` if it is current, else None (never builds)."""
+        wanted = tuple(self.versions().get(layer, 0) for layer in layers)
+        entry = self._entries.get(name)
+        return entry.value if entry is not None and entry.versions == wanted else None
+
     def invalidate(self) -> None:
         """Forget every value and the versions read."""
         self._entries.clear()

@@ -74,7 +74,11 @@ def plan_grid(
 
 
 def coverage_map(
-    workspace: Workspace, result: CoverageResult, plan: CoveragePlan | None = None
+    workspace: Workspace,
+    result: CoverageResult,
+    plan: CoveragePlan | None = None,
+    *,
+    assets: str = "inline",
 ) -> folium.Map:
     """Return an offline map of a coverage result: the grid and its children, checkpoints,
     guarded and unguarded entries, unreached land, addresses per H3 cell, proposed sites."""
@@ -99,4 +103,6 @@ def coverage_map(
                 color="#e8590c",
             )
         )
-    return maps.new_map(*layers, title=f"{result.grid_name or result.grid_code} · coverage")
+    return maps.new_map(
+        *layers, title=f"{result.grid_name or result.grid_code} · coverage", assets=assets
+    )

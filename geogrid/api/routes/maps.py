@@ -9,8 +9,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
 from geogrid.api.deps import WorkspaceDep
-from geogrid.maps import Printer
+from geogrid.maps import Printer, map_to_html
+from geogrid.workspace.coverage import analyse_grid, coverage_map
 from geogrid.workspace.sheets import grid_sheet
+from geogrid.workspace.transport import plan_map
 
 router = APIRouter(prefix="/maps", tags=["maps"])
 
@@ -45,3 +47,21 @@ async def grid_sheet_pdf(
         media_type="application/pdf",
         headers={"Content-Disposition": f'inline; filename="{code}.pdf"'},
     )
+
+
+@router.get("/coverage/{grid}.html", response_class=HTMLResponse)
+def coverage_map_html(
+    grid: str,
+    workspace: WorkspaceDep,
+    tolerance_m: Annotated[float, Query(gt=0, le=1000)] = 50.0,
+    reach_m: Annotated[float, Query(gt=0, le=20_000)] = 1000.0,
+) -> HTMLResponse:
+    """Return the map of a grid's coverage: entries guarded and not, unreached land."""
+    result = analyse_grid(workspace, grid, tolerance_m=tolerance_m, reach_m=reach_m)
+    return HTMLResponse(map_to_html(coverage_map(workspace, result, assets=ASSETS)))
+
+
+@router.get("/transport/{plan_id}.html", response_class=HTMLResponse)
+def transport_map_html(plan_id: int, workspace: WorkspaceDep) -> HTMLResponse:
+    """Return the map of a saved transport plan: a route per vehicle, and the sites."""
+    return HTMLResponse(map_to_html(plan_map(workspace, plan_id, assets=ASSETS)))

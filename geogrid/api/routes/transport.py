@@ -1,0 +1,122 @@
+"""``/transport/plans``: assign waiting households to isolation sites and route the fleet."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+import geopandas as gpd
+import pandas as pd
+from fastapi import APIRouter
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, Field
+
+from geogrid.api.deps import WorkspaceDep
+from geogrid.api.geojson import feature_collection
+from geogrid.errors import InvalidRequestError
+from geogrid.spatial.transport import TransportSettings
+from geogrid.workspace import Workspace
+from geogrid.workspace.transport import (
+    load_plan,
+    plan_transfers,
+    stored_requests,
+    stored_vehicles,
+)
+
+router = APIRouter(prefix="/transport", tags=["transport"])
+
+
+class RequestIn(BaseModel):
+    """A household to move (WGS 84). Personal data is not needed to plan."""
+
+    code: str = Field(min_length=1, max_length=64)
+    lon: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90)
+    group_size: int = Field(ge=1, le=50)
+    risk_class: Literal["close_contact", "secondary_contact", "returnee"]
+    ready_at: datetime | None = None
+
+
+class PlanOptions(BaseModel):
+    """Service times and the solver's time budget."""
+
+    disinfection_min: float = Field(default=15, ge=0, le=240)
+    pickup_min: float = Field(default=2, ge=0, le=60)
+    drop_min: float = Field(default=2, ge=0, le=60)
+    time_budget_s: float = Field(default=10, gt=0, le=300)
+    solver: Literal["vroom", "ortools"] = "vroom"
+
+
+class PlanIn(BaseModel):
+    """What to plan: inline requests, or the stored waiting ones (optionally some codes)."""
+
+    requests: list[RequestIn] | None = Field(default=None, max_length=20_000)
+    request_codes: list[str] | None = Field(default=None, max_length=20_000)
+    vehicle_codes: list[str] | None = Field(default=None, max_length=1_000)
+    options: PlanOptions = PlanOptions()
+
+
+class PlanPublic(BaseModel):
+    """A saved plan: summary, vehicle routes (GeoJSON) and schedules (codes, no names)."""
+
+    plan_id: int
+    summary: dict[str, Any]
+    assignment: dict[str, str]
+    unserved: list[dict[str, str]]
+    routes: dict[str, Any]
+    schedules: dict[str, list[dict[str, Any]]]
+
+
+@router.post("/plans", response_model=PlanPublic, status_code=201)
+async def create_plan(workspace: WorkspaceDep, body: PlanIn | None = None) -> PlanPublic:
+    """Plan the transfers; an empty body plans every waiting request with the whole fleet."""
+    body = body or PlanIn()
+    settings = TransportSettings(
+        pickup_s=round(body.options.pickup_min * 60),
+        drop_s=round(body.options.drop_min * 60),
+        disinfection_s=round(body.options.disinfection_min * 60),
+        time_budget_s=body.options.time_budget_s,
+        solver=body.options.solver,
+    )
+
+    def solve() -> int:
+        requests, vehicles = _chosen(workspace, body)
+        outcome = plan_transfers(workspace, requests=requests, vehicles=vehicles, settings=settings)
+        assert outcome.plan_id is not None
+        return outcome.plan_id
+
+    plan_id = await run_in_threadpool(solve)
+    return get_plan(plan_id, workspace)
+
+
+@router.get("/plans/{plan_id}", response_model=PlanPublic)
+def get_plan(plan_id: int, workspace: WorkspaceDep) -> PlanPublic:
+    """Return a saved plan."""
+    record, routes = load_plan(workspace, plan_id)
+    return PlanPublic(
+        plan_id=record["id"],
+        summary=record["summary"],
+        assignment=record["assignment"],
+        unserved=record["unserved"],
+        routes=feature_collection(routes, ("vehicle_code", "km")),
+        schedules={row.vehicle_code: row.stops for row in routes.itertuples()},
+    )
+
+
+def _chosen(
+    workspace: Workspace, body: PlanIn
+) -> tuple[gpd.GeoDataFrame | None, gpd.GeoDataFrame | None]:
+    requests = None
+    if body.requests is not None:
+        frame = pd.DataFrame([r.model_dump() for r in body.requests])
+        if frame["code"].duplicated().any():
+            raise InvalidRequestError("request codes must be unique")
+        requests = gpd.GeoDataFrame(
+            frame.drop(columns=["lon", "lat"]).assign(contact_name=None, phone=None),
+            geometry=gpd.points_from_xy(frame["lon"], frame["lat"]),
+            crs=4326,
+        )
+    elif body.request_codes is not None:
+        requests = stored_requests(workspace, body.request_codes)
+    vehicles = stored_vehicles(workspace, body.vehicle_codes) if body.vehicle_codes else None
+    return requests, vehicles

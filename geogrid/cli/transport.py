@@ -1,0 +1,99 @@
+"""``geogrid transport``: plan the transfers to isolation and print the manifests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import geopandas as gpd
+import pandas as pd
+import typer
+from rich.table import Table
+
+from geogrid import maps
+from geogrid.cli._app import app, console, errors_as_messages
+from geogrid.ingest.readers import read_layer
+from geogrid.ingest.specs import spec_for
+from geogrid.ingest.validate import prepare_layer
+from geogrid.spatial.transport import TransportSettings
+from geogrid.workspace import Workspace
+from geogrid.workspace.transport import TransportOutcome, plan_transfers
+
+
+def _read(path: Path | None, kind: str, crs: str | None) -> gpd.GeoDataFrame | None:
+    if path is None:
+        return None
+    spec = spec_for(kind)
+    frame, _ = prepare_layer(read_layer(path, spec), spec, path=str(path), crs=crs)
+    return frame
+
+
+@app.command()
+@errors_as_messages
+def transport(
+    requests: Annotated[
+        Path | None, typer.Option(help="CSV/GeoJSON of waiting households (default: stored).")
+    ] = None,
+    vehicles: Annotated[Path | None, typer.Option(help="The fleet (default: stored).")] = None,
+    crs: Annotated[str | None, typer.Option(help="CRS of the files' coordinates.")] = None,
+    disinfection_min: Annotated[float, typer.Option(help="Disinfection after each drop.")] = 15,
+    time_budget_s: Annotated[float, typer.Option(help="Solver time budget, seconds.")] = 10,
+    map: Annotated[
+        Path | None, typer.Option(help="Write an offline HTML map of the routes.")
+    ] = None,
+) -> None:
+    """Assign households to isolation sites and route the vehicles; print the manifests."""
+    workspace = Workspace.open()
+    settings = TransportSettings(
+        disinfection_s=round(disinfection_min * 60), time_budget_s=time_budget_s
+    )
+    with console.status("planning…"):
+        outcome = plan_transfers(
+            workspace,
+            requests=_read(requests, "transfer_requests", crs),
+            vehicles=_read(vehicles, "vehicles", crs),
+            settings=settings,
+        )
+    _print(outcome)
+    if map is not None:
+        maps.save_map(_plan_map(outcome), map)
+        console.print(f"map: {map}")
+
+
+def _print(outcome: TransportOutcome) -> None:
+    s = outcome.summary()
+    console.print(
+        f"plan {s['plan_id']}: {s['people_moved']} people in {s['households_moved']} households "
+        f"moved by {s['all_moved_by']}, {s['vehicles_used']} vehicles, "
+        f"{s['vehicle_hours']} vehicle hours, {s['km_driven']} km (solved in {s['solve_s']} s)"
+    )
+    for reason, count in s["unserved"].items():
+        console.print(f"[bold red]unserved[/]: {count} household(s): {reason}")
+    manifest = outcome.manifest()
+    for vehicle, stops in manifest.groupby("vehicle", sort=True):
+        moving = stops[stops["kind"].isin(["pickup", "drop"])]
+        if moving.empty:
+            continue
+        table = Table(title=f"vehicle {vehicle}", title_justify="left")
+        for column in ("time", "stop", "household", "people", "site", "contact", "phone", "km"):
+            table.add_column(column, no_wrap=True)
+        for row in moving.itertuples():
+            table.add_row(
+                row.arrival.strftime("%H:%M"),
+                row.kind,
+                row.request or "",
+                "" if pd.isna(row.people) else str(row.people),
+                row.site or "",
+                row.contact or "",
+                row.phone or "",
+                f"{row.km or 0:.1f}",
+            )
+        console.print(table)
+
+
+def _plan_map(outcome: TransportOutcome) -> object:
+    routes = outcome.routes.rename(columns={"vehicle": "vehicle"})
+    sites = outcome.sites
+    return maps.new_map(
+        maps.route_layer(routes), maps.site_layer(sites), title="Transfers 转运计划"
+    )

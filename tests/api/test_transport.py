@@ -1,0 +1,157 @@
+"""Transport plans on the demo data: checked by the independent plan checker, through the
+API and the CLI, with personal data masked."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from typer.testing import CliRunner
+
+from geogrid.api.app import create_app
+from geogrid.cli import app as cli_app
+from geogrid.db import engine as engine_module
+from geogrid.maps import find_personal
+from geogrid.settings import Settings, get_settings
+from geogrid.spatial.transport import TransportSettings
+from geogrid.workspace import Workspace
+from geogrid.workspace.transport import plan_transfers
+from tests.spatial.transport.transport_checker import Instance, check_plan
+
+
+@pytest.fixture(scope="module")
+def workspace(demo_db: Engine) -> Workspace:
+    return Workspace(demo_db, Settings(cache_check_interval_s=60))
+
+
+@pytest.fixture(scope="module")
+def client(workspace: Workspace) -> TestClient:
+    return TestClient(create_app(Settings(warm_up=False), workspace=workspace))
+
+
+def test_demo_plan_passes_the_independent_checker(workspace: Workspace, demo_db: Engine) -> None:
+    settings = TransportSettings(time_budget_s=8)
+    outcome = plan_transfers(workspace, settings=settings)
+    plan = outcome.plan
+    instance = Instance(
+        requests=[asdict(r) for r in plan.requests],
+        sites=[asdict(s) for s in plan.sites],
+        vehicles=[asdict(v) for v in plan.vehicles],
+        duration_s=outcome.duration_s,
+        distance_m=outcome.distance_m,
+    )
+    check_plan(
+        plan,
+        instance,
+        pickup_s=settings.pickup_s,
+        drop_s=settings.drop_s,
+        disinfection_s=settings.disinfection_s,
+    )
+    with demo_db.connect() as conn:
+        waiting = conn.execute(text("SELECT sum(group_size) FROM transfer_requests")).scalar()
+    served = outcome.summary()["people_moved"]
+    unserved = {u.request for u in plan.unserved}
+    sizes = {r.code: r.group_size for r in plan.requests}
+    assert served + sum(sizes[c] for c in unserved) == waiting
+    assert served >= 0.95 * waiting
+    assert len(outcome.routes) == outcome.summary()["vehicles_used"]
+
+
+def test_plan_api_round_trip_without_personal_data(client: TestClient, demo_db: Engine) -> None:
+    created = client.post("/transport/plans", json={"options": {"time_budget_s": 3}})
+    assert created.status_code == 201
+    body = created.json()
+    again = client.get(f"/transport/plans/{body['plan_id']}").json()
+    assert again == body
+    assert body["routes"]["type"] == "FeatureCollection"
+    assert len(body["routes"]["features"]) == body["summary"]["vehicles_used"]
+    assert set(body["assignment"]) | {u["request"] for u in body["unserved"]} == {
+        s["request"] for stops in body["schedules"].values() for s in stops if "request" in s
+    } | {u["request"] for u in body["unserved"]}
+    with demo_db.connect() as conn:
+        names = conn.execute(text("SELECT contact_name FROM transfer_requests")).scalars().all()
+    assert not find_personal(created.text)
+    assert not any(name in created.text for name in names)
+
+
+def test_inline_requests_and_chosen_vehicles(client: TestClient) -> None:
+    body = {
+        "requests": [
+            {
+                "code": "X1",
+                "lon": 120.62,
+                "lat": 27.58,
+                "group_size": 2,
+                "risk_class": "close_contact",
+            },
+            {
+                "code": "X2",
+                "lon": 120.64,
+                "lat": 27.59,
+                "group_size": 1,
+                "risk_class": "close_contact",
+            },
+        ],
+        "vehicle_codes": ["V01", "V02"],
+        "options": {"time_budget_s": 2, "disinfection_min": 20},
+    }
+    response = client.post("/transport/plans", json=body)
+    assert response.status_code == 201, response.text
+    plan = response.json()
+    assert set(plan["assignment"]) == {"X1", "X2"}
+    assert set(plan["schedules"]) <= {"V01", "V02"}
+    for stops in plan["schedules"].values():
+        for stop in stops:
+            if stop["kind"] == "disinfect":
+                assert stop["departure_s"] - stop["arrival_s"] >= 20 * 60
+
+
+def test_bad_plan_requests(client: TestClient) -> None:
+    assert client.get("/transport/plans/999999").status_code == 404
+    unknown = client.post("/transport/plans", json={"vehicle_codes": ["NOPE"]})
+    assert unknown.status_code == 422
+    assert "NOPE" in unknown.json()["message"]
+    bad = client.post("/transport/plans", json={"options": {"disinfection_min": -1}})
+    assert bad.status_code == 422
+
+
+def test_cli_prints_masked_manifests(
+    demo_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GEOGRID_DATABASE_URL", demo_settings.database_url or "")
+    get_settings.cache_clear()
+    engine_module._engine_for.cache_clear()
+    try:
+        result = CliRunner().invoke(cli_app, ["transport", "--time-budget-s", "3"])
+    finally:
+        get_settings.cache_clear()
+        engine_module._engine_for.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert "people in" in result.output
+    assert "pickup" in result.output
+    assert "****" in result.output
+    assert not find_personal(result.output)
+
+
+def test_plan_and_coverage_maps_render_offline(client: TestClient) -> None:
+    plan = client.post("/transport/plans", json={"options": {"time_budget_s": 2}}).json()
+    page = client.get(f"/maps/transport/{plan['plan_id']}.html")
+    assert page.status_code == 200
+    assert "/static/vendor/leaflet.js" in page.text
+    assert not find_personal(page.text)
+    coverage = client.get("/maps/coverage/330326-101-032.html")
+    assert coverage.status_code == 200
+    assert client.get("/maps/transport/999999.html").status_code == 404
+
+
+@pytest.mark.browser
+def test_plan_map_draws_every_route(workspace: Workspace) -> None:
+    from geogrid.maps import check_map_html
+    from geogrid.workspace.transport import plan_map
+
+    outcome = plan_transfers(workspace, settings=TransportSettings(time_budget_s=2))
+    check = check_map_html(plan_map(workspace, outcome.plan_id).get_root().render())
+    assert check.errors == []
+    assert check.overlays == ["Transfer routes 转运路线", "Isolation sites 隔离点"]
