@@ -6,7 +6,7 @@ import csv
 import io
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from geogrid.api.deps import SettingsDep, WorkspaceDep
@@ -15,6 +15,7 @@ from geogrid.errors import InvalidRequestError, TooLargeError
 from geogrid.workspace.batch import LocateRow, locate_rows, summarise
 
 router = APIRouter(tags=["locate"])
+JSON = "application/json"
 
 
 @router.get("/locate", response_model=LocatePublic)
@@ -24,7 +25,7 @@ async def locate(
     lat: Annotated[float | None, Query(description="latitude (y) in `crs`")] = None,
     crs: Annotated[str, Query(description="wgs84, cgcs2000, gcj02, bd09 or EPSG:n")] = "wgs84",
     address: Annotated[str | None, Query(max_length=200, description="Chinese address")] = None,
-) -> LocatePublic:
+) -> Response:
     """Return the grid chain (county › town › village › micro) owning a point or address."""
     row = LocateRow(address=address, lon=lon, lat=lat, crs=crs)
     if workspace.locator_is_ready():
@@ -35,7 +36,8 @@ async def locate(
         result = (await run_in_threadpool(locate_rows, workspace, [row]))[0]
     if result.answer is None:
         raise InvalidRequestError(result.error or "cannot locate this request")
-    return LocatePublic.of(result.answer)
+    # serialised once here: returning the model would have FastAPI validate it again
+    return Response(LocatePublic.of(result.answer).model_dump_json(), media_type=JSON)
 
 
 @router.post(
