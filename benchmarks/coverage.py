@@ -228,6 +228,7 @@ def pgrouting(net: RoadNetwork, full: gpd.GeoDataFrame, nodes: np.ndarray, dsn: 
     import psycopg
 
     print("pgRouting (benchmarks/network_vs_pgrouting.py helpers, same roads)")
+    dsn = dsn.replace("postgresql+psycopg://", "postgresql://")  # SQLAlchemy URLs too
     with psycopg.connect(dsn, autocommit=True) as conn:
         pg.load(conn, full)
         try:
