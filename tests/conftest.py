@@ -14,7 +14,7 @@ import itertools
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -210,6 +210,24 @@ def county_db(empty_db: Engine, tmp_path: Path) -> Engine:
     """Return an engine on a database holding :func:`small_county`."""
     load_files(empty_db, small_county(tmp_path))
     return empty_db
+
+
+@pytest.fixture
+def cli_database(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], None]]:
+    """Return a function that points the ``geogrid`` CLI (settings, engine) at a URL."""
+    from geogrid.db import engine as engine_module
+    from geogrid.settings import get_settings
+
+    def forget() -> None:
+        get_settings.cache_clear()
+        engine_module._engine_for.cache_clear()
+
+    def use(url: str) -> None:
+        monkeypatch.setenv("GEOGRID_DATABASE_URL", url)
+        forget()
+
+    yield use
+    forget()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

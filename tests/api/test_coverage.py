@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
@@ -14,9 +15,8 @@ from typer.testing import CliRunner
 
 from geogrid.api.app import create_app
 from geogrid.cli import app as cli_app
-from geogrid.db import engine as engine_module
 from geogrid.maps import external_links
-from geogrid.settings import Settings, get_settings
+from geogrid.settings import Settings
 from geogrid.workspace import Workspace
 from geogrid.workspace.coverage import analyse_grid
 
@@ -129,17 +129,11 @@ def test_unknown_grid_and_nonsense_parameters(client: TestClient) -> None:
 
 
 def test_cli_gaps_prints_the_table_and_a_map(
-    demo_settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    demo_settings: Settings, cli_database: Callable[[str], None], tmp_path: Path
 ) -> None:
-    monkeypatch.setenv("GEOGRID_DATABASE_URL", demo_settings.database_url or "")
-    get_settings.cache_clear()
-    engine_module._engine_for.cache_clear()
+    cli_database(demo_settings.database_url or "")
     out = tmp_path / "gaps.html"
-    try:
-        result = CliRunner().invoke(cli_app, ["gaps", VILLAGE, "--plan", "--map", str(out)])
-    finally:
-        get_settings.cache_clear()
-        engine_module._engine_for.cache_clear()
+    result = CliRunner().invoke(cli_app, ["gaps", VILLAGE, "--plan", "--map", str(out)])
     assert result.exit_code == 0, result.output
     assert "unguarded" in result.output
     assert f"{VILLAGE}-01" in result.output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from io import BytesIO
 from pathlib import Path
 
@@ -13,9 +14,8 @@ from typer.testing import CliRunner
 
 from geogrid.api.app import create_app
 from geogrid.cli import app as cli_app
-from geogrid.db import engine as engine_module
 from geogrid.maps import check_map_html, find_personal
-from geogrid.settings import Settings, get_settings
+from geogrid.settings import Settings
 from geogrid.workspace import Workspace
 from geogrid.workspace.sheets import grid_sheet
 
@@ -73,20 +73,13 @@ def test_sheet_pdf_is_one_a4_page(client: TestClient) -> None:
 
 @pytest.mark.browser
 def test_cli_prints_one_sheet_per_child(
-    county_db: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    county_db: Engine, cli_database: Callable[[str], None], tmp_path: Path
 ) -> None:
     out = tmp_path / "sheets"
-    monkeypatch.setenv("GEOGRID_DATABASE_URL", county_db.url.render_as_string(False))
-    get_settings.cache_clear()
-    engine_module._engine_for.cache_clear()
-    try:
-        result = CliRunner().invoke(
-            cli_app,
-            ["print", "--grid", "C-001", "--children", "--format", "png", "--out", str(out)],
-        )
-    finally:
-        get_settings.cache_clear()
-        engine_module._engine_for.cache_clear()
+    cli_database(county_db.url.render_as_string(False))
+    result = CliRunner().invoke(
+        cli_app, ["print", "--grid", "C-001", "--children", "--format", "png", "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == ["C-001-001.png", "C-001-002.png"]
     assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in out.iterdir())

@@ -3,6 +3,7 @@ API and the CLI, with personal data masked."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 
 import pytest
@@ -12,9 +13,8 @@ from typer.testing import CliRunner
 
 from geogrid.api.app import create_app
 from geogrid.cli import app as cli_app
-from geogrid.db import engine as engine_module
 from geogrid.maps import find_personal
-from geogrid.settings import Settings, get_settings
+from geogrid.settings import Settings
 from geogrid.spatial.transport import TransportSettings
 from geogrid.workspace import Workspace
 from geogrid.workspace.transport import plan_transfers
@@ -118,16 +118,10 @@ def test_bad_plan_requests(client: TestClient) -> None:
 
 
 def test_cli_prints_masked_manifests(
-    demo_settings: Settings, monkeypatch: pytest.MonkeyPatch
+    demo_settings: Settings, cli_database: Callable[[str], None]
 ) -> None:
-    monkeypatch.setenv("GEOGRID_DATABASE_URL", demo_settings.database_url or "")
-    get_settings.cache_clear()
-    engine_module._engine_for.cache_clear()
-    try:
-        result = CliRunner().invoke(cli_app, ["transport", "--time-budget-s", "3"])
-    finally:
-        get_settings.cache_clear()
-        engine_module._engine_for.cache_clear()
+    cli_database(demo_settings.database_url or "")
+    result = CliRunner().invoke(cli_app, ["transport", "--time-budget-s", "3"])
     assert result.exit_code == 0, result.output
     assert "people in" in result.output
     assert "pickup" in result.output

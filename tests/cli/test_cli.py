@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -10,21 +11,15 @@ from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
 from geogrid.cli import app
-from geogrid.db import engine as engine_module
-from geogrid.settings import get_settings
 
 runner = CliRunner()
 
 
 @pytest.fixture
-def cli_env(empty_db: Engine, monkeypatch: pytest.MonkeyPatch) -> Engine:
+def cli_env(empty_db: Engine, cli_database: Callable[[str], None]) -> Engine:
     """Point the CLI at the test's empty database."""
-    monkeypatch.setenv("GEOGRID_DATABASE_URL", empty_db.url.render_as_string(False))
-    get_settings.cache_clear()
-    engine_module._engine_for.cache_clear()
-    yield empty_db
-    get_settings.cache_clear()
-    engine_module._engine_for.cache_clear()
+    cli_database(empty_db.url.render_as_string(False))
+    return empty_db
 
 
 def _csv(path: Path, kinds: list[str]) -> Path:
@@ -66,11 +61,9 @@ def test_db_url_uses_the_configured_database(cli_env: Engine) -> None:
 
 
 def test_locate_csv_writes_answers_and_summary(
-    county_db: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    county_db: Engine, cli_database: Callable[[str], None], tmp_path: Path
 ) -> None:
-    monkeypatch.setenv("GEOGRID_DATABASE_URL", county_db.url.render_as_string(False))
-    get_settings.cache_clear()
-    engine_module._engine_for.cache_clear()
+    cli_database(county_db.url.render_as_string(False))
     arrivals = tmp_path / "arrivals.csv"
     arrivals.write_text(
         "id,address,lon,lat\n1,平阳县鳌江镇甲村工业路2号,,\n2,,120.555,27.515\n3,,abc,27.5\n",
@@ -78,8 +71,6 @@ def test_locate_csv_writes_answers_and_summary(
     )
     out = tmp_path / "assigned.csv"
     result = runner.invoke(app, ["locate", "--csv", str(arrivals), "--out", str(out)])
-    get_settings.cache_clear()
-    engine_module._engine_for.cache_clear()
     assert result.exit_code == 0, result.output
     assigned = pd.read_csv(out, dtype=str)
     assert list(assigned["id"]) == ["1", "2", "3"]
