@@ -71,6 +71,7 @@ class TransportOutcome:
     routes: gpd.GeoDataFrame
     duration_s: np.ndarray
     distance_m: np.ndarray
+    points: np.ndarray  # the locations as shapely Points (WGS 84), by matrix index
 
     def summary(self) -> dict[str, Any]:
         """Return the headline figures (JSON-ready), with clock times."""
@@ -168,7 +169,7 @@ def plan_transfers(
     )
     routes = _route_lines(network, snapped, plan)
     outcome = TransportOutcome(
-        None, plan, day_start, requests, sites, vehicles, routes, duration, distance
+        None, plan, day_start, requests, sites, vehicles, routes, duration, distance, points
     )
     if save:
         outcome.plan_id = _save(workspace, outcome)
@@ -209,15 +210,44 @@ def load_plan(workspace: Workspace, plan_id: int) -> tuple[dict[str, Any], gpd.G
 
 def plan_map(workspace: Workspace, plan_id: int, *, assets: str = "inline") -> folium.Map:
     """Return an offline map of a saved plan: each vehicle's route and the sites."""
-    _, routes = load_plan(workspace, plan_id)
+    record, routes = load_plan(workspace, plan_id)
     routes = routes.rename(columns={"vehicle_code": "vehicle"}).rename_geometry("geometry")
     sites = workspace.isolation_sites().rename_geometry("geometry")
     return maps.new_map(
-        maps.route_layer(routes[["vehicle", "km", "geometry"]]),
+        maps.route_layer(routes[["vehicle", "km", "geometry"]], _stop_points(record, routes)),
         maps.site_layer(sites),
         title=f"Transport plan {plan_id} 转运计划",
         assets=assets,
     )
+
+
+def _stop_points(record: dict[str, Any], routes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Return the pickups and drops of a saved plan as numbered points with their times."""
+    day_start = record["day_start"]
+    rows = []
+    for vehicle, stops in zip(routes["vehicle"], routes["stops"], strict=True):
+        moving = [stop for stop in stops if stop["kind"] in ("pickup", "drop") and "lon" in stop]
+        for order, stop in enumerate(moving, start=1):
+            rows.append(
+                {
+                    "vehicle": vehicle,
+                    "order": order,
+                    "name": f"{stop['kind']} {stop.get('request', '')} → {stop.get('site', '')}",
+                    "arrival": _clock(day_start, stop["arrival_s"]),
+                    "departure": _clock(day_start, stop["departure_s"]),
+                    "geometry": shapely.Point(stop["lon"], stop["lat"]),
+                }
+            )
+    return gpd.GeoDataFrame(
+        rows,
+        columns=["vehicle", "order", "name", "arrival", "departure", "geometry"],
+        geometry="geometry",
+        crs=4326,
+    )
+
+
+def _clock(day_start: datetime, seconds: int) -> str:
+    return (day_start + timedelta(seconds=seconds)).astimezone(LOCAL).strftime("%H:%M")
 
 
 def _day_start(requests: gpd.GeoDataFrame, vehicles: gpd.GeoDataFrame) -> datetime:
@@ -317,9 +347,11 @@ def _save(workspace: Workspace, outcome: TransportOutcome) -> int:
             [
                 {k: v for k, v in asdict(stop).items() if v is not None}
                 | {
+                    "lon": round(shapely.get_x(outcome.points[stop.location]), 7),
+                    "lat": round(shapely.get_y(outcome.points[stop.location]), 7),
                     "distance_m": round(stop.distance_m, 1)
                     if np.isfinite(stop.distance_m)
-                    else None
+                    else None,
                 }
                 for stop in route.stops
             ],

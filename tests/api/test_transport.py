@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -149,3 +150,9 @@ def test_plan_map_draws_every_route(workspace: Workspace) -> None:
     check = check_map_html(plan_map(workspace, outcome.plan_id).get_root().render())
     assert check.errors == []
     assert check.overlays == ["Transfer routes 转运路线", "Isolation sites 隔离点"]
+    html = plan_map(workspace, outcome.plan_id).get_root().render()
+    first = next(r for r in outcome.plan.routes if r.trips)
+    pickup = next(s for s in first.stops if s.kind == "pickup")
+    clock = (outcome.day_start + timedelta(seconds=pickup.arrival_s)).strftime("%H:%M")
+    assert f"pickup {pickup.request}" in html  # stops are drawn with their schedule
+    assert clock in html
