@@ -366,7 +366,7 @@ def _save(workspace: Workspace, outcome: TransportOutcome) -> int:
             conn,
             day_start=outcome.day_start,
             settings=asdict(plan.settings),
-            summary=outcome.summary(),
+            summary={k: v for k, v in outcome.summary().items() if k != "plan_id"},
             assignment=dict(plan.assignment),
             unserved=[{"request": u.request, "reason": u.reason} for u in plan.unserved],
             routes=routes,

@@ -66,6 +66,7 @@ def test_plan_api_round_trip_without_personal_data(client: TestClient, demo_db: 
     body = created.json()
     again = client.get(f"/transport/plans/{body['plan_id']}").json()
     assert again == body
+    assert "plan_id" not in body["summary"]  # the id is the plan's, not stored twice
     assert body["routes"]["type"] == "FeatureCollection"
     assert len(body["routes"]["features"]) == body["summary"]["vehicles_used"]
     assert set(body["assignment"]) | {u["request"] for u in body["unserved"]} == {
