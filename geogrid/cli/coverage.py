@@ -10,19 +10,11 @@ from rich.table import Table
 
 from geogrid.cli._app import app, console, errors_as_messages
 from geogrid.maps import save_map
+from geogrid.spatial.coverage.table import TABLE_COLUMNS
 from geogrid.workspace import Workspace
 from geogrid.workspace.coverage import analyse_grid, coverage_map, plan_grid
 
-COLUMNS = (
-    "code",
-    "name",
-    "ways_in",
-    "guarded",
-    "unguarded",
-    "checkpoints",
-    "addresses",
-    "addresses_unreached",
-)
+COLUMNS = tuple(c for c in TABLE_COLUMNS if c != "entries")  # ways in, not all entries
 
 
 @app.command()
