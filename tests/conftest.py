@@ -23,14 +23,17 @@ import pandas as pd
 import psycopg
 import pytest
 import shapely
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
+from geogrid.api.app import create_app
 from geogrid.db.bootstrap import prepare_database
 from geogrid.db.cluster import EmbeddedCluster
 from geogrid.db.engine import create_geogrid_engine
 from geogrid.ingest.load import LoadRequest, load_files
 from geogrid.settings import Settings
+from geogrid.workspace import Workspace
 
 TEMPLATE = "geogrid_template"
 DEMO = "geogrid_demo"
@@ -112,6 +115,18 @@ def demo_db(pg_server: TestServer) -> Iterator[Engine]:
         yield engine
     finally:
         engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def demo_workspace(demo_db: Engine) -> Workspace:
+    """Return a workspace on the demo database (indexes kept for the module)."""
+    return Workspace(demo_db, Settings(cache_check_interval_s=60))
+
+
+@pytest.fixture(scope="module")
+def demo_client(demo_workspace: Workspace) -> TestClient:
+    """Return an API client on the demo workspace."""
+    return TestClient(create_app(Settings(warm_up=False), workspace=demo_workspace))
 
 
 @pytest.fixture
@@ -232,7 +247,15 @@ def cli_database(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], No
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every test that uses the database fixtures with ``db``."""
-    db_fixtures = {"pg_server", "empty_db", "demo_db", "demo_settings", "county_db"}
+    db_fixtures = {
+        "pg_server",
+        "empty_db",
+        "demo_db",
+        "demo_settings",
+        "county_db",
+        "demo_workspace",
+        "demo_client",
+    }
     for item in items:
         if db_fixtures & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.db)

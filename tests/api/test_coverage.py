@@ -7,13 +7,11 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
-import pytest
 import shapely
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
-from geogrid.api.app import create_app
 from geogrid.cli import app as cli_app
 from geogrid.maps import external_links
 from geogrid.settings import Settings
@@ -24,23 +22,13 @@ TOWN = "330326-101"
 VILLAGE = "330326-101-032"
 
 
-@pytest.fixture(scope="module")
-def workspace(demo_db: Engine) -> Workspace:
-    return Workspace(demo_db, Settings(cache_check_interval_s=60))
-
-
-@pytest.fixture(scope="module")
-def client(workspace: Workspace) -> TestClient:
-    return TestClient(create_app(Settings(warm_up=False), workspace=workspace))
-
-
 def _metric(points: np.ndarray) -> np.ndarray:
     frame = gpd.GeoSeries(points, crs=4326).to_crs(32651)
     return shapely.get_coordinates(frame.to_numpy())
 
 
-def test_entries_match_postgis_crossings(workspace: Workspace, demo_db: Engine) -> None:
-    result = analyse_grid(workspace, TOWN)
+def test_entries_match_postgis_crossings(demo_workspace: Workspace, demo_db: Engine) -> None:
+    result = analyse_grid(demo_workspace, TOWN)
     with demo_db.connect() as conn:
         rows = conn.execute(
             text(
@@ -67,8 +55,8 @@ def test_entries_match_postgis_crossings(workspace: Workspace, demo_db: Engine) 
     assert len(result.entries) <= len(postgis)
 
 
-def test_gaps_endpoint(client: TestClient) -> None:
-    response = client.get("/coverage/gaps", params={"grid": VILLAGE})
+def test_gaps_endpoint(demo_client: TestClient) -> None:
+    response = demo_client.get("/coverage/gaps", params={"grid": VILLAGE})
     assert response.status_code == 200
     body = response.json()
     features = body["entries"]["features"]
@@ -85,11 +73,13 @@ def test_gaps_endpoint(client: TestClient) -> None:
 
 
 def test_guarded_entries_have_an_active_checkpoint_nearby(
-    client: TestClient, demo_db: Engine
+    demo_client: TestClient, demo_db: Engine
 ) -> None:
     """Brute force: a guarded entry has an active checkpoint within 50 m in a straight line
     (network distance is never shorter); an entry with none within 50 m is unguarded."""
-    features = client.get("/coverage/gaps", params={"grid": VILLAGE}).json()["entries"]["features"]
+    features = demo_client.get("/coverage/gaps", params={"grid": VILLAGE}).json()["entries"][
+        "features"
+    ]
     with demo_db.connect() as conn:
         for feature in features:
             lon, lat = feature["geometry"]["coordinates"]
@@ -106,26 +96,31 @@ def test_guarded_entries_have_an_active_checkpoint_nearby(
                 assert not feature["properties"]["guarded"]
 
 
-def test_plan_closes_every_gap(client: TestClient) -> None:
-    body = client.post("/coverage/plan", json={"grid": VILLAGE}).json()
+def test_plan_closes_every_gap(demo_client: TestClient) -> None:
+    body = demo_client.post("/coverage/plan", json={"grid": VILLAGE}).json()
     assert body["summary"]["after_guarded_share"] == 1.0
     assert len(body["sites"]["features"]) == body["summary"]["new_sites"]
     assert (
         body["summary"]["new_sites"]
         <= body["summary"]["before_ways_in"] - body["summary"]["before_guarded"]
     )
-    one = client.post("/coverage/plan", json={"grid": VILLAGE, "budget": 1}).json()
+    one = demo_client.post("/coverage/plan", json={"grid": VILLAGE, "budget": 1}).json()
     assert len(one["sites"]["features"]) <= 1
     assert one["summary"]["after_guarded"] >= one["summary"]["before_guarded"]
 
 
-def test_unknown_grid_and_nonsense_parameters(client: TestClient) -> None:
-    missing = client.get("/coverage/gaps", params={"grid": "无此网格"})
+def test_unknown_grid_and_nonsense_parameters(demo_client: TestClient) -> None:
+    missing = demo_client.get("/coverage/gaps", params={"grid": "无此网格"})
     assert missing.status_code == 404
     assert "无此网格" in missing.json()["message"]
-    assert client.get("/coverage/gaps", params={"grid": VILLAGE, "reach_m": -5}).status_code == 422
-    assert client.get("/coverage/gaps").status_code == 422
-    assert client.post("/coverage/plan", json={"grid": VILLAGE, "budget": 0}).status_code == 422
+    assert (
+        demo_client.get("/coverage/gaps", params={"grid": VILLAGE, "reach_m": -5}).status_code
+        == 422
+    )
+    assert demo_client.get("/coverage/gaps").status_code == 422
+    assert (
+        demo_client.post("/coverage/plan", json={"grid": VILLAGE, "budget": 0}).status_code == 422
+    )
 
 
 def test_cli_gaps_prints_the_table_and_a_map(

@@ -12,7 +12,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
-from geogrid.api.app import create_app
 from geogrid.cli import app as cli_app
 from geogrid.maps import find_personal
 from geogrid.settings import Settings
@@ -22,19 +21,11 @@ from geogrid.workspace.transport import plan_transfers
 from tests.spatial.transport.transport_checker import Instance, check_plan
 
 
-@pytest.fixture(scope="module")
-def workspace(demo_db: Engine) -> Workspace:
-    return Workspace(demo_db, Settings(cache_check_interval_s=60))
-
-
-@pytest.fixture(scope="module")
-def client(workspace: Workspace) -> TestClient:
-    return TestClient(create_app(Settings(warm_up=False), workspace=workspace))
-
-
-def test_demo_plan_passes_the_independent_checker(workspace: Workspace, demo_db: Engine) -> None:
+def test_demo_plan_passes_the_independent_checker(
+    demo_workspace: Workspace, demo_db: Engine
+) -> None:
     settings = TransportSettings(time_budget_s=8)
-    outcome = plan_transfers(workspace, settings=settings)
+    outcome = plan_transfers(demo_workspace, settings=settings)
     plan = outcome.plan
     instance = Instance(
         requests=[asdict(r) for r in plan.requests],
@@ -60,11 +51,13 @@ def test_demo_plan_passes_the_independent_checker(workspace: Workspace, demo_db:
     assert len(outcome.routes) == outcome.summary()["vehicles_used"]
 
 
-def test_plan_api_round_trip_without_personal_data(client: TestClient, demo_db: Engine) -> None:
-    created = client.post("/transport/plans", json={"options": {"time_budget_s": 3}})
+def test_plan_api_round_trip_without_personal_data(
+    demo_client: TestClient, demo_db: Engine
+) -> None:
+    created = demo_client.post("/transport/plans", json={"options": {"time_budget_s": 3}})
     assert created.status_code == 201
     body = created.json()
-    again = client.get(f"/transport/plans/{body['plan_id']}").json()
+    again = demo_client.get(f"/transport/plans/{body['plan_id']}").json()
     assert again == body
     assert "plan_id" not in body["summary"]  # the id is the plan's, not stored twice
     assert body["routes"]["type"] == "FeatureCollection"
@@ -78,7 +71,7 @@ def test_plan_api_round_trip_without_personal_data(client: TestClient, demo_db: 
     assert not any(name in created.text for name in names)
 
 
-def test_inline_requests_and_chosen_vehicles(client: TestClient) -> None:
+def test_inline_requests_and_chosen_vehicles(demo_client: TestClient) -> None:
     body = {
         "requests": [
             {
@@ -99,7 +92,7 @@ def test_inline_requests_and_chosen_vehicles(client: TestClient) -> None:
         "vehicle_codes": ["V01", "V02"],
         "options": {"time_budget_s": 2, "disinfection_min": 20},
     }
-    response = client.post("/transport/plans", json=body)
+    response = demo_client.post("/transport/plans", json=body)
     assert response.status_code == 201, response.text
     plan = response.json()
     assert set(plan["assignment"]) == {"X1", "X2"}
@@ -110,12 +103,12 @@ def test_inline_requests_and_chosen_vehicles(client: TestClient) -> None:
                 assert stop["departure_s"] - stop["arrival_s"] >= 20 * 60
 
 
-def test_bad_plan_requests(client: TestClient) -> None:
-    assert client.get("/transport/plans/999999").status_code == 404
-    unknown = client.post("/transport/plans", json={"vehicle_codes": ["NOPE"]})
+def test_bad_plan_requests(demo_client: TestClient) -> None:
+    assert demo_client.get("/transport/plans/999999").status_code == 404
+    unknown = demo_client.post("/transport/plans", json={"vehicle_codes": ["NOPE"]})
     assert unknown.status_code == 422
     assert "NOPE" in unknown.json()["message"]
-    bad = client.post("/transport/plans", json={"options": {"disinfection_min": -1}})
+    bad = demo_client.post("/transport/plans", json={"options": {"disinfection_min": -1}})
     assert bad.status_code == 422
 
 
@@ -131,27 +124,27 @@ def test_cli_prints_masked_manifests(
     assert not find_personal(result.output)
 
 
-def test_plan_and_coverage_maps_render_offline(client: TestClient) -> None:
-    plan = client.post("/transport/plans", json={"options": {"time_budget_s": 2}}).json()
-    page = client.get(f"/maps/transport/{plan['plan_id']}.html")
+def test_plan_and_coverage_maps_render_offline(demo_client: TestClient) -> None:
+    plan = demo_client.post("/transport/plans", json={"options": {"time_budget_s": 2}}).json()
+    page = demo_client.get(f"/maps/transport/{plan['plan_id']}.html")
     assert page.status_code == 200
     assert "/static/vendor/leaflet.js" in page.text
     assert not find_personal(page.text)
-    coverage = client.get("/maps/coverage/330326-101-032.html")
+    coverage = demo_client.get("/maps/coverage/330326-101-032.html")
     assert coverage.status_code == 200
-    assert client.get("/maps/transport/999999.html").status_code == 404
+    assert demo_client.get("/maps/transport/999999.html").status_code == 404
 
 
 @pytest.mark.browser
-def test_plan_map_draws_every_route(workspace: Workspace) -> None:
+def test_plan_map_draws_every_route(demo_workspace: Workspace) -> None:
     from geogrid.maps import check_map_html
     from geogrid.workspace.transport import plan_map
 
-    outcome = plan_transfers(workspace, settings=TransportSettings(time_budget_s=2))
-    check = check_map_html(plan_map(workspace, outcome.plan_id).get_root().render())
+    outcome = plan_transfers(demo_workspace, settings=TransportSettings(time_budget_s=2))
+    check = check_map_html(plan_map(demo_workspace, outcome.plan_id).get_root().render())
     assert check.errors == []
     assert check.overlays == ["Transfer routes 转运路线", "Isolation sites 隔离点"]
-    html = plan_map(workspace, outcome.plan_id).get_root().render()
+    html = plan_map(demo_workspace, outcome.plan_id).get_root().render()
     first = next(r for r in outcome.plan.routes if r.trips)
     pickup = next(s for s in first.stops if s.kind == "pickup")
     clock = (outcome.day_start + timedelta(seconds=pickup.arrival_s)).strftime("%H:%M")
