@@ -854,6 +854,9 @@ def looks_swapped(lon: Any, lat: Any) -> Any:
     >>> looks_swapped(np.array([120.57, 27.67]), np.array([27.67, 120.57]))
     array([False,  True])
     """
+    if isinstance(lon, float | int) and isinstance(lat, float | int):  # no arrays for one
+        min_lon, min_lat, max_lon, max_lat = CHINA_BOUNDS
+        return bool(min_lon <= lat <= max_lon and min_lat <= lon <= max_lat)
     swapped_lon, swapped_lat = _as_float_arrays(lat, lon)
     swapped = _inside_china_box(swapped_lon, swapped_lat)
     return bool(swapped) if swapped.ndim == 0 else swapped

@@ -221,6 +221,33 @@ class CellCache:
                 points, slot, end = points[going], slot[going], end[going]
         return out
 
+    def first_covering_one(self, geoms: GeometryArray, x: float, y: float, i: int, j: int) -> int:
+        """Return :meth:`first_covering` for one point (plain Python: no array overhead)."""
+        label = int(self.label[(j >> self.shift) * self.frame.nx + (i >> self.shift)])
+        if label > -2:
+            return label
+        row = -2 - label
+        for slot in range(int(self.offsets[row]), int(self.offsets[row + 1])):
+            poly = int(self.candidate[slot])
+            if self.full[slot] or shapely.intersects_xy(geoms[poly], x, y):
+                return poly
+        return _NONE
+
+    def all_covering_one(
+        self, geoms: GeometryArray, x: float, y: float, i: int, j: int
+    ) -> list[int]:
+        """Return :meth:`all_covering`'s polygons for one point, in index order."""
+        label = int(self.label[(j >> self.shift) * self.frame.nx + (i >> self.shift)])
+        if label > -2:
+            return [label] if label >= 0 else []
+        row = -2 - label
+        found = []
+        for slot in range(int(self.offsets[row]), int(self.offsets[row + 1])):
+            poly = int(self.candidate[slot])
+            if self.full[slot] or shapely.intersects_xy(geoms[poly], x, y):
+                found.append(poly)
+        return sorted(found)
+
     def all_covering(
         self, geoms: GeometryArray, x: FloatArray, y: FloatArray, i: IntArray, j: IntArray
     ) -> tuple[IntArray, Int32Array]:

@@ -179,6 +179,7 @@ class GridIndex:
             [level.rows_or_none[self._chains.members[:, k]] for k, level in enumerate(built)],
             axis=1,
         ).astype(np.int32)
+        self._quiet_answers = self._complete_chains()
         self.projection = LocalProjection.around(*_bounds_corners(geoms))
         self._metric_trees: dict[int, shapely.STRtree] = {}
         self._metric_lock = threading.Lock()
@@ -332,7 +333,59 @@ class GridIndex:
         >>> found.county_code, found.status.value
         ('1', 'ok')
         """
+        x, y = float(lon), float(lat)
+        if -180.0 <= x <= 180.0 and -90.0 <= y <= 90.0:  # also False for NaN
+            found = self._owned_everywhere(x, y)
+            if found is not None:
+                return found
+        # in a gap, outside, or invalid: the general path (and its errors)
         return self.locate([lon], [lat]).point(0)
+
+    def _owned_everywhere(self, x: float, y: float) -> PointLocation | None:
+        """Return the answer for a point owned at every level, else None (ask :meth:`locate`).
+
+        The same cells and the same candidate order as :meth:`locate`, one point at a
+        time in plain Python, which for one point is many times faster than the arrays.
+        """
+        frame = self._frame
+        # the same arithmetic as RasterFrame.cell_of, so the same cell
+        i = int(min(max((x - frame.x0) * (1.0 / frame.dx), 0.0), frame.nx - 1.0))
+        j = int(min(max((y - frame.y0) * (1.0 / frame.dy), 0.0), frame.ny - 1.0))
+        chain = int(self._chains.label[j * frame.nx + i])
+        if chain >= 0:
+            quiet = self._quiet_answers[chain]
+            if quiet is None:
+                return None
+            county, town, village, micro, industry = quiet
+            return PointLocation(x, y, LocateStatus.OK, county, town, village, micro, industry, ())
+        owners = []
+        for level in self._territorial:
+            local = level.cache.first_covering_one(level.geoms, x, y, i, j)
+            if local < 0:
+                return None
+            owners.append(str(self.codes[level.rows[local]]))
+        level = self._industry
+        industry = tuple(
+            str(self.codes[level.rows[k]])
+            for k in level.cache.all_covering_one(level.geoms, x, y, i, j)
+        )
+        return PointLocation(x, y, LocateStatus.OK, *owners, industry, ())
+
+    def _complete_chains(self) -> list[tuple[Any, ...] | None]:
+        """Return, per chain of the combined raster, its answer when owned at every level.
+
+        A chain with an owner at every territorial level has status ``ok`` wherever it
+        applies, so :meth:`locate_one` can answer its cells without the general path.
+        """
+        codes = [str(c) for c in self.codes]
+        answers: list[tuple[Any, ...] | None] = []
+        for *rows, industry in self._chain_rows.tolist():
+            if min(rows) < 0:
+                answers.append(None)
+                continue
+            found = (codes[industry],) if industry >= 0 else ()
+            answers.append((*(codes[r] for r in rows), found))
+        return answers
 
     def _expected_levels(self, owner: npt.NDArray[np.int32]) -> npt.NDArray[np.int64]:
         """Return per point the bits of the levels that exist there (rule 5)."""

@@ -63,7 +63,10 @@ def locate_rows(
             for i in members:
                 results[i] = RowResult(i + 1, rows[i].id, error=exc.message)
             continue
-        x, y = gcrs.to_wgs84([rows[i].lon for i in members], [rows[i].lat for i in members], system)
+        x = [rows[i].lon for i in members]
+        y = [rows[i].lat for i in members]
+        if system.kind != "wgs84":
+            x, y = gcrs.to_wgs84(x, y, system)
         for i, answer in zip(members, locator.points(x, y), strict=True):
             results[i] = RowResult(i + 1, rows[i].id, answer=answer)
     if texts:

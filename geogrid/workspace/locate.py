@@ -30,7 +30,7 @@ import pandas as pd
 from geogrid.privacy import mask_phone
 from geogrid.spatial.address_match import AddressMatch, AddressMatcher
 from geogrid.spatial.gridindex import GridIndex
-from geogrid.spatial.gridlocations import TERRITORIAL_LEVELS, PointLocations
+from geogrid.spatial.gridlocations import TERRITORIAL_LEVELS, PointLocation
 
 __all__ = ["GapRef", "GridRef", "LocateAnswer", "Locator", "WorkerRef"]
 
@@ -136,8 +136,10 @@ class Locator:
         self, lon: Sequence[float] | np.ndarray, lat: Sequence[float] | np.ndarray
     ) -> list[LocateAnswer]:
         """Locate WGS 84 points; one answer per point, in order."""
+        if len(lon) == 1 and len(lat) == 1:  # the API's one point: the index's fast path
+            return [self._answer(self._index.locate_one(lon[0], lat[0]), depth=4, confidence=1.0)]
         found = self._index.locate(np.asarray(lon, float), np.asarray(lat, float))
-        return [self._answer(found, i, depth=4, confidence=1.0) for i in range(len(found))]
+        return [self._answer(found.point(i), depth=4, confidence=1.0) for i in range(len(found))]
 
     def addresses(self, texts: Sequence[str]) -> list[LocateAnswer]:
         """Match address texts and locate them; one answer per text, in order."""
@@ -156,8 +158,7 @@ class Locator:
             for k, i in enumerate(placed):
                 match = matches[i]
                 answers[i] = self._answer(
-                    found,
-                    k,
+                    found.point(k),
                     depth=DEPTH_BY_MATCH[match.level],
                     confidence=match.confidence,
                     address=match,
@@ -166,14 +167,12 @@ class Locator:
 
     def _answer(
         self,
-        found: PointLocations,
-        i: int,
+        one: PointLocation,
         *,
         depth: int,
         confidence: float,
         address: AddressMatch | None = None,
     ) -> LocateAnswer:
-        one = found.point(i)
         levels = TERRITORIAL_LEVELS[:depth]
         chain = tuple(self._refs[c] for level in levels if (c := one.code(level)) is not None)
         gaps = tuple(

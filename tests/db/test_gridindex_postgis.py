@@ -77,7 +77,8 @@ def test_gridindex_agrees_with_postgis_on_the_demo_county(demo_db: Engine) -> No
     random = np.column_stack([rng.uniform(minx, maxx, 100_000), rng.uniform(miny, maxy, 100_000)])
     xy = np.vstack([random, _border_points(grids, rng, 5_000)])
 
-    found = GridIndex.from_geodataframe(grids).locate(xy[:, 0], xy[:, 1])
+    index = GridIndex.from_geodataframe(grids)
+    found = index.locate(xy[:, 0], xy[:, 1])
     expected = _postgis_owners(demo_db, xy)
 
     for level in LEVELS:
@@ -89,6 +90,11 @@ def test_gridindex_agrees_with_postgis_on_the_demo_county(demo_db: Engine) -> No
             f"PostGIS {expected[level][disagree[0]]}"
         )
     assert found.industry_codes() == expected["industry"]
+    # the one-point path (the API's) on the border points and a sample of the others
+    for i in [*range(0, 100_000, 50), *range(100_000, len(xy))]:
+        one = index.locate_one(*xy[i])
+        assert [one.code(level) for level in LEVELS] == [expected[lv][i] for lv in LEVELS], i
+        assert list(one.industry_codes) == expected["industry"][i], i
     # outside the county PostGIS finds no county, and the index says so explicitly
     outside = np.array([c is None for c in expected["county"]])
     assert outside.any()
