@@ -1,0 +1,153 @@
+"""API credentials from the workspace: issue, list and revoke keys, and authenticate one.
+
+:func:`authenticate` runs on every API request, so it never asks the database: the active
+credentials are cached in the workspace (:meth:`Workspace.credentials`) and reloaded when
+the ``api_credentials`` data version changes, which :func:`issue_key` and
+:func:`revoke_key` bump. A revoked key is refused within ``cache_check_interval_s``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from geogrid.access import Caller, Role
+from geogrid.apikeys import hash_secret, new_api_key, parse_api_key, secret_matches
+from geogrid.db.queries.credentials import (
+    CredentialRow,
+    insert_credential,
+    read_credentials,
+    revoke_credential,
+)
+from geogrid.errors import AuthenticationError, InvalidRequestError
+
+if TYPE_CHECKING:
+    from geogrid.workspace import Workspace
+
+__all__ = [
+    "ActiveCredential",
+    "CredentialTable",
+    "IssuedKey",
+    "authenticate",
+    "issue_key",
+    "list_keys",
+    "revoke_key",
+]
+
+_NAME = re.compile(r"[^\x00-\x1f\x7f]{1,100}")
+
+
+@dataclass(frozen=True)
+class ActiveCredential:
+    """What the API needs to check a key: the secret's hash and the caller it stands for."""
+
+    secret_hash: str
+    caller: Caller
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    """A new key (``key``: show it once, it is not stored) and its stored credential."""
+
+    key: str
+    credential: CredentialRow
+
+
+class CredentialTable:
+    """The active credentials by key id, remembering the keys it has already verified.
+
+    The workspace replaces the whole table when a credential is added or revoked, so a
+    remembered key never outlives its revocation; only valid keys are remembered, at most
+    :attr:`MEMO_LIMIT` of them.
+    """
+
+    MEMO_LIMIT = 10_000
+
+    def __init__(self, rows: list[CredentialRow]) -> None:
+        self.by_key_id: dict[str, ActiveCredential] = {
+            row.key_id: ActiveCredential(
+                row.secret_hash, Caller(row.name, Role(row.role), row.grid_code)
+            )
+            for row in rows
+            if row.active
+        }
+        self._verified: dict[str, Caller] = {}
+
+    def __len__(self) -> int:
+        return len(self.by_key_id)
+
+    def verify(self, key: str) -> Caller | None:
+        """Return the caller of a valid key, or None (malformed, unknown, wrong secret)."""
+        caller = self._verified.get(key)
+        if caller is not None:
+            return caller
+        parsed = parse_api_key(key)
+        found = self.by_key_id.get(parsed.key_id) if parsed is not None else None
+        if parsed is None or found is None or not secret_matches(parsed.secret, found.secret_hash):
+            return None
+        if len(self._verified) < self.MEMO_LIMIT:
+            self._verified[key] = found.caller
+        return found.caller
+
+
+def authenticate(workspace: Workspace, key: str) -> Caller:
+    """Return the caller a key stands for.
+
+    Raises :class:`AuthenticationError` for a malformed, unknown or revoked key or a wrong
+    secret, with the same message for all (nothing to learn by probing).
+    """
+    caller = workspace.credentials().verify(key)
+    if caller is None:
+        raise AuthenticationError("the API key is not valid (unknown, revoked or mistyped)")
+    return caller
+
+
+def issue_key(
+    workspace: Workspace, name: str, role: str, grid_code: str | None = None
+) -> IssuedKey:
+    """Create a credential and return its key (the only time the key is known).
+
+    A grid worker's key needs the grid of their jurisdiction; other roles take none.
+    """
+    name = name.strip()
+    if not _NAME.fullmatch(name):
+        raise InvalidRequestError("a credential's name is 1 to 100 printable characters")
+    try:
+        chosen = Role(role)
+    except ValueError:
+        roles = ", ".join(r.value for r in Role)
+        raise InvalidRequestError(f"unknown role {role!r}; roles are {roles}") from None
+    if chosen is Role.GRID_WORKER and not grid_code:
+        raise InvalidRequestError("a grid_worker key needs the grid of their jurisdiction")
+    if chosen is not Role.GRID_WORKER and grid_code:
+        raise InvalidRequestError(
+            f"only grid_worker keys are limited to a grid; a {chosen.value} key reads every grid"
+        )
+    key = new_api_key()
+    with workspace.engine.begin() as conn:
+        row = insert_credential(
+            conn,
+            key_id=key.key_id,
+            name=name,
+            role=chosen.value,
+            grid_code=grid_code or None,
+            secret_hash=hash_secret(key.secret),
+        )
+    workspace._cache.recheck()  # this process sees the new key at once
+    return IssuedKey(str(key), row)
+
+
+def list_keys(workspace: Workspace, *, active_only: bool = False) -> list[CredentialRow]:
+    """Return every credential, oldest first (hashes included: never show them)."""
+    with workspace.engine.connect() as conn:
+        return read_credentials(conn, active_only=active_only)
+
+
+def revoke_key(workspace: Workspace, key_id_or_name: str) -> CredentialRow:
+    """Revoke a credential given by key id, by the name of an active one, or by its key."""
+    parsed = parse_api_key(key_id_or_name)
+    with workspace.engine.begin() as conn:
+        row = revoke_credential(conn, parsed.key_id if parsed else key_id_or_name.strip())
+    workspace._cache.recheck()  # this process refuses the key at once
+    return row
