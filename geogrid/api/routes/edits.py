@@ -1,0 +1,229 @@
+"""Edits of grids, checkpoints and isolation sites on the OGC items paths, and the audit log.
+
+POST creates, PUT replaces, PATCH merges, DELETE deletes; the body is a GeoJSON Feature
+with coordinates in ``crs`` (default WGS 84, x first). Writes to an existing feature need
+``If-Match`` with its ``ETag`` (428 without, 412 when someone changed it since). Every
+write is audited; ``GET /audit`` shows the log to admins.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Path, Query, Request, Response
+
+from geogrid.access import Caller
+from geogrid.api import ogc
+from geogrid.api.auth import AUTH_RESPONSES, require
+from geogrid.api.deps import WorkspaceDep
+from geogrid.api.error_docs import ERROR_SCHEMA
+from geogrid.api.schemas.features import (
+    AuditEntryPublic,
+    AuditPublic,
+    EditedFeaturePublic,
+    FeatureIn,
+    FeaturePatchIn,
+)
+from geogrid.workspace.edits import (
+    Editor,
+    EditOutcome,
+    create_feature,
+    delete_feature,
+    read_audit_log,
+    replace_feature,
+    update_feature,
+)
+
+router = APIRouter(responses=AUTH_RESPONSES)
+
+Writer = Annotated[Caller, require("layers:write")]
+CollectionId = Annotated[
+    str,
+    Path(
+        max_length=64,
+        description="grids, checkpoints or isolation_sites",
+        examples=["checkpoints"],
+    ),
+]
+FeatureId = Annotated[str, Path(max_length=64, description="feature id: the feature's code")]
+CRS = Annotated[
+    str,
+    Query(max_length=200, description="coordinates of the body and the answer (x first)"),
+]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        max_length=2000,
+        description="the ETag of the feature as read (or `*`); required",
+    ),
+]
+EDITED: dict[str, Any] = {
+    "model": EditedFeaturePublic,
+    "description": "the feature as stored",
+    "headers": {
+        "ETag": {"description": "the stored version, for If-Match", "schema": {"type": "string"}},
+        "Content-Crs": {
+            "description": "coordinate system of the answer",
+            "schema": {"type": "string"},
+        },
+    },
+}
+_ERROR: dict[str, Any] = {"content": {"application/json": {"schema": ERROR_SCHEMA}}}
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"description": "the code exists, or the grid is still referred to", **_ERROR}
+}
+PRECONDITIONS: dict[int | str, dict[str, Any]] = {
+    412: {"description": "If-Match names a version that is no longer stored", **_ERROR},
+    428: {"description": "If-Match is missing", **_ERROR},
+}
+
+
+def _editor(request: Request, caller: Caller) -> Editor:
+    role = str(caller.role) if caller.role is not None else None
+    return Editor(caller.name, role, getattr(request.state, "request_id", None))
+
+
+def _answer(request: Request, outcome: EditOutcome, status: int) -> Response:
+    page = outcome.page
+    assert page is not None
+    base = ogc.base_url(request)
+    headers = {
+        "ETag": ogc.entity_tag(page.versions[0], page.crs),
+        "Content-Crs": ogc.content_crs(page.crs),
+    }
+    if status == 201:
+        headers["Location"] = ogc.feature_href(base, page.layer.name, page.codes[0])
+    body = ogc.feature_bytes(page, base, {"repaired": outcome.repaired})
+    return ogc.GeoJSONResponse(body, status_code=status, headers=headers)
+
+
+@router.post(
+    "/collections/{collection_id}/items",
+    tags=["edits"],
+    status_code=201,
+    response_class=ogc.GeoJSONResponse,
+    responses={201: EDITED, **CONFLICT},
+)
+def create_item(
+    collection_id: CollectionId,
+    body: FeatureIn,
+    request: Request,
+    workspace: WorkspaceDep,
+    caller: Writer,
+    crs: CRS = "wgs84",
+) -> Response:
+    """Create a feature (its code: ``properties.code`` or ``id``); 409 if it exists."""
+    ogc.reject_unknown_params(request, {"crs"})
+    outcome = create_feature(
+        workspace,
+        collection_id,
+        geometry=body.geometry,
+        properties=body.properties,
+        feature_id=body.id,
+        crs=crs,
+        editor=_editor(request, caller),
+    )
+    return _answer(request, outcome, 201)
+
+
+@router.put(
+    "/collections/{collection_id}/items/{feature_id}",
+    tags=["edits"],
+    response_class=ogc.GeoJSONResponse,
+    responses={200: EDITED, **PRECONDITIONS},
+)
+def replace_item(
+    collection_id: CollectionId,
+    feature_id: FeatureId,
+    body: FeatureIn,
+    request: Request,
+    workspace: WorkspaceDep,
+    caller: Writer,
+    if_match: IfMatch = None,
+    crs: CRS = "wgs84",
+) -> Response:
+    """Replace a feature whole (properties not given take their defaults)."""
+    ogc.reject_unknown_params(request, {"crs"})
+    outcome = replace_feature(
+        workspace,
+        collection_id,
+        feature_id,
+        geometry=body.geometry,
+        properties=body.properties,
+        feature_id=body.id,
+        crs=crs,
+        if_match=if_match,
+        editor=_editor(request, caller),
+    )
+    return _answer(request, outcome, 200)
+
+
+@router.patch(
+    "/collections/{collection_id}/items/{feature_id}",
+    tags=["edits"],
+    response_class=ogc.GeoJSONResponse,
+    responses={200: EDITED, **PRECONDITIONS},
+)
+def update_item(
+    collection_id: CollectionId,
+    feature_id: FeatureId,
+    body: FeaturePatchIn,
+    request: Request,
+    workspace: WorkspaceDep,
+    caller: Writer,
+    if_match: IfMatch = None,
+    crs: CRS = "wgs84",
+) -> Response:
+    """Merge properties into a feature (``null`` clears one); a geometry replaces its own."""
+    ogc.reject_unknown_params(request, {"crs"})
+    outcome = update_feature(
+        workspace,
+        collection_id,
+        feature_id,
+        geometry=body.geometry,
+        properties=body.properties,
+        feature_id=body.id,
+        crs=crs,
+        if_match=if_match,
+        editor=_editor(request, caller),
+    )
+    return _answer(request, outcome, 200)
+
+
+@router.delete(
+    "/collections/{collection_id}/items/{feature_id}",
+    tags=["edits"],
+    status_code=204,
+    response_class=Response,
+    responses={**CONFLICT, **PRECONDITIONS},
+)
+def delete_item(
+    collection_id: CollectionId,
+    feature_id: FeatureId,
+    request: Request,
+    workspace: WorkspaceDep,
+    caller: Writer,
+    if_match: IfMatch = None,
+) -> Response:
+    """Delete a feature; a grid with children, grid workers or keys is kept (409)."""
+    ogc.reject_unknown_params(request, ())
+    delete_feature(
+        workspace, collection_id, feature_id, if_match=if_match, editor=_editor(request, caller)
+    )
+    return Response(status_code=204)
+
+
+@router.get("/audit", tags=["edits"], response_model=AuditPublic)
+def audit_log(
+    request: Request,
+    workspace: WorkspaceDep,
+    _: Annotated[Caller, require("audit:read")],
+    layer: Annotated[str | None, Query(max_length=64, description="one layer")] = None,
+    code: Annotated[str | None, Query(max_length=64, description="one feature")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="entries, newest first")] = 100,
+) -> AuditPublic:
+    """Return the audit log of layer edits, newest first (admins)."""
+    ogc.reject_unknown_params(request, {"layer", "code", "limit"})
+    entries = read_audit_log(workspace, layer=layer, code=code, limit=limit)
+    return AuditPublic(entries=[AuditEntryPublic.model_validate(e) for e in entries])

@@ -1,0 +1,155 @@
+"""Schemas of the OGC API – Features documents and of edits (GeoJSON in, GeoJSON out)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "AuditEntryPublic",
+    "AuditPublic",
+    "CollectionPublic",
+    "CollectionsPublic",
+    "ConformancePublic",
+    "EditedFeaturePublic",
+    "ExtentPublic",
+    "FeatureCollectionPublic",
+    "FeatureIn",
+    "FeaturePatchIn",
+    "FeaturePublic",
+    "LandingPublic",
+    "LinkPublic",
+]
+
+
+class LinkPublic(BaseModel):
+    """A link to a related resource."""
+
+    href: str
+    rel: str
+    type: str | None = None
+    title: str | None = None
+
+
+class LandingPublic(BaseModel):
+    """The landing page: what this service is and where its parts are."""
+
+    title: str
+    description: str
+    links: list[LinkPublic]
+
+
+class ConformancePublic(BaseModel):
+    """The conformance classes the service implements."""
+
+    conformsTo: list[str]  # noqa: N815 (OGC's name)
+
+
+class SpatialExtentPublic(BaseModel):
+    """Bounding boxes of a collection, WGS 84 longitude/latitude."""
+
+    bbox: list[list[float]]
+    crs: str
+
+
+class ExtentPublic(BaseModel):
+    """The extent of a collection."""
+
+    spatial: SpatialExtentPublic
+
+
+class CollectionPublic(BaseModel):
+    """One collection (layer)."""
+
+    id: str
+    title: str
+    description: str
+    itemType: str  # noqa: N815 (OGC's name)
+    links: list[LinkPublic]
+    extent: ExtentPublic | None = None
+
+
+class CollectionsPublic(BaseModel):
+    """Every collection."""
+
+    links: list[LinkPublic]
+    collections: list[CollectionPublic]
+
+
+class FeaturePublic(BaseModel):
+    """A GeoJSON Feature (RFC 7946); ``id`` is the feature's code."""
+
+    type: Literal["Feature"]
+    id: str
+    geometry: dict[str, Any]
+    properties: dict[str, Any]
+    links: list[LinkPublic] | None = None
+
+
+class FeatureCollectionPublic(BaseModel):
+    """A page of features with OGC paging members."""
+
+    type: Literal["FeatureCollection"]
+    numberMatched: int  # noqa: N815 (OGC's name)
+    numberReturned: int  # noqa: N815 (OGC's name)
+    timeStamp: str  # noqa: N815 (OGC's name)
+    links: list[LinkPublic]
+    features: list[FeaturePublic]
+
+
+class FeatureIn(BaseModel):
+    """A GeoJSON Feature to create or to replace a stored one with.
+
+    Coordinates are in the ``crs`` query parameter's system (WGS 84 by default), x first.
+    The code is ``properties.code`` or ``id`` (for a replacement, the path's).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["Feature"]
+    id: str | int | None = None
+    geometry: dict[str, Any]
+    properties: dict[str, Any] = Field(default_factory=dict)
+
+
+class FeaturePatchIn(BaseModel):
+    """A partial GeoJSON Feature: the properties given are merged into the stored ones
+    (``null`` clears one), a geometry given replaces the stored one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["Feature"] = "Feature"
+    id: str | int | None = None
+    geometry: dict[str, Any] | None = None
+    properties: dict[str, Any] = Field(default_factory=dict)
+
+
+class EditedFeaturePublic(FeaturePublic):
+    """The feature as stored after an edit, with what the service changed in it."""
+
+    repaired: str | None = Field(
+        default=None, description="Why the geometry was invalid, when it was repaired."
+    )
+
+
+class AuditEntryPublic(BaseModel):
+    """One write: who, when, what, and the feature before and after (GeoJSON, WGS 84)."""
+
+    id: int
+    at: datetime
+    actor: str
+    role: str | None
+    action: str
+    layer: str
+    code: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    request_id: str | None
+
+
+class AuditPublic(BaseModel):
+    """Audit entries, newest first."""
+
+    entries: list[AuditEntryPublic]

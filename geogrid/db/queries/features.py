@@ -1,0 +1,199 @@
+"""Read layers as pages of features: filters, a search area, paging and row versions.
+
+Every function takes the layer's table name and the columns to return; callers pass
+names from geogrid's own layer catalogue, never user text. Geometry comes back as WKB in
+EPSG:4326. Rows are ordered by ``code`` (byte order), so pages are stable.
+
+Grids can be restricted to a jurisdiction (``subtree``, a grid code): the grid itself, its
+descendants (``code`` starting with ``subtree-``) and its ancestors (the codes ``subtree``
+starts with, followed by ``-``), so a grid worker sees the chain above their grid and the
+tree below it, and nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import shapely
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Table,
+    Text,
+    bindparam,
+    cast,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+)
+from sqlalchemy.dialects.postgresql import BYTEA
+
+from geogrid.db.models import Base
+
+__all__ = ["FeatureRows", "count_features", "layer_extent", "read_feature", "read_features"]
+
+
+@dataclass(frozen=True)
+class FeatureRows:
+    """Rows of a layer: property values by column, WKB geometries (EPSG:4326), and (for
+    single features) row versions."""
+
+    columns: tuple[str, ...]
+    values: list[tuple[Any, ...]]
+    wkb: list[bytes]
+    versions: list[str]
+
+
+def _table(name: str) -> Table:
+    return Base.metadata.tables[name]
+
+
+def _row_version(table: Table) -> ColumnElement[str]:
+    """Return ``md5`` of the whole row as text: changes whenever any stored value does."""
+    return func.md5(cast(literal_column(f'"{table.name}"'), Text)).label("row_version")
+
+
+def _jurisdiction(table: Table, subtree: str) -> ColumnElement[bool]:
+    code = table.c.code
+    return or_(
+        code == subtree,
+        code.startswith(subtree + "-", autoescape=True),
+        func.starts_with(literal(subtree), code.concat("-")),
+    )
+
+
+def _conditions(
+    table: Table,
+    *,
+    area: shapely.Geometry | None,
+    filters: Mapping[str, Any],
+    subtree: str | None,
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [
+        table.c[column] == value for column, value in filters.items()
+    ]
+    if area is not None:
+        shape = func.ST_GeomFromWKB(bindparam("area", shapely.to_wkb(area), type_=BYTEA), 4326)
+        # && lets the planner use the GiST index; ST_Intersects is the exact test
+        conditions.append(table.c.geom.op("&&")(shape))
+        conditions.append(func.ST_Intersects(table.c.geom, shape))
+    if subtree is not None and table.name == "grids":
+        conditions.append(_jurisdiction(table, subtree))
+    return conditions
+
+
+def read_features(
+    conn: Connection,
+    layer: str,
+    columns: Sequence[str],
+    *,
+    area: shapely.Geometry | None = None,
+    filters: Mapping[str, Any] | None = None,
+    subtree: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> FeatureRows:
+    """Return one page of a layer's rows, ordered by code.
+
+    Parameters
+    ----------
+    conn
+        An open connection.
+    layer
+        The table.
+    columns
+        Property columns to return (``code`` should be one of them).
+    area
+        Only rows whose geometry intersects this WGS 84 geometry.
+    filters
+        Equality filters, column -> value.
+    subtree
+        For grids: only the chain and subtree of this grid code.
+    limit, offset
+        The page.
+    """
+    table = _table(layer)
+    conditions = _conditions(table, area=area, filters=filters or {}, subtree=subtree)
+    order = table.c.code.collate("C")
+    # the page's ids first: sorting narrow rows is cheap, converting every geometry is not
+    page = select(table.c.id).where(*conditions).order_by(order).limit(limit).offset(offset)
+    chosen = page.subquery("page")
+    statement = (
+        select(*(table.c[c] for c in columns), func.ST_AsBinary(table.c.geom).label("wkb"))
+        .join_from(table, chosen, table.c.id == chosen.c.id)
+        .order_by(order)
+    )
+    rows = conn.execute(statement).all()
+    width = len(columns)
+    return FeatureRows(
+        columns=tuple(columns),
+        values=[tuple(row[:width]) for row in rows],
+        wkb=[bytes(row[width]) for row in rows],
+        versions=[],
+    )
+
+
+def count_features(
+    conn: Connection,
+    layer: str,
+    *,
+    area: shapely.Geometry | None = None,
+    filters: Mapping[str, Any] | None = None,
+    subtree: str | None = None,
+) -> int:
+    """Return how many rows :func:`read_features` would page through."""
+    table = _table(layer)
+    conditions = _conditions(table, area=area, filters=filters or {}, subtree=subtree)
+    statement = select(func.count()).select_from(table).where(*conditions)
+    return int(conn.execute(statement).scalar_one())
+
+
+def read_feature(
+    conn: Connection,
+    layer: str,
+    columns: Sequence[str],
+    code: str,
+    *,
+    subtree: str | None = None,
+    for_update: bool = False,
+) -> FeatureRows:
+    """Return the row with ``code`` (zero or one row); ``for_update`` locks it."""
+    table = _table(layer)
+    conditions = _conditions(table, area=None, filters={"code": code}, subtree=subtree)
+    statement = select(
+        *(table.c[c] for c in columns),
+        func.ST_AsBinary(table.c.geom).label("wkb"),
+        _row_version(table),
+    ).where(*conditions)
+    if for_update:
+        statement = statement.with_for_update()
+    rows = conn.execute(statement).all()
+    width = len(columns)
+    return FeatureRows(
+        columns=tuple(columns),
+        values=[tuple(row[:width]) for row in rows],
+        wkb=[bytes(row[width]) for row in rows],
+        versions=[row[width + 1] for row in rows],
+    )
+
+
+def layer_extent(conn: Connection, layer: str) -> tuple[float, float, float, float] | None:
+    """Return the bounding box of a layer (min lon, min lat, max lon, max lat), None if empty."""
+    table = _table(layer)
+    extent = func.ST_Extent(table.c.geom).label("extent")
+    box = select(extent).select_from(table).subquery()
+    row = conn.execute(
+        select(
+            func.ST_XMin(box.c.extent),
+            func.ST_YMin(box.c.extent),
+            func.ST_XMax(box.c.extent),
+            func.ST_YMax(box.c.extent),
+        )
+    ).one()
+    if row[0] is None:
+        return None
+    return (float(row[0]), float(row[1]), float(row[2]), float(row[3]))

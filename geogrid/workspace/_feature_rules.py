@@ -1,0 +1,243 @@
+"""What an edited feature must be: its properties, its geometry, and for grids its place.
+
+Unknown properties are refused (a typo must not be dropped silently); the limits mirror
+the database's columns and constraints, so a valid feature is never refused by the
+database. Geometry is parsed from GeoJSON, bounded by ``max_vertices``, converted to WGS
+84 and type-checked; a grid is checked against its stored neighbours with
+:func:`geogrid.spatial.gridcheck.check_grid_edit`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
+
+import numpy as np
+import shapely
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
+from sqlalchemy import Connection
+
+from geogrid import crs as gcrs
+from geogrid.db.queries import edits as w
+from geogrid.db.queries.features import FeatureRows
+from geogrid.errors import (
+    AxisOrderError,
+    EditRefusedError,
+    InvalidGeometryError,
+    InvalidRequestError,
+    TooManyVerticesError,
+)
+from geogrid.spatial.gridcheck import GridCandidate, ProblemKind, check_grid_edit
+from geogrid.spatial.gridcheck import repair_grid_geometry as repair_grid
+from geogrid.workspace.features import FeatureLayer
+
+if TYPE_CHECKING:
+    from geogrid.workspace import Workspace
+
+__all__ = [
+    "PROPERTY_MODELS",
+    "CheckpointProperties",
+    "GridProperties",
+    "IsolationSiteProperties",
+    "checked_geometry",
+    "keep_level_of_parents",
+    "prepared_geometry",
+    "validated_properties",
+]
+
+_GEOMETRY_TYPES = {"polygon": ("Polygon", "MultiPolygon"), "point": ("Point",)}
+
+Code = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[^\s/\\?#%]+$"
+    ),
+]
+"""A feature code: up to 64 characters, no spaces, slashes, ``?``, ``#`` or ``%`` (it is
+part of the feature's URL)."""
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Count = Annotated[int, Field(ge=0, le=1_000_000_000)]
+
+
+class _Properties(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=False)
+
+
+class GridProperties(_Properties):
+    """A grid: ``level`` is county, town, village, micro or industry; ``parent_code`` the
+    grid one level up (industry grids: the county, or none)."""
+
+    code: Code
+    name: Name
+    level: Literal["county", "town", "village", "micro", "industry"]
+    parent_code: Code | None = None
+    population: Count | None = None
+    households: Count | None = None
+
+
+class CheckpointProperties(_Properties):
+    """A checkpoint on a road."""
+
+    code: Code
+    name: Name
+    kind: Literal["traffic_station", "village_gate", "temporary"]
+    status: Literal["active", "closed"] = "active"
+    staff: Annotated[int, Field(ge=0, le=10_000)] | None = None
+
+
+class IsolationSiteProperties(_Properties):
+    """An isolation site; ``occupied`` may not exceed ``capacity``."""
+
+    code: Code
+    name: Name
+    kind: Annotated[str, StringConstraints(min_length=1, max_length=32)] = "hotel"
+    capacity: Annotated[int, Field(ge=0, le=1_000_000)]
+    occupied: Annotated[int, Field(ge=0, le=1_000_000)] = 0
+    risk_classes: list[Literal["close_contact", "secondary_contact", "returnee"]] = Field(
+        default_factory=list, max_length=3
+    )
+    address: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+    @model_validator(mode="after")
+    def _occupied_within_capacity(self) -> Self:
+        if self.occupied > self.capacity:
+            raise ValueError(f"occupied ({self.occupied}) exceeds capacity ({self.capacity})")
+        return self
+
+
+PROPERTY_MODELS: dict[str, type[_Properties]] = {
+    "grids": GridProperties,
+    "checkpoints": CheckpointProperties,
+    "isolation_sites": IsolationSiteProperties,
+}
+
+
+# ------------------------------------------------------------------ checks of an edit
+
+
+def validated_properties(layer: FeatureLayer, properties: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the properties checked and completed with defaults, or refuse them (422)."""
+    try:
+        model = PROPERTY_MODELS[layer.name].model_validate(dict(properties))
+    except ValidationError as exc:
+        problems = [
+            {"where": ".".join(str(p) for p in e.get("loc", ())), "problem": e.get("msg")}
+            for e in exc.errors()
+        ]
+        where = ", ".join(p["where"] or "properties" for p in problems)
+        raise InvalidRequestError(
+            f"the properties are not valid for {layer.name} ({where})",
+            details={"errors": problems},
+        ) from None
+    return model.model_dump()
+
+
+def prepared_geometry(
+    workspace: Workspace, layer: FeatureLayer, geometry: Mapping[str, Any], crs: gcrs.CRSLike
+) -> shapely.Geometry:
+    """Parse, bound, convert to WGS 84 and type-check a GeoJSON geometry."""
+    system = gcrs.parse_crs(crs)
+    try:
+        geom = shapely.geometry.shape(geometry)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        raise InvalidGeometryError(
+            f"the geometry is not GeoJSON: {str(exc)[:200]}", details={"layer": layer.name}
+        ) from None
+    except shapely.errors.ShapelyError as exc:
+        raise InvalidGeometryError(
+            f"the geometry cannot be built: {str(exc)[:200]}", details={"layer": layer.name}
+        ) from None
+    vertices = int(shapely.get_num_coordinates(geom))
+    limit = workspace.settings.max_vertices
+    if vertices > limit:
+        raise TooManyVerticesError(
+            f"the geometry has {vertices:,} vertices; the limit is {limit:,}",
+            details={"vertices": vertices, "limit": limit},
+        )
+    wanted = _GEOMETRY_TYPES[layer.geometry]
+    if geom.geom_type not in wanted or geom.is_empty:
+        raise InvalidGeometryError(
+            f"{layer.name} need a non-empty {' or '.join(wanted)}, not {geom.geom_type}"
+            + (" EMPTY" if geom.is_empty else ""),
+            details={"layer": layer.name, "geometry_type": geom.geom_type},
+        )
+    geom = shapely.force_2d(geom)
+    xy = shapely.get_coordinates(geom)
+    if not np.all(np.isfinite(xy)):
+        raise InvalidGeometryError("the geometry has coordinates that are not finite numbers")
+    geom = gcrs.geometries_to_wgs84(geom, system)
+    lonlat = shapely.get_coordinates(geom)
+    if np.any(gcrs.looks_swapped(lonlat[:, 0], lonlat[:, 1])):
+        raise AxisOrderError(
+            "the coordinates look like latitude, longitude: give longitude first",
+            details={"layer": layer.name},
+        )
+    inside = np.isfinite(lonlat).all() and (np.abs(lonlat[:, 0]) <= 180).all()
+    if not (inside and (np.abs(lonlat[:, 1]) <= 90).all()):
+        raise InvalidGeometryError(
+            f"the coordinates are not longitude/latitude in {system}; name their system "
+            "with the crs parameter (e.g. crs=EPSG:4549)",
+            details={"layer": layer.name, "crs": str(system)},
+        )
+    return geom
+
+
+def checked_geometry(
+    workspace: Workspace,
+    conn: Connection,
+    layer: FeatureLayer,
+    values: Mapping[str, Any],
+    geom: shapely.Geometry,
+    *,
+    replaces: bool,
+) -> tuple[shapely.Geometry, str | None]:
+    """Return the geometry to store and why it was repaired; refuse a bad grid edit."""
+    if layer.name != "grids":
+        return geom, None
+    neighbours = w.read_grid_neighbourhood(
+        conn,
+        code=values["code"],
+        parent_code=values["parent_code"],
+        replaced=values["code"] if replaces else None,
+    )
+    candidate = GridCandidate(
+        values["code"], values["level"], values["parent_code"], geom, replaces=replaces
+    )
+    problems = check_grid_edit(
+        candidate, neighbours, tolerance_m2=workspace.settings.grid_overlap_tolerance_m2
+    )
+    blocking = [p for p in problems if p.kind is not ProblemKind.INVALID]
+    if blocking:
+        raise EditRefusedError(
+            "; ".join(p.message for p in blocking[:3]) + (" ..." if len(blocking) > 3 else ""),
+            details={"problems": [p.to_dict() for p in blocking]},
+        )
+    repaired = next((p.message for p in problems if p.kind is ProblemKind.INVALID), None)
+    stored = repair_grid(geom)
+    assert stored is not None  # check_grid_edit reports not_polygon otherwise
+    return stored, repaired
+
+
+def keep_level_of_parents(
+    conn: Connection, layer: FeatureLayer, before: FeatureRows, values: Mapping[str, Any]
+) -> None:
+    """Refuse to change the level of a grid that has children (theirs would be wrong)."""
+    if layer.name != "grids":
+        return
+    old = dict(zip(before.columns, before.values[0], strict=True))
+    if old["level"] == values["level"]:
+        return
+    children = w.grid_dependents(conn, old["code"])["children"]
+    if children:
+        raise EditRefusedError(
+            f"grid {old['code']} has {len(children)} children of the level below "
+            f"{old['level']}; it cannot become a {values['level']} grid",
+            details={"feature": old["code"], "children": children},
+        )

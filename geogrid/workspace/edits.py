@@ -1,0 +1,351 @@
+"""Create, replace, update and delete features of the editable layers, with validation.
+
+Every write runs in ONE transaction: lock the layer, check the version the caller read
+(``If-Match``), validate against the stored neighbours, write, append the audit entry,
+bump the layer's data version. Either all of it is stored or none of it. The in-memory
+indexes (GridIndex and the rest) rebuild on the version bump; this process sees it at
+once, others within ``cache_check_interval_s``.
+
+Geometry arrives as a GeoJSON geometry in any system :func:`geogrid.crs.parse_crs`
+accepts and is stored in WGS 84. It must be of the layer's type, have at most
+``max_vertices`` vertices, and be valid; an invalid grid polygon is repaired with
+``make_valid`` and the repair is reported. Grids are checked with
+:func:`geogrid.spatial.gridcheck.check_grid_edit`: inside the parent, no overlap with a
+sibling beyond ``grid_overlap_tolerance_m2``, code extending the parent's, level one
+below the parent's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import shapely
+from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
+
+from geogrid import crs as gcrs
+from geogrid.db.queries import edits as w
+from geogrid.db.queries.audit import insert_audit, read_audit
+from geogrid.db.queries.features import FeatureRows, read_feature
+from geogrid.db.queries.layers import bump_version
+from geogrid.errors import (
+    ConflictError,
+    InvalidRequestError,
+    NotFoundError,
+    PreconditionFailedError,
+    PreconditionRequiredError,
+)
+from geogrid.workspace._feature_rules import (
+    checked_geometry,
+    keep_level_of_parents,
+    prepared_geometry,
+    validated_properties,
+)
+from geogrid.workspace.features import FeatureLayer, FeaturePage, feature_layer, feature_page
+
+if TYPE_CHECKING:
+    from geogrid.workspace import Workspace
+
+__all__ = [
+    "EditOutcome",
+    "Editor",
+    "create_feature",
+    "delete_feature",
+    "if_match_holds",
+    "read_audit_log",
+    "replace_feature",
+    "update_feature",
+]
+
+
+@dataclass(frozen=True)
+class Editor:
+    """Who writes, for the audit log: a credential's name and role, and the request id."""
+
+    name: str
+    role: str | None
+    request_id: str | None = None
+
+
+@dataclass(frozen=True)
+class EditOutcome:
+    """What a write stored: the feature (in the asked system; None after a delete), why its
+    geometry was repaired (None when it was valid), and the audit entry's id."""
+
+    page: FeaturePage | None
+    repaired: str | None
+    audit_id: int
+
+
+# ---------------------------------------------------------------------------- the writes
+
+
+def create_feature(
+    workspace: Workspace,
+    layer_name: str,
+    *,
+    geometry: Mapping[str, Any],
+    properties: Mapping[str, Any],
+    feature_id: str | int | None = None,
+    crs: gcrs.CRSLike = None,
+    editor: Editor,
+) -> EditOutcome:
+    """Store a new feature; its code is ``properties["code"]`` or ``feature_id``.
+
+    Raises
+    ------
+    ConflictError
+        A feature with this code exists.
+    EditRefusedError, InvalidGeometryError, InvalidRequestError
+        The feature breaks the layer's rules (``details`` says how).
+    """
+    layer = _editable(layer_name)
+    code = properties.get("code", feature_id)
+    if feature_id is not None and str(feature_id) != str(code):
+        raise InvalidRequestError("the feature's id and properties.code differ")
+    if code is None:
+        raise InvalidRequestError("a new feature needs properties.code (or an id)")
+    values = validated_properties(layer, {**properties, "code": str(code)})
+    geom = prepared_geometry(workspace, layer, geometry, crs)
+
+    def write(conn: Connection) -> tuple[FeatureRows, int, str | None]:
+        if read_feature(conn, layer.name, ("code",), values["code"]).values:
+            raise ConflictError(
+                f"{layer.name} already has a feature {values['code']!r}; replace it with PUT",
+                details={"collection": layer.name, "feature": values["code"]},
+            )
+        stored, repaired = checked_geometry(workspace, conn, layer, values, geom, replaces=False)
+        w.insert_feature(conn, layer.name, values, stored)
+        return (*_finish(conn, layer, "create", values["code"], None, editor), repaired)
+
+    return _run(workspace, layer, write, crs)
+
+
+def replace_feature(
+    workspace: Workspace,
+    layer_name: str,
+    code: str,
+    *,
+    geometry: Mapping[str, Any],
+    properties: Mapping[str, Any],
+    feature_id: str | int | None = None,
+    crs: gcrs.CRSLike = None,
+    if_match: str | None,
+    editor: Editor,
+) -> EditOutcome:
+    """Replace feature ``code`` whole: properties not given take their defaults."""
+    layer = _editable(layer_name)
+    _require_precondition(if_match)
+    _same_code(code, properties.get("code", code), feature_id)
+    values = validated_properties(layer, {**properties, "code": code})
+    geom = prepared_geometry(workspace, layer, geometry, crs)
+
+    def write(conn: Connection) -> tuple[FeatureRows, int, str | None]:
+        before = _current(conn, layer, code, if_match)
+        keep_level_of_parents(conn, layer, before, values)
+        stored, repaired = checked_geometry(workspace, conn, layer, values, geom, replaces=True)
+        w.update_feature(conn, layer.name, code, _without_code(values), stored)
+        return (*_finish(conn, layer, "replace", code, before, editor), repaired)
+
+    return _run(workspace, layer, write, crs)
+
+
+def update_feature(
+    workspace: Workspace,
+    layer_name: str,
+    code: str,
+    *,
+    geometry: Mapping[str, Any] | None,
+    properties: Mapping[str, Any],
+    feature_id: str | int | None = None,
+    crs: gcrs.CRSLike = None,
+    if_match: str | None,
+    editor: Editor,
+) -> EditOutcome:
+    """Merge ``properties`` into feature ``code`` (None clears one); a geometry replaces
+    the stored one. A grid is checked against its neighbours again when its geometry,
+    level or parent changes."""
+    layer = _editable(layer_name)
+    _require_precondition(if_match)
+    _same_code(code, properties.get("code", code), feature_id)
+    geom = prepared_geometry(workspace, layer, geometry, crs) if geometry is not None else None
+
+    def write(conn: Connection) -> tuple[FeatureRows, int, str | None]:
+        before = _current(conn, layer, code, if_match)
+        stored_values = dict(zip(before.columns, before.values[0], strict=True))
+        values = validated_properties(layer, {**stored_values, **properties, "code": code})
+        keep_level_of_parents(conn, layer, before, values)
+        repaired = None
+        new_geom = geom if geom is not None else shapely.from_wkb(before.wkb[0])
+        moved = any(values.get(k) != stored_values.get(k) for k in ("level", "parent_code"))
+        if geom is not None or (layer.name == "grids" and moved):
+            new_geom, repaired = checked_geometry(
+                workspace, conn, layer, values, new_geom, replaces=True
+            )
+        w.update_feature(conn, layer.name, code, _without_code(values), new_geom)
+        return (*_finish(conn, layer, "update", code, before, editor), repaired)
+
+    return _run(workspace, layer, write, crs)
+
+
+def delete_feature(
+    workspace: Workspace, layer_name: str, code: str, *, if_match: str | None, editor: Editor
+) -> EditOutcome:
+    """Delete feature ``code``. A grid with children, grid workers or API keys limited
+    to it is kept (:class:`ConflictError`): move or delete those first."""
+    layer = _editable(layer_name)
+    _require_precondition(if_match)
+
+    def write(conn: Connection) -> tuple[FeatureRows, int, str | None]:
+        before = _current(conn, layer, code, if_match)
+        if layer.name == "grids":
+            found = {k: v for k, v in w.grid_dependents(conn, code).items() if v}
+            if found:
+                what = ", ".join(f"{len(v)} {k.replace('_', ' ')}" for k, v in found.items())
+                raise ConflictError(
+                    f"grid {code} still has {what}; move or delete them first",
+                    details={"feature": code, **found},
+                )
+        w.delete_feature(conn, layer.name, code)
+        return (*_finish(conn, layer, "delete", code, before, editor, gone=True), None)
+
+    return _run(workspace, layer, write, None)
+
+
+def if_match_holds(if_match: str, version: str) -> bool:
+    """Return True when an ``If-Match`` value names the stored ``version`` (strong match).
+
+    ``*`` matches any stored version; weak tags (``W/"..."``) never match. A tag of
+    another representation (``"<version>.gcj02"``) names the same stored version.
+
+    Examples
+    --------
+    >>> if_match_holds('"abc.gcj02", "def"', "abc"), if_match_holds('W/"abc"', "abc")
+    (True, False)
+    """
+    for tag in (t.strip() for t in if_match.split(",")):
+        if tag == "*":
+            return True
+        if len(tag) >= 2 and tag[0] == tag[-1] == '"' and tag[1:-1].split(".", 1)[0] == version:
+            return True
+    return False
+
+
+# ----------------------------------------------------------------------------- internals
+
+
+def _editable(name: str) -> FeatureLayer:
+    layer = feature_layer(name)
+    if not layer.editable:
+        raise NotFoundError(
+            f"{layer.name} cannot be edited through the API; load it with `geogrid load`",
+            details={"collection": layer.name},
+        )
+    return layer
+
+
+def _require_precondition(if_match: str | None) -> None:
+    if not if_match:
+        raise PreconditionRequiredError(
+            "send If-Match with the ETag you read (GET the feature first), or If-Match: *",
+            details={"header": "If-Match"},
+        )
+
+
+def _same_code(code: str, given: Any, feature_id: str | int | None) -> None:
+    for other in (given, feature_id):
+        if other is not None and str(other) != code:
+            raise InvalidRequestError(
+                f"the body names feature {str(other)[:64]!r} but the path {code!r}; "
+                "a feature's code cannot be changed",
+                details={"feature": code},
+            )
+
+
+def _without_code(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if k != "code"}
+
+
+def _current(conn: Connection, layer: FeatureLayer, code: str, if_match: str | None) -> FeatureRows:
+    """Lock and return the stored feature; 404 if missing, 412 if its version moved on."""
+    rows = read_feature(conn, layer.name, layer.properties, code, for_update=True)
+    if not rows.values:
+        raise NotFoundError(
+            f"{layer.name} has no feature {code[:64]!r}",
+            details={"collection": layer.name, "feature": code[:64]},
+        )
+    if if_match is None or not if_match_holds(if_match, rows.versions[0]):
+        raise PreconditionFailedError(
+            f"{layer.name} {code} changed since it was read (its ETag is no longer current); "
+            "GET it again and redo the edit on what is stored now",
+            details={"collection": layer.name, "feature": code},
+        )
+    return rows
+
+
+def _as_geojson(rows: FeatureRows) -> dict[str, Any]:
+    props = dict(zip(rows.columns, rows.values[0], strict=True))
+    geom = shapely.from_wkb(rows.wkb[0])
+    return {
+        "type": "Feature",
+        "id": props["code"],
+        "geometry": shapely.geometry.mapping(geom),
+        "properties": props,
+    }
+
+
+def _finish(
+    conn: Connection,
+    layer: FeatureLayer,
+    action: str,
+    code: str,
+    before: FeatureRows | None,
+    editor: Editor,
+    *,
+    gone: bool = False,
+) -> tuple[FeatureRows, int]:
+    """Audit the write and bump the layer's version; return the stored row (empty if gone)
+    and the audit entry's id."""
+    after = read_feature(conn, layer.name, layer.properties, code)
+    audit_id = insert_audit(
+        conn,
+        actor=editor.name,
+        role=editor.role,
+        action=action,
+        layer=layer.name,
+        code=code,
+        before=_as_geojson(before) if before is not None else None,
+        after=None if gone else _as_geojson(after),
+        request_id=editor.request_id,
+    )
+    bump_version(conn, layer.name)
+    return after, audit_id
+
+
+def _run(workspace: Workspace, layer: FeatureLayer, write: Any, crs: gcrs.CRSLike) -> EditOutcome:
+    """Run ``write`` in one transaction under the layer's lock; return what it stored."""
+    system = gcrs.parse_crs(crs)
+    try:
+        with workspace.engine.begin() as conn:
+            w.lock_layer(conn, layer.name)
+            rows, audit_id, repaired = write(conn)
+    except IntegrityError as exc:
+        diag = getattr(exc.orig, "diag", None)
+        detail = getattr(diag, "message_detail", None) or getattr(diag, "message_primary", "")
+        raise ConflictError(
+            f"the database refused the edit; nothing was changed: {detail}",
+            details={"collection": layer.name},
+        ) from None
+    workspace._cache.recheck()  # this process sees its own write at once
+    page = feature_page(layer, rows, system, 1) if rows.values else None
+    return EditOutcome(page, repaired, audit_id)
+
+
+def read_audit_log(
+    workspace: Workspace, *, layer: str | None = None, code: str | None = None, limit: int = 100
+) -> list[dict[str, Any]]:
+    """Return audit entries, newest first, optionally of one layer and one feature."""
+    with workspace.engine.connect() as conn:
+        return read_audit(conn, layer=layer, code=code, limit=limit)
