@@ -7,7 +7,6 @@ from dataclasses import dataclass
 import psycopg
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
 
 from geogrid.db.cluster import PACKAGES_HINT
 from geogrid.db.engine import create_geogrid_engine, embedded_cluster, resolve_url
@@ -89,5 +88,5 @@ def _create_extensions(engine: Engine) -> None:
                 )
             for name in EXTENSIONS:
                 conn.execute(text(f'CREATE EXTENSION IF NOT EXISTS "{name}"'))
-    except OperationalError as exc:
-        raise DatabaseUnavailableError(f"cannot reach the database: {exc.orig}") from exc
+    except DatabaseUnavailableError as exc:  # translated by the engine (geogrid.db.errors)
+        raise DatabaseUnavailableError(f"cannot reach the database: {exc.__cause__}") from exc

@@ -8,6 +8,7 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 
 from geogrid.db.cluster import EmbeddedCluster
+from geogrid.db.errors import translate_engine_errors
 from geogrid.settings import Settings, get_settings
 
 __all__ = ["create_geogrid_engine", "embedded_cluster", "get_engine", "resolve_url"]
@@ -35,11 +36,14 @@ def create_geogrid_engine(url: str, settings: Settings | None = None) -> Engine:
 
     Connections are checked before use (``pool_pre_ping``), so the engine recovers by
     itself once a database that went away is back; every statement is bounded by
-    ``statement_timeout``.
+    ``statement_timeout``. Failures surface as geogrid's errors (``QueryTimeoutError``,
+    ``DatabaseUnavailableError``; see :mod:`geogrid.db.errors`), and error messages never
+    quote statement parameters (they may carry personal data).
     """
     settings = settings or get_settings()
-    return create_engine(
+    engine = create_engine(
         url,
+        hide_parameters=True,
         pool_size=settings.pool_size,
         max_overflow=settings.pool_size,
         pool_pre_ping=True,
@@ -50,6 +54,7 @@ def create_geogrid_engine(url: str, settings: Settings | None = None) -> Engine:
             "application_name": "geogrid",
         },
     )
+    return translate_engine_errors(engine, timeout_ms=settings.statement_timeout_ms)
 
 
 @lru_cache(maxsize=4)

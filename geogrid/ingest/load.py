@@ -14,11 +14,12 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from geogrid.db.errors import database_errors
 from geogrid.db.queries.layers import bump_version, upsert_rows
 from geogrid.db.queries.roads import read_roads, write_topology
-from geogrid.errors import DatabaseUnavailableError, IngestError
+from geogrid.errors import DatabaseUnavailableError, IngestError, QueryTimeoutError
 from geogrid.ingest.readers import read_layer
 from geogrid.ingest.specs import DEFAULT_SPEED_KMH, LayerSpec, spec_for
 from geogrid.ingest.validate import LoadReport, prepare_layer
@@ -83,7 +84,8 @@ def load_files(
         report.seconds = time.perf_counter() - started
         prepared.append((spec, frame, report))
     try:
-        with engine.begin() as conn:
+        # database_errors: the upserts also use the driver's own cursor (COPY)
+        with database_errors(), engine.begin() as conn:
             for spec, frame, report in prepared:
                 if progress:
                     progress(f"storing {len(frame):,} {spec.name}")
@@ -99,9 +101,15 @@ def load_files(
                 report.seconds += time.perf_counter() - started
     except IntegrityError as exc:
         raise _integrity_error(exc, prepared) from exc
-    except OperationalError as exc:
+    except DatabaseUnavailableError as exc:
         raise DatabaseUnavailableError(
-            f"the database went away during the load; nothing was stored ({exc.orig})"
+            f"the database went away during the load; nothing was stored ({exc.__cause__})"
+        ) from exc
+    except QueryTimeoutError as exc:
+        raise QueryTimeoutError(
+            f"the load took longer than the statement timeout; nothing was stored "
+            f"(GEOGRID_STATEMENT_TIMEOUT_MS={exc.details.get('timeout_ms')})",
+            details=exc.details,
         ) from exc
     except DBAPIError as exc:
         paths = ", ".join(report.path for _, _, report in prepared)

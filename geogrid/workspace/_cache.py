@@ -29,7 +29,8 @@ class VersionedCache:
     check_interval_s
         The versions are read at most this often, so a hot path does not pay a round
         trip per request; a write becomes visible within this delay. ``0`` reads them
-        on every access.
+        on every access. A failed read (the database is down) is raised again, without
+        asking, for this long too.
     """
 
     def __init__(
@@ -39,6 +40,8 @@ class VersionedCache:
         self._interval = check_interval_s
         self._versions: dict[str, int] = {}
         self._checked_at = -float("inf")
+        self._failure: Exception | None = None  # the last failed read, for one interval
+        self._failed_at = -float("inf")
         self._entries: dict[str, _Entry] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
@@ -47,7 +50,16 @@ class VersionedCache:
         """Return the layer versions, read again if the last read is too old."""
         now = time.monotonic()
         if now - self._checked_at >= self._interval:
-            self._versions = self._read_versions()
+            if self._failure is not None and now - self._failed_at < self._interval:
+                # the database failed a moment ago: answer at once, rather than make every
+                # request wait for another connection attempt (up to connect_timeout)
+                raise self._failure.with_traceback(None)
+            try:
+                self._versions = self._read_versions()
+            except Exception as exc:
+                self._failure, self._failed_at = exc, now
+                raise
+            self._failure = None
             self._checked_at = now
         return self._versions
 
@@ -73,7 +85,13 @@ class VersionedCache:
         entry = self._entries.get(name)
         return entry.value if entry is not None and entry.versions == wanted else None
 
+    def recheck(self) -> None:
+        """Read the versions again on next access (after a write from this process)."""
+        self._checked_at = -float("inf")
+        self._failure = None
+
     def invalidate(self) -> None:
         """Forget every value and the versions read."""
         self._entries.clear()
         self._checked_at = -float("inf")
+        self._failure = None

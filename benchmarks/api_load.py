@@ -1,0 +1,190 @@
+"""Requests/s and latency of the geo API under load, from a second process (wrk).
+
+Usage::
+
+    .venv/bin/python benchmarks/api_load.py [--seconds 10] [--connections 32]
+        [--workers 1 2] [--database-url URL] [--port 8791]
+
+For each worker count, starts ``uvicorn --factory geogrid.api.app:create_app`` on
+loopback, waits until the indexes are warm, and drives each endpoint with ``wrk`` (a
+separate process, a Lua script varying the URL of every request) for a bounded time:
+
+- ``GET /locate?lon=&lat=``: random points over the demo county's bounding box;
+- ``GET /collections/grids/items?bbox=&limit=50``: random boxes of about 2 km inside it
+  (skipped, with a message, when the server has no such route).
+
+Printed per endpoint and worker count: requests/s, p50 and p99 latency (ms), and the
+count of non-2xx answers or socket errors. The database is the embedded one (started if
+needed) unless ``--database-url`` or ``GEOGRID_DATABASE_URL`` names another; it must hold
+the demo data (``geogrid load demo``). The requests carry an ``app`` API key issued for
+the run and revoked at its end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from geogrid.db.bootstrap import prepare_database  # noqa: E402
+from geogrid.settings import Settings  # noqa: E402
+from geogrid.workspace import Workspace  # noqa: E402
+from geogrid.workspace.credentials import issue_key, revoke_key  # noqa: E402
+
+ITEMS = "/collections/{collection_id}/items"
+
+LUA = r"""
+local threads = 0
+setup = function(thread)
+  threads = threads + 1
+  thread:set("id", threads)
+end
+init = function(args)
+  math.randomseed(20200131 + (id or 0))  -- repeatable, and different in every thread
+end
+local x0, y0, x1, y1 = %(x0)f, %(y0)f, %(x1)f, %(y1)f
+local kind = "%(kind)s"
+wrk.headers["Authorization"] = "Bearer %(key)s"
+request = function()
+  local x = x0 + math.random() * (x1 - x0)
+  local y = y0 + math.random() * (y1 - y0)
+  if kind == "locate" then
+    return wrk.format("GET", string.format("/locate?lon=%%.6f&lat=%%.6f", x, y))
+  end
+  return wrk.format("GET", string.format(
+    "/collections/grids/items?bbox=%%.5f,%%.5f,%%.5f,%%.5f&limit=50", x, y, x + 0.02, y + 0.02))
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("RESULT %%.1f %%.2f %%.2f %%d\n",
+    summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000,
+    latency:percentile(99) / 1000, e.status + e.connect + e.read + e.write + e.timeout))
+end
+"""
+
+
+def county_box(workspace: Workspace) -> tuple[float, float, float, float]:
+    """Return the bounding box (WGS 84) of the county-level grids."""
+    grids = workspace.grids()
+    county = grids[grids["level"] == "county"]
+    x0, y0, x1, y1 = (county if len(county) else grids).total_bounds
+    return float(x0), float(y0), float(x1), float(y1)
+
+
+def _get(url: str, key: str) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {key}"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+    except OSError:
+        return 0, b""
+
+
+@contextmanager
+def serve(workers: int, port: int, env: dict[str, str], key: str) -> Iterator[str]:
+    """Run uvicorn with ``workers`` processes; yield its base URL once /locate answers."""
+    command = [
+        str(Path(sys.executable).with_name("uvicorn")),
+        "--factory",
+        "geogrid.api.app:create_app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
+    server = subprocess.Popen(command, env=env, cwd=ROOT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while _get(f"{base}/locate?lon=120.6&lat=27.6", key)[0] != 200:
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"uvicorn did not come up on {base}")
+            time.sleep(0.5)
+        yield base
+    finally:
+        server.terminate()
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def drive(base: str, lua: Path, seconds: float, connections: int, threads: int) -> list[str]:
+    """Run wrk against ``base`` and return its RESULT fields."""
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "-s", str(lua), base]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    line = next(line for line in output.splitlines() if line.startswith("RESULT"))
+    return line.split()[1:]
+
+
+def main() -> None:
+    """Parse the arguments, run every endpoint × worker count, print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10, help="length of each run")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--port", type=int, default=8791)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is missing: apt-get install wrk")
+    env = dict(os.environ)
+    if args.database_url:
+        env["GEOGRID_DATABASE_URL"] = args.database_url
+    settings = Settings(database_url=env.get("GEOGRID_DATABASE_URL") or None)
+    prepare_database(settings)
+    workspace = Workspace.open(settings)
+    box = county_box(workspace)
+    key = issue_key(workspace, "benchmarks/api_load.py", "app").key
+    print(
+        f"{args.connections} connections, {args.seconds:g} s per run, {os.cpu_count()} cores; "
+        f"points and boxes over {', '.join(f'{v:.3f}' for v in box)}"
+    )
+    print(f"{'endpoint':34} {'workers':>7} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            for workers in args.workers:
+                with serve(workers, args.port, env, key) as base:
+                    _, schema = _get(f"{base}/openapi.json", key)
+                    kinds = {"locate": "GET /locate?lon=&lat="}
+                    if ITEMS in json.loads(schema or b"{}").get("paths", {}):
+                        kinds["items"] = "GET /collections/grids/items"
+                    else:
+                        print(f"skipped: {ITEMS} is not served by this version of geogrid")
+                    for kind, label in kinds.items():
+                        lua = Path(folder) / f"{kind}.lua"
+                        fields = dict(zip(("x0", "y0", "x1", "y1"), box, strict=True))
+                        lua.write_text(LUA % {**fields, "kind": kind, "key": key})
+                        drive(base, lua, 2, args.connections, args.threads)  # warm every worker
+                        rps, p50, p99, errors = drive(
+                            base, lua, args.seconds, args.connections, args.threads
+                        )
+                        print(f"{label:34} {workers:>7} {rps:>9} {p50:>8} {p99:>8} {errors:>7}")
+    finally:
+        revoke_key(workspace, key)
+
+
+if __name__ == "__main__":
+    main()
