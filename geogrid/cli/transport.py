@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -17,7 +18,12 @@ from geogrid.ingest.specs import spec_for
 from geogrid.ingest.validate import prepare_layer
 from geogrid.spatial.transport import TransportSettings
 from geogrid.workspace import Workspace
-from geogrid.workspace.transport import TransportOutcome, plan_transfers
+from geogrid.workspace.transport import (
+    LOCAL,
+    TransportOutcome,
+    plan_transfers,
+    replan_transfers,
+)
 
 
 def _read(path: Path | None, kind: str, crs: str | None) -> gpd.GeoDataFrame | None:
@@ -36,24 +42,59 @@ def transport(
     ] = None,
     vehicles: Annotated[Path | None, typer.Option(help="The fleet (default: stored).")] = None,
     crs: Annotated[str | None, typer.Option(help="CRS of the files' coordinates.")] = None,
-    disinfection_min: Annotated[float, typer.Option(help="Disinfection after each drop.")] = 15,
+    disinfection_min: Annotated[
+        float | None,
+        typer.Option(help="Disinfection after each drop, minutes (15; a re-plan keeps its own)."),
+    ] = None,
     time_budget_s: Annotated[float, typer.Option(help="Solver time budget, seconds.")] = 10,
     map: Annotated[
         Path | None, typer.Option(help="Write an offline HTML map of the routes.")
     ] = None,
+    replan: Annotated[
+        int | None,
+        typer.Option(
+            help="Plan this saved plan again, keeping the trips under way; --requests then "
+            "gives the new households (default: stored waiting ones the plan lacks).",
+            metavar="PLAN_ID",
+        ),
+    ] = None,
+    now: Annotated[
+        datetime | None,
+        typer.Option(help="Moment of re-planning (local time; default: now).", metavar="TIME"),
+    ] = None,
 ) -> None:
-    """Assign households to isolation sites and route the vehicles; print the manifests."""
+    """Assign households to isolation sites and route the vehicles; print the manifests.
+
+    With --replan, a saved plan is planned again: trips whose vehicle has left keep going,
+    every other household (and the new ones) is planned anew. Example:
+    ``geogrid transport --replan 3 --now 2026-11-23T11:30 --requests late.csv``.
+    """
     workspace = Workspace.open()
     settings = TransportSettings(
-        disinfection_s=round(disinfection_min * 60), time_budget_s=time_budget_s
+        disinfection_s=round((15 if disinfection_min is None else disinfection_min) * 60),
+        time_budget_s=time_budget_s,
     )
     with console.status("planning…"):
-        outcome = plan_transfers(
-            workspace,
-            requests=_read(requests, "transfer_requests", crs),
-            vehicles=_read(vehicles, "vehicles", crs),
-            settings=settings,
-        )
+        if replan is not None:
+            if vehicles is not None:
+                raise typer.BadParameter(
+                    "a re-plan keeps the plan's fleet", param_hint="--vehicles"
+                )
+            outcome = replan_transfers(
+                workspace,
+                replan,
+                now=now or datetime.now(LOCAL),
+                requests=_read(requests, "transfer_requests", crs),
+                settings=None if disinfection_min is None else settings,
+                time_budget_s=time_budget_s,
+            )
+        else:
+            outcome = plan_transfers(
+                workspace,
+                requests=_read(requests, "transfer_requests", crs),
+                vehicles=_read(vehicles, "vehicles", crs),
+                settings=settings,
+            )
     _print(outcome)
     if map is not None:
         maps.save_map(_plan_map(outcome), map)

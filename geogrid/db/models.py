@@ -29,11 +29,17 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from geogrid.access import Role
+
 __all__ = [
+    "AUDIT_ACTIONS",
     "GRID_LEVELS",
     "LAYER_TABLES",
     "PERSONAL_COLUMNS",
+    "ROLES",
     "Address",
+    "ApiCredential",
+    "AuditEntry",
     "Base",
     "Checkpoint",
     "Grid",
@@ -275,6 +281,11 @@ class TransportPlanRow(Base):
     summary: Mapped[dict] = mapped_column(JSONB)  # type: ignore[type-arg]
     assignment: Mapped[dict] = mapped_column(JSONB)  # type: ignore[type-arg]
     unserved: Mapped[list] = mapped_column(JSONB)  # type: ignore[type-arg]
+    # what the solver was given (points, requests, sites, fleet), to plan it again
+    inputs: Mapped[dict] = mapped_column(JSONB, server_default="{}")  # type: ignore[type-arg]
+    previous_plan_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("transport_plans.id", ondelete="SET NULL")
+    )
 
 
 class TransportRouteRow(Base):
@@ -318,3 +329,67 @@ PERSONAL_COLUMNS: dict[str, tuple[str, ...]] = {
     "grid_workers": ("name", "phone"),
     "transfer_requests": ("contact_name", "phone", "id_number", "health_status", "address_text"),
 }
+
+
+ROLES = tuple(role.value for role in Role)
+
+
+class ApiCredential(Base):
+    """An API key: who holds it, their role, and for a grid worker their grid subtree.
+
+    Only a SHA-256 hash of the key's secret is stored (see ``geogrid.db.queries.credentials``).
+    A revoked key keeps its row (``revoked_at`` set) so the audit log can still name it.
+    """
+
+    __tablename__ = "api_credentials"
+    __table_args__ = (
+        CheckConstraint(_in("role", ROLES), name="role"),
+        CheckConstraint("(role = 'grid_worker') = (grid_code IS NOT NULL)", name="grid_code"),
+        Index(
+            "uq_api_credentials_active_name",
+            "name",
+            unique=True,
+            postgresql_where="revoked_at IS NULL",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(16))
+    grid_code: Mapped[str | None] = mapped_column(
+        String(64),
+        ForeignKey("grids.code", onupdate="CASCADE", deferrable=True, initially="DEFERRED"),
+    )
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+AUDIT_ACTIONS = ("create", "replace", "update", "delete")
+
+
+class AuditEntry(Base):
+    """One write to a layer through the API: who, when, what, and the feature before and
+    after (GeoJSON Features in WGS 84; None before a create and after a delete).
+
+    Written in the same transaction as the write it records, so neither exists without
+    the other. Personal data never goes in: only public layers are edited through the API.
+    """
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        CheckConstraint(_in("action", AUDIT_ACTIONS), name="action"),
+        Index("ix_audit_log_layer_code", "layer", "code"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    actor: Mapped[str] = mapped_column(Text)
+    role: Mapped[str | None] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(16))
+    layer: Mapped[str] = mapped_column(String(64))
+    code: Mapped[str] = mapped_column(String(64))
+    before: Mapped[dict | None] = mapped_column(JSONB)  # type: ignore[type-arg]
+    after: Mapped[dict | None] = mapped_column(JSONB)  # type: ignore[type-arg]
+    request_id: Mapped[str | None] = mapped_column(String(64))

@@ -7,51 +7,58 @@ travel times and road distances between all of them come from the cached
 :func:`geogrid.spatial.transport.plan_transport`. Times are seconds from the local
 midnight (Asia/Shanghai) of the earliest ready time or shift start.
 
+A saved plan keeps what the solver was given (points, requests, sites, fleet; no personal
+data), so :func:`replan_transfers` can plan it again when new households come in, keeping
+the trips already under way.
+
 Saved plans name households by code only. Manifests show contact names and phones masked
 unless the caller may read them.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
-import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-from geogrid import maps
 from geogrid.db.queries.transport import read_plan, read_transfer_requests, read_vehicles, save_plan
 from geogrid.errors import InvalidRequestError, NotFoundError
 from geogrid.privacy import mask_name, mask_phone
-from geogrid.spatial.transport import (
-    IsolationSite,
-    TransferRequest,
-    TransportPlan,
-    TransportSettings,
-    Vehicle,
-    plan_transport,
+from geogrid.spatial.transport import TransportPlan, TransportSettings, plan_transport, replan
+from geogrid.workspace._transport_rows import (
+    LOCAL,
+    day_start_of,
+    plan_inputs,
+    request_of,
+    saved_plan,
+    seconds_since,
+    site_of,
+    vehicle_of,
 )
 
 if TYPE_CHECKING:
+    from geogrid.spatial.network import RoadNetwork
     from geogrid.workspace import Workspace
 
 __all__ = [
+    "LOCAL",
     "TransportOutcome",
     "load_plan",
-    "plan_map",
     "plan_transfers",
+    "replan_transfers",
     "stored_requests",
     "stored_vehicles",
 ]
 
-LOCAL = ZoneInfo("Asia/Shanghai")
 MAX_SNAP_M = 500.0
-DAY_S = 86_400
+
+Solve = Callable[[np.ndarray, np.ndarray], TransportPlan]
 
 
 @dataclass
@@ -136,44 +143,158 @@ def plan_transfers(
     with workspace.engine.connect() as conn:
         requests = requests if requests is not None else read_transfer_requests(conn)
         vehicles = vehicles if vehicles is not None else read_vehicles(conn)
-    requests = (
-        requests.rename_geometry("geometry") if requests.geometry.name != "geometry" else requests
-    )
-    vehicles = (
-        vehicles.rename_geometry("geometry") if vehicles.geometry.name != "geometry" else vehicles
-    )
-    sites = workspace.isolation_sites().rename_geometry("geometry")
+    requests, vehicles = _plain(requests), _plain(vehicles)
+    sites = _plain(workspace.isolation_sites())
     if requests.empty:
         raise InvalidRequestError("there are no waiting transfer requests to plan")
     if vehicles.empty:
         raise InvalidRequestError("there are no vehicles to plan with")
-    network = workspace.road_network()
-    points = np.concatenate(
-        [requests.geometry.to_numpy(), sites.geometry.to_numpy(), vehicles.geometry.to_numpy()]
-    )
-    snapped = network.snap(shapely.get_x(points), shapely.get_y(points), max_distance_m=MAX_SNAP_M)
-    duration = network.cost_matrix(snapped, snapped, weight="time")
-    distance = network.cost_matrix(snapped, snapped, weight="length")
-    day_start = _day_start(requests, vehicles)
+    day_start = day_start_of(requests, vehicles)
     n_req, n_site = len(requests), len(sites)
     requests = requests.assign(location=np.arange(n_req))
     sites = sites.assign(location=np.arange(n_req, n_req + n_site))
-    vehicles = vehicles.assign(depot=np.arange(n_req + n_site, len(points)))
-    plan = plan_transport(
-        [_request(row, day_start) for row in requests.itertuples()],
-        [_vehicle(row, day_start) for row in vehicles.itertuples()],
-        [_site(row) for row in sites.itertuples()],
-        duration,
-        distance,
-        settings or TransportSettings(),
+    vehicles = vehicles.assign(depot=np.arange(n_req + n_site, n_req + n_site + len(vehicles)))
+    points = np.concatenate(
+        [requests.geometry.to_numpy(), sites.geometry.to_numpy(), vehicles.geometry.to_numpy()]
     )
-    routes = _route_lines(network, snapped, plan)
-    outcome = TransportOutcome(
-        None, plan, day_start, requests, sites, vehicles, routes, duration, distance, points
-    )
+
+    def solve(duration: np.ndarray, distance: np.ndarray) -> TransportPlan:
+        return plan_transport(
+            [request_of(row, day_start) for row in requests.itertuples()],
+            [vehicle_of(row, day_start) for row in vehicles.itertuples()],
+            [site_of(row) for row in sites.itertuples()],
+            duration,
+            distance,
+            settings or TransportSettings(),
+        )
+
+    outcome = _solve_on_roads(workspace, points, solve, day_start, requests, sites, vehicles)
     if save:
         outcome.plan_id = _save(workspace, outcome)
     return outcome
+
+
+def replan_transfers(
+    workspace: Workspace,
+    plan_id: int,
+    *,
+    now: datetime,
+    requests: gpd.GeoDataFrame | None = None,
+    settings: TransportSettings | None = None,
+    time_budget_s: float | None = None,
+    save: bool = True,
+) -> TransportOutcome:
+    """Plan a saved plan again at ``now``, keeping the trips already under way.
+
+    A trip is under way once its vehicle has left for the pickup; those trips stay as they
+    were. Every other household of the plan, and the new ``requests`` (default: the stored
+    waiting requests the plan does not know yet), are assigned and routed again with the
+    plan's fleet and sites. A new request with the code of an earlier one replaces it.
+    The new plan is saved with a link to the previous one.
+
+    Parameters
+    ----------
+    plan_id
+        The plan being carried out.
+    now
+        The moment of re-planning (naive means Asia/Shanghai).
+    requests
+        New households (a frame like :func:`stored_requests` returns).
+    settings
+        Default: the previous plan's settings.
+    time_budget_s
+        The solver's budget this time (default: that of ``settings``).
+
+    Examples
+    --------
+    >>> later = replan_transfers(ws, 1, now=datetime.now(LOCAL))      # doctest: +SKIP
+    >>> later.summary()["people_moved"]                               # doctest: +SKIP
+    """
+    record, saved_routes = load_plan(workspace, plan_id)
+    previous, old_points = saved_plan(record, saved_routes)
+    settings = settings or previous.settings
+    if time_budget_s is not None:
+        settings = replace(settings, time_budget_s=time_budget_s)
+    day_start = record["day_start"].astimezone(LOCAL)
+    known = {r.code for r in previous.requests}
+    if requests is None:
+        requests = stored_requests(workspace)
+        requests = requests[~requests["code"].isin(known)]
+    requests = _plain(requests)
+    if requests["code"].duplicated().any():
+        raise InvalidRequestError("new request codes must be unique")
+    requests = requests.assign(location=np.arange(len(requests)) + len(old_points))
+    points = np.concatenate([old_points, requests.geometry.to_numpy()])
+    now_s = seconds_since(now, day_start, 0)
+
+    def solve(duration: np.ndarray, distance: np.ndarray) -> TransportPlan:
+        return replan(
+            previous,
+            now_s,
+            [request_of(row, day_start) for row in requests.itertuples()],
+            duration_s=duration,
+            distance_m=distance,
+            settings=settings,
+        )
+
+    everyone, sites, fleet = _frames_of(workspace, previous, points, requests)
+    outcome = _solve_on_roads(workspace, points, solve, day_start, everyone, sites, fleet)
+    if save:
+        outcome.plan_id = _save(workspace, outcome, previous_plan_id=plan_id)
+    return outcome
+
+
+def _solve_on_roads(
+    workspace: Workspace,
+    points: np.ndarray,
+    solve: Solve,
+    day_start: datetime,
+    requests: gpd.GeoDataFrame,
+    sites: gpd.GeoDataFrame,
+    vehicles: gpd.GeoDataFrame,
+) -> TransportOutcome:
+    """Snap the locations, measure the matrices, solve, and draw the routes on the roads."""
+    network = workspace.road_network()
+    snapped = network.snap(shapely.get_x(points), shapely.get_y(points), max_distance_m=MAX_SNAP_M)
+    duration = network.cost_matrix(snapped, snapped, weight="time")
+    distance = network.cost_matrix(snapped, snapped, weight="length")
+    plan = solve(duration, distance)
+    routes = _route_lines(network, snapped, plan)
+    return TransportOutcome(
+        None, plan, day_start, requests, sites, vehicles, routes, duration, distance, points
+    )
+
+
+def _frames_of(
+    workspace: Workspace,
+    plan_before: TransportPlan,
+    points: np.ndarray,
+    new: gpd.GeoDataFrame,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Return request, site and vehicle frames of a re-plan, with stored names where known."""
+
+    def frame(rows: list[dict[str, Any]], at: str) -> gpd.GeoDataFrame:
+        where = [row[at] for row in rows]
+        return gpd.GeoDataFrame(rows, geometry=points[where] if rows else [], crs=4326)
+
+    replaced = set(new["code"])
+    earlier = frame([asdict(r) for r in plan_before.requests if r.code not in replaced], "location")
+    with workspace.engine.connect() as conn:
+        stored = read_transfer_requests(conn, status=None).set_index("code")
+    personal = ["contact_name", "phone"]
+    earlier = earlier.join(stored[personal], on="code") if len(earlier) else earlier
+    everyone = pd.concat([earlier, new], ignore_index=True)
+    for column in personal:
+        if column not in everyone:
+            everyone[column] = None
+    sites = frame([asdict(s) for s in plan_before.sites], "location")
+    fleet = frame([asdict(v) for v in plan_before.vehicles], "depot")
+    return gpd.GeoDataFrame(everyone, geometry="geometry", crs=4326), sites, fleet
+
+
+def _plain(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Return ``frame`` with its geometry column named ``geometry``."""
+    return frame.rename_geometry("geometry") if frame.geometry.name != "geometry" else frame
 
 
 def stored_requests(workspace: Workspace, codes: list[str] | None = None) -> gpd.GeoDataFrame:
@@ -208,107 +329,7 @@ def load_plan(workspace: Workspace, plan_id: int) -> tuple[dict[str, Any], gpd.G
     return found
 
 
-def plan_map(workspace: Workspace, plan_id: int, *, assets: str = "inline") -> folium.Map:
-    """Return an offline map of a saved plan: each vehicle's route and the sites."""
-    record, routes = load_plan(workspace, plan_id)
-    routes = routes.rename(columns={"vehicle_code": "vehicle"}).rename_geometry("geometry")
-    sites = workspace.isolation_sites().rename_geometry("geometry")
-    return maps.new_map(
-        maps.route_layer(routes[["vehicle", "km", "geometry"]], _stop_points(record, routes)),
-        maps.site_layer(sites),
-        title=f"Transport plan {plan_id} 转运计划",
-        assets=assets,
-    )
-
-
-def _stop_points(record: dict[str, Any], routes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Return the pickups and drops of a saved plan as numbered points with their times."""
-    day_start = record["day_start"]
-    rows = []
-    for vehicle, stops in zip(routes["vehicle"], routes["stops"], strict=True):
-        moving = [stop for stop in stops if stop["kind"] in ("pickup", "drop") and "lon" in stop]
-        for order, stop in enumerate(moving, start=1):
-            rows.append(
-                {
-                    "vehicle": vehicle,
-                    "order": order,
-                    "name": f"{stop['kind']} {stop.get('request', '')} → {stop.get('site', '')}",
-                    "arrival": _clock(day_start, stop["arrival_s"]),
-                    "departure": _clock(day_start, stop["departure_s"]),
-                    "geometry": shapely.Point(stop["lon"], stop["lat"]),
-                }
-            )
-    return gpd.GeoDataFrame(
-        rows,
-        columns=["vehicle", "order", "name", "arrival", "departure", "geometry"],
-        geometry="geometry",
-        crs=4326,
-    )
-
-
-def _clock(day_start: datetime, seconds: int) -> str:
-    return (day_start + timedelta(seconds=seconds)).astimezone(LOCAL).strftime("%H:%M")
-
-
-def _day_start(requests: gpd.GeoDataFrame, vehicles: gpd.GeoDataFrame) -> datetime:
-    stamps = pd.concat([requests["ready_at"], vehicles["shift_start"]]).dropna()
-    first = pd.Timestamp(stamps.min()) if len(stamps) else pd.Timestamp.now(tz=LOCAL)
-    if first.tzinfo is None:
-        first = first.tz_localize(LOCAL)
-    return first.tz_convert(LOCAL).normalize().to_pydatetime()
-
-
-def _seconds(value: Any, day_start: datetime, default: int) -> int:
-    if value is None or pd.isna(value):
-        return default
-    stamp = pd.Timestamp(value)
-    if stamp.tzinfo is None:
-        stamp = stamp.tz_localize(LOCAL)
-    return int((stamp.to_pydatetime() - day_start).total_seconds())
-
-
-def _classes(value: Any) -> frozenset[str]:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return frozenset()
-    if isinstance(value, str):
-        value = [v.strip() for v in value.strip("{}").split(",") if v.strip()]
-    return frozenset(value)
-
-
-def _request(row: Any, day_start: datetime) -> TransferRequest:
-    return TransferRequest(
-        code=row.code,
-        location=int(row.location),
-        group_size=int(row.group_size),
-        risk_class=row.risk_class,
-        ready_s=max(_seconds(row.ready_at, day_start, 0), 0),
-    )
-
-
-def _vehicle(row: Any, day_start: datetime) -> Vehicle:
-    classes = _classes(row.risk_classes)
-    return Vehicle(
-        code=row.code,
-        seats=int(row.seats),
-        depot=int(row.depot),
-        shift_start_s=max(_seconds(row.shift_start, day_start, 0), 0),
-        shift_end_s=_seconds(row.shift_end, day_start, 2 * DAY_S),
-        **({"risk_classes": classes} if classes else {}),
-    )
-
-
-def _site(row: Any) -> IsolationSite:
-    classes = _classes(row.risk_classes)
-    return IsolationSite(
-        code=row.code,
-        location=int(row.location),
-        capacity=int(row.capacity),
-        occupied=int(row.occupied or 0),
-        **({"risk_classes": classes} if classes else {}),
-    )
-
-
-def _route_lines(network: Any, snapped: Any, plan: TransportPlan) -> gpd.GeoDataFrame:
+def _route_lines(network: RoadNetwork, snapped: Any, plan: TransportPlan) -> gpd.GeoDataFrame:
     """Draw every vehicle's route on the roads, leg by leg."""
     legs: dict[tuple[int, int], shapely.LineString | None] = {}
     rows = []
@@ -338,7 +359,9 @@ def _route_lines(network: Any, snapped: Any, plan: TransportPlan) -> gpd.GeoData
     )
 
 
-def _save(workspace: Workspace, outcome: TransportOutcome) -> int:
+def _save(
+    workspace: Workspace, outcome: TransportOutcome, *, previous_plan_id: int | None = None
+) -> int:
     plan = outcome.plan
     geoms = dict(zip(outcome.routes["vehicle"], outcome.routes.geometry, strict=True))
     routes = [
@@ -349,9 +372,8 @@ def _save(workspace: Workspace, outcome: TransportOutcome) -> int:
                 | {
                     "lon": round(shapely.get_x(outcome.points[stop.location]), 7),
                     "lat": round(shapely.get_y(outcome.points[stop.location]), 7),
-                    "distance_m": round(stop.distance_m, 1)
-                    if np.isfinite(stop.distance_m)
-                    else None,
+                    # unrounded: a re-plan keeps these stops and their distances
+                    "distance_m": stop.distance_m if np.isfinite(stop.distance_m) else None,
                 }
                 for stop in route.stops
             ],
@@ -370,4 +392,6 @@ def _save(workspace: Workspace, outcome: TransportOutcome) -> int:
             assignment=dict(plan.assignment),
             unserved=[{"request": u.request, "reason": u.reason} for u in plan.unserved],
             routes=routes,
+            inputs=plan_inputs(plan, outcome.points),
+            previous_plan_id=previous_plan_id,
         )

@@ -138,7 +138,7 @@ def test_plan_and_coverage_maps_render_offline(demo_client: TestClient) -> None:
 @pytest.mark.browser
 def test_plan_map_draws_every_route(demo_workspace: Workspace) -> None:
     from geogrid.maps import check_map_html
-    from geogrid.workspace.transport import plan_map
+    from geogrid.workspace.transport_map import plan_map
 
     outcome = plan_transfers(demo_workspace, settings=TransportSettings(time_budget_s=2))
     check = check_map_html(plan_map(demo_workspace, outcome.plan_id).get_root().render())

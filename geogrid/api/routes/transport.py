@@ -11,19 +11,22 @@ from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
+from geogrid.api.auth import AUTH_RESPONSES, require
 from geogrid.api.deps import WorkspaceDep
 from geogrid.api.geojson import feature_collection
 from geogrid.errors import InvalidRequestError
 from geogrid.spatial.transport import TransportSettings
 from geogrid.workspace import Workspace
 from geogrid.workspace.transport import (
+    LOCAL,
     load_plan,
     plan_transfers,
+    replan_transfers,
     stored_requests,
     stored_vehicles,
 )
 
-router = APIRouter(prefix="/transport", tags=["transport"])
+router = APIRouter(prefix="/transport", tags=["transport"], responses=AUTH_RESPONSES)
 
 
 class RequestIn(BaseModel):
@@ -56,10 +59,22 @@ class PlanIn(BaseModel):
     options: PlanOptions = PlanOptions()
 
 
+class ReplanIn(BaseModel):
+    """New households for a plan under way; by default the stored waiting ones it lacks."""
+
+    now: datetime | None = Field(
+        default=None, description="Moment of re-planning (default: now); naive is Asia/Shanghai."
+    )
+    requests: list[RequestIn] | None = Field(default=None, max_length=20_000)
+    request_codes: list[str] | None = Field(default=None, max_length=20_000)
+    time_budget_s: float | None = Field(default=None, gt=0, le=300)
+
+
 class PlanPublic(BaseModel):
     """A saved plan: summary, vehicle routes (GeoJSON) and schedules (codes, no names)."""
 
     plan_id: int
+    previous_plan_id: int | None = None
     summary: dict[str, Any]
     assignment: dict[str, str]
     unserved: list[dict[str, str]]
@@ -67,7 +82,12 @@ class PlanPublic(BaseModel):
     schedules: dict[str, list[dict[str, Any]]]
 
 
-@router.post("/plans", response_model=PlanPublic, status_code=201)
+@router.post(
+    "/plans",
+    response_model=PlanPublic,
+    status_code=201,
+    dependencies=[require("transport:plan")],
+)
 async def create_plan(workspace: WorkspaceDep, body: PlanIn | None = None) -> PlanPublic:
     """Plan the transfers; an empty body plans every waiting request with the whole fleet."""
     body = body or PlanIn()
@@ -89,17 +109,51 @@ async def create_plan(workspace: WorkspaceDep, body: PlanIn | None = None) -> Pl
     return get_plan(plan_id, workspace)
 
 
-@router.get("/plans/{plan_id}", response_model=PlanPublic)
+@router.post(
+    "/plans/{plan_id}/replan",
+    response_model=PlanPublic,
+    status_code=201,
+    dependencies=[require("transport:plan")],
+)
+async def replan_plan(
+    plan_id: int, workspace: WorkspaceDep, body: ReplanIn | None = None
+) -> PlanPublic:
+    """Plan a saved plan again, keeping trips under way; saved as a new plan linked to it.
+
+    A trip is under way once its vehicle has left for the pickup. Every other household of
+    the plan and the new ones (inline, by code, or by default the stored waiting requests
+    the plan does not know) are assigned and routed again with the plan's fleet and sites.
+    """
+    body = body or ReplanIn()
+
+    def solve() -> int:
+        new = _chosen(workspace, PlanIn(requests=body.requests, request_codes=body.request_codes))
+        outcome = replan_transfers(
+            workspace,
+            plan_id,
+            now=body.now or datetime.now(LOCAL),
+            requests=new[0],
+            time_budget_s=body.time_budget_s,
+        )
+        assert outcome.plan_id is not None
+        return outcome.plan_id
+
+    new_id = await run_in_threadpool(solve)
+    return get_plan(new_id, workspace)
+
+
+@router.get("/plans/{plan_id}", response_model=PlanPublic, dependencies=[require("transport:read")])
 def get_plan(plan_id: int, workspace: WorkspaceDep) -> PlanPublic:
     """Return a saved plan."""
     record, routes = load_plan(workspace, plan_id)
     return PlanPublic(
         plan_id=record["id"],
+        previous_plan_id=record.get("previous_plan_id"),
         summary=record["summary"],
         assignment=record["assignment"],
         unserved=record["unserved"],
         routes=feature_collection(routes, ("vehicle_code", "km")),
-        schedules={row.vehicle_code: row.stops for row in routes.itertuples()},
+        schedules={row.vehicle_code: _public(row.stops) for row in routes.itertuples()},
     )
 
 
@@ -120,3 +174,13 @@ def _chosen(
         requests = stored_requests(workspace, body.request_codes)
     vehicles = stored_vehicles(workspace, body.vehicle_codes) if body.vehicle_codes else None
     return requests, vehicles
+
+
+def _public(stops: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Return saved stops for the API, distances to the decimetre (stored exact for re-plans)."""
+    return [
+        stop | {"distance_m": round(stop["distance_m"], 1)}
+        if stop.get("distance_m") is not None
+        else stop
+        for stop in stops
+    ]

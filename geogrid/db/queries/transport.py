@@ -52,15 +52,21 @@ def save_plan(
     assignment: dict[str, str],
     unserved: list[dict[str, str]],
     routes: list[tuple[str, list[dict[str, Any]], float, shapely.Geometry | None]],
+    inputs: dict[str, Any],
+    previous_plan_id: int | None = None,
 ) -> int:
-    """Store a plan and its vehicle routes; return the plan's id."""
+    """Store a plan, what it was planned from, and its vehicle routes; return its id."""
     plan_id = conn.execute(
         text(
-            "INSERT INTO transport_plans (day_start, settings, summary, assignment, unserved) "
+            "INSERT INTO transport_plans (day_start, settings, summary, assignment, unserved, "
+            "inputs, previous_plan_id) "
             "VALUES (:day_start, CAST(:settings AS jsonb), CAST(:summary AS jsonb), "
-            "CAST(:assignment AS jsonb), CAST(:unserved AS jsonb)) RETURNING id"
+            "CAST(:assignment AS jsonb), CAST(:unserved AS jsonb), CAST(:inputs AS jsonb), "
+            ":previous) RETURNING id"
         ),
         {
+            "inputs": json.dumps(inputs),
+            "previous": previous_plan_id,
             "day_start": day_start,
             "settings": json.dumps(settings),
             "summary": json.dumps(summary),
@@ -91,8 +97,8 @@ def read_plan(conn: Connection, plan_id: int) -> tuple[dict[str, Any], gpd.GeoDa
     row = (
         conn.execute(
             text(
-                "SELECT id, created_at, day_start, settings, summary, assignment, unserved "
-                "FROM transport_plans WHERE id = :id"
+                "SELECT id, created_at, day_start, settings, summary, assignment, unserved, "
+                "inputs, previous_plan_id FROM transport_plans WHERE id = :id"
             ),
             {"id": plan_id},
         )
