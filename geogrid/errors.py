@@ -12,10 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "AuthenticationError",
     "AxisOrderError",
     "BrowserError",
     "ConflictError",
     "DatabaseUnavailableError",
+    "EditRefusedError",
     "GeoGridError",
     "IngestError",
     "InvalidCoordinateError",
@@ -23,8 +25,13 @@ __all__ = [
     "InvalidRequestError",
     "MapError",
     "NotFoundError",
+    "PermissionDeniedError",
     "PostgresNotInstalledError",
+    "PreconditionFailedError",
+    "PreconditionRequiredError",
+    "QueryTimeoutError",
     "TooLargeError",
+    "TooManyVerticesError",
     "UnknownCRSError",
     "UnknownGridError",
 ]
@@ -164,3 +171,50 @@ class PostgresNotInstalledError(GeoGridError, RuntimeError):
     """PostgreSQL, PostGIS or pgRouting is missing from this machine."""
 
     code = "postgres_not_installed"
+
+
+class AuthenticationError(GeoGridError, PermissionError):
+    """A request without a credential where one is needed, or with one that is not valid
+    (unknown, revoked, malformed or a wrong secret)."""
+
+    code = "unauthenticated"
+
+
+class PermissionDeniedError(GeoGridError, PermissionError):
+    """A valid credential whose role may not do what was asked."""
+
+    code = "forbidden"
+
+
+class QueryTimeoutError(GeoGridError, TimeoutError):
+    """A database statement cancelled by ``statement_timeout`` (``details``: the limit)."""
+
+    code = "query_timeout"
+
+
+class PreconditionFailedError(ConflictError):
+    """A write whose ``If-Match`` names a version that is no longer stored (someone else
+    changed the feature since it was read); nothing was changed."""
+
+    code = "precondition_failed"
+
+
+class PreconditionRequiredError(GeoGridError, ValueError):
+    """A write to an existing feature without ``If-Match``: read the feature, send its
+    ``ETag`` back, so a concurrent change is never overwritten blindly."""
+
+    code = "precondition_required"
+
+
+class TooManyVerticesError(InvalidGeometryError):
+    """A geometry with more vertices than the setting ``max_vertices`` allows."""
+
+    code = "too_many_vertices"
+
+
+class EditRefusedError(InvalidRequestError):
+    """A feature edit that would break the layer's rules (a grid outside its parent,
+    overlapping a sibling, with a code that does not extend its parent's...);
+    ``details["problems"]`` says what, where and how large."""
+
+    code = "edit_refused"

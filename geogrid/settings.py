@@ -71,6 +71,27 @@ class Settings(BaseSettings):
     max_batch_rows: int = Field(default=100_000, ge=1)
     max_body_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
 
+    features_default_limit: int = Field(
+        default=100, ge=1, description="Features per page of /collections/{id}/items."
+    )
+    features_max_limit: int = Field(
+        default=10_000, ge=1, description="Largest page; a bigger `limit` is capped to it."
+    )
+    max_vertices: int = Field(
+        default=100_000, ge=4, description="Most vertices an edited feature's geometry may have."
+    )
+    grid_overlap_tolerance_m2: float = Field(
+        default=1.0, ge=0, description="Overlap between sibling grids an edit may leave (m²)."
+    )
+
+    open_reads: bool = Field(
+        default=True,
+        description=(
+            "Let requests without an API key read /health and the public layers; off, "
+            "every request for data needs a key (the API description stays readable)."
+        ),
+    )
+
     @property
     def cluster_dir(self) -> Path:
         """Folder of the embedded PostgreSQL cluster (data, socket, log)."""

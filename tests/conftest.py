@@ -23,6 +23,7 @@ import pandas as pd
 import psycopg
 import pytest
 import shapely
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
@@ -123,10 +124,58 @@ def demo_workspace(demo_db: Engine) -> Workspace:
     return Workspace(demo_db, Settings(cache_check_interval_s=60))
 
 
+DEMO_WORKER_GRID = "330326-101-022"  # the demo village with the most people waiting
+
+
+def bearer(key: str) -> dict[str, str]:
+    """Return the header that sends an API key."""
+    return {"Authorization": f"Bearer {key}"}
+
+
+def api_key(engine: Engine, role: str, grid_code: str | None = None) -> str:
+    """Create an API key on ``engine``'s database (through the real queries); return it."""
+    from geogrid.workspace.credentials import issue_key
+
+    name = f"test {role} {next(_counter)}"
+    return issue_key(Workspace(engine), name, role, grid_code).key
+
+
+@pytest.fixture(scope="session")
+def demo_keys(demo_db: Engine) -> dict[str, str]:
+    """Return one API key per role on the demo database (the grid worker's jurisdiction
+    is :data:`DEMO_WORKER_GRID`)."""
+    from geogrid.access import Role
+
+    return {
+        role.value: api_key(
+            demo_db, role.value, DEMO_WORKER_GRID if role == "grid_worker" else None
+        )
+        for role in Role
+    }
+
+
 @pytest.fixture(scope="module")
-def demo_client(demo_workspace: Workspace) -> TestClient:
-    """Return an API client on the demo workspace."""
-    return TestClient(create_app(Settings(warm_up=False), workspace=demo_workspace))
+def demo_app(demo_workspace: Workspace, demo_keys: dict[str, str]) -> FastAPI:
+    """Return the API application on the demo workspace (its keys made first)."""
+    return create_app(Settings(warm_up=False), workspace=demo_workspace)
+
+
+@pytest.fixture(scope="module")
+def demo_client(demo_app: FastAPI, demo_keys: dict[str, str]) -> TestClient:
+    """Return an API client on the demo workspace that sends the admin's key."""
+    return TestClient(demo_app, headers=bearer(demo_keys["admin"]))
+
+
+@pytest.fixture(scope="module")
+def demo_client_as(
+    demo_app: FastAPI, demo_keys: dict[str, str]
+) -> Callable[[str | None], TestClient]:
+    """Return a function giving an API client that sends the key of a role (None: no key)."""
+
+    def client(role: str | None) -> TestClient:
+        return TestClient(demo_app, headers=bearer(demo_keys[role]) if role else None)
+
+    return client
 
 
 @pytest.fixture
@@ -255,6 +304,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         "county_db",
         "demo_workspace",
         "demo_client",
+        "demo_keys",
+        "demo_app",
+        "demo_client_as",
     }
     for item in items:
         if db_fixtures & set(getattr(item, "fixturenames", ())):

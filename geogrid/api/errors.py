@@ -14,6 +14,9 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from geogrid import errors
+from geogrid.api.error_docs import document_errors
+from geogrid.api.logging import note_error
+from geogrid.db.errors import DRIVER_ERRORS, database_error
 
 __all__ = ["STATUS_BY_ERROR", "install_error_handlers", "status_for"]
 
@@ -32,6 +35,11 @@ STATUS_BY_ERROR: dict[type[errors.GeoGridError], int] = {
     errors.TooLargeError: 413,
     errors.DatabaseUnavailableError: 503,
     errors.PostgresNotInstalledError: 503,
+    errors.QueryTimeoutError: 504,
+    errors.AuthenticationError: 401,
+    errors.PermissionDeniedError: 403,
+    errors.PreconditionFailedError: 412,
+    errors.PreconditionRequiredError: 428,
 }
 RETRY_AFTER_S = 5
 
@@ -50,21 +58,23 @@ def error_body(code: str, message: str, details: object = None) -> dict[str, obj
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Register the handlers that turn errors into JSON responses."""
+    """Register the handlers that turn errors into JSON responses (and declare them)."""
+    document_errors(app)
 
     @app.exception_handler(errors.GeoGridError)
     async def _geogrid_error(request: Request, exc: errors.GeoGridError) -> JSONResponse:
         status = status_for(exc)
         headers = {"Retry-After": str(RETRY_AFTER_S)} if status == 503 else None
-        log.warning(
-            "request failed: %s %s -> %s (%s)", request.method, request.url.path, status, exc.code
-        )
+        if status == 401:  # RFC 6750: say how to authenticate
+            headers = {"WWW-Authenticate": 'Bearer realm="geogrid"'}
+        note_error(request.scope, exc.code)  # logged once, in the request's JSON line
         return JSONResponse(
             error_body(exc.code, exc.message, exc.details), status_code=status, headers=headers
         )
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        note_error(request.scope, "invalid_request")
         problems = [
             {"where": ".".join(str(p) for p in e.get("loc", ())), "problem": e.get("msg")}
             for e in exc.errors()
@@ -75,9 +85,21 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        note_error(request.scope, f"http_{exc.status_code}")
         return JSONResponse(
             error_body(f"http_{exc.status_code}", str(exc.detail)),
             status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
         )
+
+    async def _database_failure(request: Request, exc: Exception) -> JSONResponse:
+        """Last resort: a database outage or timeout that escaped translation is 503/504
+        too; any other database error is a bug, answered 500 by the request log."""
+        translated = database_error(exc)
+        if translated is None:
+            raise exc
+        return await _geogrid_error(request, translated)
+
+    for driver_error in DRIVER_ERRORS:
+        app.add_exception_handler(driver_error, _database_failure)

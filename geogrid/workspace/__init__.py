@@ -8,29 +8,30 @@ most once per ``cache_check_interval_s``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
 
 from geogrid import crs as gcrs
 from geogrid.db.engine import get_engine
+from geogrid.db.errors import database_errors
 from geogrid.db.models import LAYER_TABLES
 from geogrid.db.queries import snapshots
+from geogrid.db.queries.credentials import CREDENTIALS_LAYER, read_credentials
 from geogrid.db.queries.grids import grid_counts
 from geogrid.db.queries.health import database_versions, layer_counts
 from geogrid.db.queries.roads import read_roads
-from geogrid.errors import DatabaseUnavailableError
 from geogrid.settings import Settings, get_settings
 from geogrid.spatial.address_match import AddressMatcher
 from geogrid.spatial.gridindex import GridIndex
 from geogrid.spatial.network import RoadNetwork
 from geogrid.workspace._cache import VersionedCache
+from geogrid.workspace.credentials import CredentialTable
 from geogrid.workspace.locate import LocateAnswer, Locator
 
 __all__ = ["LocateAnswer", "Workspace"]
@@ -84,6 +85,15 @@ class Workspace:
         """Return the grid workers (personal data: mask before showing)."""
         return self._cache.get(
             "grid_workers", ("grid_workers",), lambda: self._read(snapshots.read_grid_workers)
+        )
+
+    def credentials(self) -> CredentialTable:
+        """Return the active API credentials, reloaded when one is added or revoked (or
+        the grids change: a grid worker's grid code may have been renamed)."""
+        return self._cache.get(
+            "credentials",
+            (CREDENTIALS_LAYER, "grids"),
+            lambda: CredentialTable(self._read(read_credentials)),
         )
 
     def checkpoints(self) -> gpd.GeoDataFrame:
@@ -154,6 +164,7 @@ class Workspace:
 
     def warm_up(self) -> None:
         """Build the in-memory indexes now rather than on the first request."""
+        self.credentials()
         self.locator()
 
     # -- which grid owns this -----------------------------------------------------------
@@ -207,12 +218,7 @@ class Workspace:
         )
 
 
-@contextmanager
-def _database_errors() -> Iterator[None]:
-    """Turn a lost or refused connection into :class:`DatabaseUnavailableError`."""
-    try:
-        yield
-    except OperationalError as exc:
-        raise DatabaseUnavailableError(
-            "the database is not reachable right now; try again shortly"
-        ) from exc
+def _database_errors() -> AbstractContextManager[None]:
+    """Raise geogrid's error for a database failure (its engine already does; this also
+    covers an engine made elsewhere). The one translation is :mod:`geogrid.db.errors`."""
+    return database_errors()

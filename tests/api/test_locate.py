@@ -18,13 +18,14 @@ from geogrid.crs import wgs84_to_gcj02
 from geogrid.ingest.load import LoadRequest, load_files
 from geogrid.settings import Settings
 from geogrid.workspace import Workspace
-from tests.conftest import X0, Y0, county_box
+from tests.conftest import X0, Y0, api_key, bearer, county_box
 
 
 @pytest.fixture
 def client(county_db: Engine) -> TestClient:
     settings = Settings(max_batch_rows=50, cache_check_interval_s=0)
-    return TestClient(create_app(settings, workspace=Workspace(county_db, settings)))
+    app = create_app(settings, workspace=Workspace(county_db, settings))
+    return TestClient(app, headers=bearer(api_key(county_db, "app")))
 
 
 def _postgis_owner(engine: Engine, lon: float, lat: float, level: str) -> str | None:

@@ -18,6 +18,7 @@ from geogrid.maps import check_map_html, find_personal
 from geogrid.settings import Settings
 from geogrid.workspace import Workspace
 from geogrid.workspace.sheets import grid_sheet
+from tests.conftest import api_key, bearer
 
 A4_POINTS = (595, 842)
 
@@ -29,7 +30,8 @@ def workspace(county_db: Engine) -> Workspace:
 
 @pytest.fixture
 def client(workspace: Workspace) -> TestClient:
-    return TestClient(create_app(Settings(warm_up=False), workspace=workspace))
+    app = create_app(Settings(warm_up=False), workspace=workspace)
+    return TestClient(app, headers=bearer(api_key(workspace.engine, "planner")))
 
 
 def test_sheet_html_links_the_served_leaflet(client: TestClient) -> None:

@@ -7,11 +7,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from geogrid.access import Caller
+from geogrid.api.auth import AUTH_RESPONSES, require
 from geogrid.api.deps import WorkspaceDep
 from geogrid.api.geojson import feature_collection, records
 from geogrid.workspace.coverage import analyse_grid, plan_grid
+from geogrid.workspace.jurisdiction import grid_in_reach
 
-router = APIRouter(prefix="/coverage", tags=["coverage"])
+router = APIRouter(prefix="/coverage", tags=["coverage"], responses=AUTH_RESPONSES)
+CoverageReader = Annotated[Caller, require("coverage")]
 
 ENTRY_COLUMNS = (
     "road_code",
@@ -59,11 +63,13 @@ class CoveragePlanPublic(BaseModel):
 @router.get("/gaps", response_model=CoverageGapsPublic)
 def coverage_gaps(
     workspace: WorkspaceDep,
+    caller: CoverageReader,
     grid: Annotated[str, Query(min_length=1, max_length=64, description="grid code or name")],
     tolerance_m: Tolerance = 50.0,
     reach_m: Reach = 1000.0,
 ) -> CoverageGapsPublic:
     """Return every entry into the grid, whether it is guarded, and what is unreached."""
+    grid = grid_in_reach(workspace, caller, grid)
     result = analyse_grid(workspace, grid, tolerance_m=tolerance_m, reach_m=reach_m)
     return CoverageGapsPublic(
         summary=result.summary(),
@@ -75,11 +81,13 @@ def coverage_gaps(
 
 
 @router.post("/plan", response_model=CoveragePlanPublic)
-def coverage_plan(workspace: WorkspaceDep, body: CoveragePlanIn) -> CoveragePlanPublic:
+def coverage_plan(
+    workspace: WorkspaceDep, caller: CoverageReader, body: CoveragePlanIn
+) -> CoveragePlanPublic:
     """Propose the fewest new checkpoints that guard every way in, or the best ``budget``."""
     _, plan = plan_grid(
         workspace,
-        body.grid,
+        grid_in_reach(workspace, caller, body.grid),
         budget=body.budget,
         tolerance_m=body.tolerance_m,
         reach_m=body.reach_m,

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel
 
 from geogrid import __version__
+from geogrid.api.auth import AUTH_RESPONSES, require
 from geogrid.api.deps import WorkspaceDep
 from geogrid.errors import DatabaseUnavailableError
 
@@ -30,7 +31,31 @@ class HealthPublic(BaseModel):
     database: DatabaseHealth
 
 
-@router.get("/health", response_model=HealthPublic)
+@router.get(
+    "/health",
+    response_model=HealthPublic,
+    dependencies=[require("health")],
+    responses={
+        **AUTH_RESPONSES,
+        503: {
+            "description": (
+                "The database is down (``Retry-After`` says when to ask again): this answer, "
+                "or the error body when the API key could not be checked"
+            ),
+            "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "anyOf": [
+                            {"$ref": "#/components/schemas/HealthPublic"},
+                            {"$ref": "#/components/schemas/Error"},
+                        ]
+                    }
+                }
+            },
+        },
+    },
+)
 def health(workspace: WorkspaceDep, response: Response) -> HealthPublic:
     """Report the service's state; 503 with ``Retry-After`` while the database is down."""
     try:
