@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Requests/s and latency of GET /locate?lon=&lat= from a second process (wrk, loopback,
 # 32 connections, bounded time), for geogrid with 1 and 2 uvicorn workers, beside a
-# baseline app that asks PostGIS once per request. Random points over the Aojiang town.
+# baseline app that asks PostGIS once per request and a ceiling app (FastAPI parsing the
+# same query and returning a fixed answer: what the framework and server alone allow on
+# this machine). Random points over the Aojiang town.
 #
 #   benchmarks/api_locate.sh [seconds per run, default 15]
 #
@@ -14,9 +16,13 @@ PORT=8790
 BIN=.venv/bin
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 $BIN/geogrid db up >/dev/null
+# an app key, as the grid workers' app backend would send (revoked on exit)
+KEY_NAME="benchmark $$"
+KEY=$($BIN/geogrid users add "$KEY_NAME" --role app 2>/dev/null)
+AUTH="Authorization: Bearer $KEY"
 
 LUA=$(mktemp --suffix=.lua)
-trap 'rm -f "$LUA"; kill $(jobs -p) 2>/dev/null || true' EXIT
+trap 'rm -f "$LUA"; kill $(jobs -p) 2>/dev/null || true; $BIN/geogrid users revoke "$KEY_NAME" >/dev/null 2>&1 || true' EXIT
 cat > "$LUA" <<'LUA'
 math.randomseed(20200131)
 request = function()
@@ -36,10 +42,11 @@ run() {  # name, workers, uvicorn target and args
   local name=$1 workers=$2; shift 2
   $BIN/uvicorn "$@" --port $PORT --workers "$workers" --log-level warning --no-access-log &
   local pid=$!
-  for _ in $(seq 1 120); do curl -sf "localhost:$PORT/locate?lon=120.6&lat=27.6" >/dev/null && break; sleep 0.5; done
-  wrk -t2 -c32 -d2s -s "$LUA" "http://127.0.0.1:$PORT" >/dev/null  # warm the caches
+  for _ in $(seq 1 120); do curl -sf -H "$AUTH" "localhost:$PORT/locate?lon=120.6&lat=27.6" >/dev/null && break; sleep 0.5; done
+  # warm up long enough for every worker to build its indexes (a few seconds each)
+  wrk -t2 -c32 -d"${WARM_UP_S:-10}s" -H "$AUTH" -s "$LUA" "http://127.0.0.1:$PORT" >/dev/null
   local line
-  line=$(wrk -t2 -c32 -d"${SECONDS_PER_RUN}s" -s "$LUA" "http://127.0.0.1:$PORT" | grep RESULT)
+  line=$(wrk -t2 -c32 -d"${SECONDS_PER_RUN}s" -H "$AUTH" -s "$LUA" "http://127.0.0.1:$PORT" | grep RESULT)
   printf "%-28s workers=%s %s\n" "$name" "$workers" "${line#RESULT }"
   kill "$pid"; wait "$pid" 2>/dev/null || true
 }
@@ -49,3 +56,5 @@ run "geogrid (GridIndex)" 1 --factory geogrid.api.app:create_app
 run "geogrid (GridIndex)" 2 --factory geogrid.api.app:create_app
 run "baseline (PostGIS/request)" 1 --app-dir benchmarks _postgis_locate_app:app
 run "baseline (PostGIS/request)" 2 --app-dir benchmarks _postgis_locate_app:app
+run "ceiling (FastAPI, fixed)" 1 --app-dir benchmarks _ceiling_app:app
+run "ceiling (FastAPI, fixed)" 2 --app-dir benchmarks _ceiling_app:app

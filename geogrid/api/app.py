@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from collections.abc import AsyncIterator
@@ -12,8 +13,10 @@ from fastapi.staticfiles import StaticFiles
 
 from geogrid import __version__
 from geogrid.api.errors import install_error_handlers
+from geogrid.api.fastpath import LocateFastPath
+from geogrid.api.limits import install_body_limit
 from geogrid.api.logging import install_request_logging
-from geogrid.api.routes import coverage, health, locate, maps, transport
+from geogrid.api.routes import coverage, features, grids, health, locate, maps, people, transport
 from geogrid.errors import GeoGridError
 from geogrid.maps import asset_dir
 from geogrid.settings import Settings, get_settings
@@ -35,12 +38,24 @@ async def _warm_up_in_background(app: FastAPI) -> AsyncIterator[None]:
 def _warm_up(workspace: Workspace) -> None:
     try:
         workspace.warm_up()
+        # The indexes hold millions of long-lived objects; frozen, the garbage collector
+        # stops walking them on every full collection (pauses of 100+ ms under load).
+        gc.freeze()
     except GeoGridError as exc:  # e.g. the database is down: the first request retries
         log.warning("warm-up skipped: %s", exc.message)
 
 
-def create_app(settings: Settings | None = None, workspace: Workspace | None = None) -> FastAPI:
-    """Build the geo API; ``workspace`` defaults to one on the configured database."""
+def create_app(
+    settings: Settings | None = None,
+    workspace: Workspace | None = None,
+    *,
+    fast_locate: bool = True,
+) -> FastAPI:
+    """Build the geo API; ``workspace`` defaults to one on the configured database.
+
+    ``fast_locate=False`` leaves every ``/locate`` request to its FastAPI route (the fast
+    path, :mod:`geogrid.api.fastpath`, answers alike; tests compare the two).
+    """
     settings = settings or get_settings()
     app = FastAPI(
         lifespan=_warm_up_in_background,
@@ -56,11 +71,17 @@ def create_app(settings: Settings | None = None, workspace: Workspace | None = N
     app.state.settings = settings
     app.state.workspace = workspace or Workspace.open(settings)
     install_error_handlers(app)
+    if fast_locate:
+        app.add_middleware(LocateFastPath)  # innermost: behind the limits and the log
+    install_body_limit(app, settings.max_body_bytes)
     install_request_logging(app)
     app.include_router(health.router)
     app.include_router(locate.router)
     app.include_router(coverage.router)
+    app.include_router(people.router)
     app.include_router(transport.router)
     app.include_router(maps.router)
+    app.include_router(features.router)
+    app.include_router(grids.router)
     app.mount(maps.ASSETS, StaticFiles(directory=asset_dir()), name="vendor")
     return app

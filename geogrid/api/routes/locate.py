@@ -9,18 +9,26 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
+from geogrid.access import Caller
+from geogrid.api.auth import AUTH_RESPONSES, require
 from geogrid.api.deps import SettingsDep, WorkspaceDep
 from geogrid.api.schemas.locate import LocateBatchIn, LocateBatchPublic, LocatePublic, RowPublic
-from geogrid.errors import InvalidRequestError, TooLargeError
+from geogrid.errors import InvalidRequestError, PermissionDeniedError, TooLargeError
+from geogrid.workspace import Workspace
 from geogrid.workspace.batch import LocateRow, locate_rows, summarise
+from geogrid.workspace.jurisdiction import OUTSIDE_JURISDICTION, answer_in_reach, rows_in_reach
 
-router = APIRouter(tags=["locate"])
+router = APIRouter(tags=["locate"], responses=AUTH_RESPONSES)
+# phones of grid workers are unmasked for callers who may read personal data; a grid
+# worker locates inside their own grid subtree only
+Locator = Annotated[Caller, require("locate")]
 JSON = "application/json"
 
 
 @router.get("/locate", response_model=LocatePublic)
 async def locate(
     workspace: WorkspaceDep,
+    caller: Locator,
     lon: Annotated[float | None, Query(description="longitude (x) in `crs`")] = None,
     lat: Annotated[float | None, Query(description="latitude (y) in `crs`")] = None,
     crs: Annotated[str, Query(description="wgs84, cgcs2000, gcj02, bd09 or EPSG:n")] = "wgs84",
@@ -28,16 +36,32 @@ async def locate(
 ) -> Response:
     """Return the grid chain (county › town › village › micro) owning a point or address."""
     row = LocateRow(address=address, lon=lon, lat=lat, crs=crs)
-    if workspace.locator_is_ready():
+    if workspace.locator_is_ready(reveal_personal=caller.sees_personal_data):
         # a fraction of a millisecond of CPU: cheaper here than a hop to a worker thread,
         # where many requests at once would queue for the GIL
-        result = locate_rows(workspace, [row])[0]
+        body = locate_json(workspace, caller, row)
     else:  # the indexes are being (re)built: do not block the event loop meanwhile
-        result = (await run_in_threadpool(locate_rows, workspace, [row]))[0]
+        body = await run_in_threadpool(locate_json, workspace, caller, row)
+    return Response(body, media_type=JSON)
+
+
+def locate_json(workspace: Workspace, caller: Caller, row: LocateRow) -> bytes:
+    """Return the JSON answer to one locate question as ``caller`` may see it.
+
+    Shared by the route and :mod:`geogrid.api.fastpath`, so both answer alike. Raises
+    :class:`InvalidRequestError` for a row that cannot be located and
+    :class:`PermissionDeniedError` for an answer outside a grid worker's subtree.
+    """
+    result = locate_rows(workspace, [row], reveal_personal=caller.sees_personal_data)[0]
     if result.answer is None:
         raise InvalidRequestError(result.error or "cannot locate this request")
+    answer = answer_in_reach(caller, result.answer)
+    if answer is None:
+        raise PermissionDeniedError(
+            OUTSIDE_JURISDICTION.format(root=caller.subtree), details={"grid": caller.subtree}
+        )
     # serialised once here: returning the model would have FastAPI validate it again
-    return Response(LocatePublic.of(result.answer).model_dump_json(), media_type=JSON)
+    return LocatePublic.of(answer).model_dump_json().encode()
 
 
 @router.post(
@@ -53,27 +77,24 @@ async def locate(
     },
 )
 async def locate_batch(
-    request: Request, workspace: WorkspaceDep, settings: SettingsDep
+    request: Request, workspace: WorkspaceDep, settings: SettingsDep, caller: Locator
 ) -> LocateBatchPublic:
     """Locate up to ``max_batch_rows`` rows: JSON ``{"rows": [...]}`` or a CSV upload
     (columns ``id``, ``address`` or ``lon``/``lat``, optional ``crs``)."""
-    rows = await _read_rows(request, settings.max_body_bytes)
+    rows = await _read_rows(request)  # bytes are bounded before: geogrid.api.limits
     if len(rows) > settings.max_batch_rows:
         raise TooLargeError(
             f"the batch has {len(rows):,} rows; the limit is {settings.max_batch_rows:,}",
             details={"rows": len(rows), "limit": settings.max_batch_rows},
         )
-    results = await run_in_threadpool(locate_rows, workspace, rows)
+    results = await run_in_threadpool(
+        locate_rows, workspace, rows, reveal_personal=caller.sees_personal_data
+    )
+    results = rows_in_reach(caller, results)
     return LocateBatchPublic(results=[RowPublic.of(r) for r in results], summary=summarise(results))
 
 
-async def _read_rows(request: Request, limit_bytes: int) -> list[LocateRow]:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit_bytes:
-        raise TooLargeError(
-            f"the body has {int(declared):,} bytes; the limit is {limit_bytes:,}",
-            details={"bytes": int(declared), "limit": limit_bytes},
-        )
+async def _read_rows(request: Request) -> list[LocateRow]:
     body = await request.body()
     kind = request.headers.get("content-type", "").split(";")[0].strip()
     if kind in ("text/csv", "application/csv", "text/plain"):
