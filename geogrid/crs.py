@@ -210,6 +210,8 @@ def parse_crs(value: CRSLike) -> CoordSystem:
         raise _unknown(value)
     if isinstance(value, int):
         return _crs_from_epsg(value, value)
+    if value in _NAMES:  # already canonical, e.g. "wgs84": the common case, no regex
+        return _NAMES[value]
     text = value.strip().lower()
     name = re.sub(r"[\s_\-]+", "", text)
     if name in _NAMES:

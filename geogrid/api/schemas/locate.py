@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+
 from pydantic import BaseModel, Field
 
 from geogrid.spatial.address_match import AddressMatch
 from geogrid.workspace.batch import RowResult
-from geogrid.workspace.locate import GridRef, LocateAnswer
+from geogrid.workspace.locate import GridRef, LocateAnswer, WorkerRef
 
 __all__ = [
     "AddressMatchPublic",
@@ -27,8 +29,8 @@ class GridPublic(BaseModel):
 
     @classmethod
     def of(cls, grid: GridRef) -> GridPublic:
-        """Build from the workspace's reference."""
-        return cls(code=grid.code, name=grid.name, level=grid.level)
+        """Build from the workspace's reference (one shared, never changed, per grid)."""
+        return _grid_public(grid)
 
 
 class GapPublic(BaseModel):
@@ -127,25 +129,40 @@ class LocatePublic(BaseModel):
 
     @classmethod
     def of(cls, answer: LocateAnswer) -> LocatePublic:
-        """Build from the workspace's answer."""
-        worker = answer.worker
+        """Build from the workspace's answer (grids and workers: one shared model each)."""
         return cls(
             status=answer.status,
             point=PointPublic(lon=answer.lon, lat=answer.lat) if answer.lon is not None else None,
-            chain=[GridPublic.of(g) for g in answer.chain],
-            industry=[GridPublic.of(g) for g in answer.industry],
+            chain=[_grid_public(g) for g in answer.chain],
+            industry=[_grid_public(g) for g in answer.industry],
             gaps=[
                 GapPublic(
                     level=g.level,
-                    nearest=GridPublic.of(g.nearest),
+                    nearest=_grid_public(g.nearest),
                     distance_m=round(g.distance_m, 2),
                 )
                 for g in answer.gaps
             ],
-            worker=WorkerPublic(**worker.__dict__) if worker else None,
+            worker=_worker_public(answer.worker) if answer.worker else None,
             confidence=round(answer.confidence, 4),
             address=AddressMatchPublic.of(answer.address) if answer.address else None,
         )
+
+
+# Answers repeat the same few thousand grids and workers: their models are made once
+# (they are never changed) and shared, which keeps /locate's serialisation cheap.
+
+
+@functools.lru_cache(maxsize=16_384)
+def _grid_public(grid: GridRef) -> GridPublic:
+    return GridPublic(code=grid.code, name=grid.name, level=grid.level)
+
+
+@functools.lru_cache(maxsize=16_384)
+def _worker_public(worker: WorkerRef) -> WorkerPublic:
+    return WorkerPublic(
+        code=worker.code, name=worker.name, phone=worker.phone, grid_code=worker.grid_code
+    )
 
 
 class LocateRowIn(BaseModel):
