@@ -14,7 +14,9 @@ import itertools
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,17 +91,39 @@ def pg_server() -> Iterator[TestServer]:
 _counter = itertools.count()
 
 
-@pytest.fixture
-def empty_db(pg_server: TestServer) -> Iterator[Engine]:
-    """Return an engine on a fresh, migrated, empty database (dropped afterwards)."""
+@contextmanager
+def database_copy(pg_server: TestServer, template: str) -> Iterator[Engine]:
+    """Yield an engine on a new copy of database ``template``, dropped afterwards.
+
+    A template may have no other sessions while it is copied: those on it are ended
+    first (tests hold pooled connections to the demo database).
+    """
     name = f"geogrid_t{os.getpid()}_{next(_counter)}"
-    pg_server.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"')
+    for attempt in range(5):
+        pg_server.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            f"WHERE datname = '{template}' AND pid <> pg_backend_pid()"
+        )
+        try:
+            pg_server.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+            break
+        except psycopg.Error:
+            if attempt == 4:
+                raise
+            time.sleep(0.5)
     engine = create_geogrid_engine(pg_server.url(name))
     try:
         yield engine
     finally:
         engine.dispose()
         pg_server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def empty_db(pg_server: TestServer) -> Iterator[Engine]:
+    """Return an engine on a fresh, migrated, empty database (dropped afterwards)."""
+    with database_copy(pg_server, TEMPLATE) as engine:
+        yield engine
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import doctest
 import hashlib
-import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -31,11 +30,10 @@ import geogrid.apikeys
 from geogrid.access import ANONYMOUS, PERMISSION_NAMES, PERMISSIONS, Caller, Role
 from geogrid.api.app import create_app
 from geogrid.cli import app as cli_app
-from geogrid.db.engine import create_geogrid_engine
 from geogrid.privacy import find_personal, mask_phone
 from geogrid.settings import Settings
 from geogrid.workspace import Workspace
-from tests.conftest import DEMO, DEMO_WORKER_GRID, api_key, bearer
+from tests.conftest import DEMO, DEMO_WORKER_GRID, api_key, bearer, database_copy
 
 if TYPE_CHECKING:
     from tests.conftest import TestServer
@@ -52,16 +50,9 @@ OTHER_VILLAGE = "330326-101-032"  # a village outside the grid worker's jurisdic
 @pytest.fixture(scope="module")
 def access_db(pg_server: TestServer, demo_db: Engine) -> Iterator[Engine]:
     """Return an engine on a private copy of the demo database."""
-    name = f"geogrid_access_{os.getpid()}"
-    demo_db.dispose()  # CREATE DATABASE ... TEMPLATE needs the template unused
-    pg_server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    pg_server.execute(f'CREATE DATABASE "{name}" TEMPLATE "{DEMO}"')
-    engine = create_geogrid_engine(pg_server.url(name))
-    try:
+    demo_db.dispose()
+    with database_copy(pg_server, DEMO) as engine:
         yield engine
-    finally:
-        engine.dispose()
-        pg_server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @dataclass

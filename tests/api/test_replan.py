@@ -5,7 +5,6 @@ workspace, the API and the CLI."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict
 from datetime import timedelta
 
 import geopandas as gpd
@@ -22,7 +21,7 @@ from geogrid.settings import Settings
 from geogrid.spatial.transport import TransportSettings, VehicleRoute
 from geogrid.workspace import Workspace
 from geogrid.workspace.transport import TransportOutcome, plan_transfers, replan_transfers
-from tests.spatial.transport.transport_checker import Instance, check_plan
+from tests.spatial.transport.transport_checker import check_solved
 
 
 def under_way(route: VehicleRoute, now_s: int) -> list:
@@ -86,22 +85,8 @@ def test_replan_keeps_trips_under_way_and_serves_the_new_households(
         kept |= {s.request for s in prefix if s.kind == "pickup"}
     assert kept, "the test wants trips under way at midday"
 
-    settings = plan.settings
-    instance = Instance(
-        requests=[asdict(r) for r in plan.requests],
-        sites=[asdict(s) for s in plan.sites],
-        vehicles=[asdict(v) for v in plan.vehicles],
-        duration_s=again.duration_s,
-        distance_m=again.distance_m,
-    )
-    check_plan(
-        plan,
-        instance,
-        pickup_s=settings.pickup_s,
-        drop_s=settings.drop_s,
-        disinfection_s=settings.disinfection_s,
-        not_before_s=now_s,
-        kept=kept,
+    check_solved(
+        plan, again.duration_s, again.distance_m, plan.settings, not_before_s=now_s, kept=kept
     )
     assert {"LATE-1", "LATE-2"} <= set(plan.assignment)
     assert {r.code for r in plan.requests} == {r.code for r in first.plan.requests} | {

@@ -11,7 +11,6 @@ template), so generated writes never touch the shared, read-only ``demo_db``.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -32,11 +31,10 @@ from schemathesis.checks import (
 from sqlalchemy import Engine
 
 from geogrid.api.app import create_app
-from geogrid.db.engine import create_geogrid_engine
 from geogrid.settings import Settings
 from geogrid.workspace import Workspace
 from geogrid.workspace.credentials import issue_key
-from tests.conftest import DEMO
+from tests.conftest import DEMO, database_copy
 
 if TYPE_CHECKING:
     from tests.conftest import TestServer
@@ -73,26 +71,9 @@ CHECKS = [
 @pytest.fixture(scope="module")
 def schema_db(pg_server: TestServer, demo_db: Engine) -> Iterator[Engine]:
     """Return an engine on a writable copy of the demo database (dropped afterwards)."""
-    name = f"geogrid_schema_{os.getpid()}"
     demo_db.dispose()
-    for attempt in range(5):  # a template may not have other sessions while it is copied
-        pg_server.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            f"WHERE datname = '{DEMO}' AND pid <> pg_backend_pid()"
-        )
-        try:
-            pg_server.execute(f'CREATE DATABASE "{name}" TEMPLATE "{DEMO}"')
-            break
-        except Exception:
-            if attempt == 4:
-                raise
-            time.sleep(0.5)
-    engine = create_geogrid_engine(pg_server.url(name))
-    try:
+    with database_copy(pg_server, DEMO) as engine:
         yield engine
-    finally:
-        engine.dispose()
-        pg_server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ API and the CLI, with personal data masked."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict
 from datetime import timedelta
 
 import pytest
@@ -18,7 +17,7 @@ from geogrid.settings import Settings
 from geogrid.spatial.transport import TransportSettings
 from geogrid.workspace import Workspace
 from geogrid.workspace.transport import plan_transfers
-from tests.spatial.transport.transport_checker import Instance, check_plan
+from tests.spatial.transport.transport_checker import check_solved
 
 
 def test_demo_plan_passes_the_independent_checker(
@@ -27,20 +26,7 @@ def test_demo_plan_passes_the_independent_checker(
     settings = TransportSettings(time_budget_s=8)
     outcome = plan_transfers(demo_workspace, settings=settings)
     plan = outcome.plan
-    instance = Instance(
-        requests=[asdict(r) for r in plan.requests],
-        sites=[asdict(s) for s in plan.sites],
-        vehicles=[asdict(v) for v in plan.vehicles],
-        duration_s=outcome.duration_s,
-        distance_m=outcome.distance_m,
-    )
-    check_plan(
-        plan,
-        instance,
-        pickup_s=settings.pickup_s,
-        drop_s=settings.drop_s,
-        disinfection_s=settings.disinfection_s,
-    )
+    check_solved(plan, outcome.duration_s, outcome.distance_m, settings)
     with demo_db.connect() as conn:
         waiting = conn.execute(text("SELECT sum(group_size) FROM transfer_requests")).scalar()
     served = outcome.summary()["people_moved"]

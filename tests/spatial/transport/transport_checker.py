@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -29,6 +29,33 @@ class Instance:
     vehicles: list[dict[str, Any]]  # code, seats, depot, shift_start_s, shift_end_s, risk_classes
     duration_s: np.ndarray
     distance_m: np.ndarray
+
+
+def check_solved(
+    plan: Any,
+    duration_s: np.ndarray,
+    distance_m: np.ndarray,
+    service: Any,
+    **options: Any,
+) -> None:
+    """:func:`check_plan` on the requests, sites and fleet a plan carries, with the
+    matrices it was solved on and the service times of ``service`` (any object with
+    ``pickup_s``, ``drop_s`` and ``disinfection_s``); ``options`` go to ``check_plan``."""
+    instance = Instance(
+        requests=[asdict(r) for r in plan.requests],
+        sites=[asdict(s) for s in plan.sites],
+        vehicles=[asdict(v) for v in plan.vehicles],
+        duration_s=duration_s,
+        distance_m=distance_m,
+    )
+    check_plan(
+        plan,
+        instance,
+        pickup_s=service.pickup_s,
+        drop_s=service.drop_s,
+        disinfection_s=service.disinfection_s,
+        **options,
+    )
 
 
 def plane_instance(
