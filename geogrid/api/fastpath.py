@@ -32,6 +32,7 @@ __all__ = ["LocateFastPath"]
 
 _NUMBER = re.compile(r"-?\d{1,9}(?:\.\d{1,17})?")  # other spellings: the route
 _HEADERS = [(b"content-type", b"application/json")]
+_KEYS = {"lon", "lat", "crs"}
 
 
 class LocateFastPath:
@@ -79,6 +80,3 @@ class LocateFastPath:
             return locate_json(workspace, caller, row)
         except GeoGridError:
             return None  # the route answers it, with the documented error
-
-
-_KEYS = {"lon", "lat", "crs"}

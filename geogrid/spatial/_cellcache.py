@@ -26,6 +26,7 @@ free cell on every side), so they get either "none" or the exact test.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -223,30 +224,28 @@ class CellCache:
 
     def first_covering_one(self, geoms: GeometryArray, x: float, y: float, i: int, j: int) -> int:
         """Return :meth:`first_covering` for one point (plain Python: no array overhead)."""
-        label = int(self.label[(j >> self.shift) * self.frame.nx + (i >> self.shift)])
-        if label > -2:
-            return label
-        row = -2 - label
-        for slot in range(int(self.offsets[row]), int(self.offsets[row + 1])):
-            poly = int(self.candidate[slot])
-            if self.full[slot] or shapely.intersects_xy(geoms[poly], x, y):
-                return poly
-        return _NONE
+        return next(self._covering_one(geoms, x, y, i, j), _NONE)
 
     def all_covering_one(
         self, geoms: GeometryArray, x: float, y: float, i: int, j: int
     ) -> list[int]:
         """Return :meth:`all_covering`'s polygons for one point, in index order."""
+        return sorted(self._covering_one(geoms, x, y, i, j))
+
+    def _covering_one(
+        self, geoms: GeometryArray, x: float, y: float, i: int, j: int
+    ) -> Iterator[int]:
+        """Yield the polygons covering one point, in candidate (index) order, lazily."""
         label = int(self.label[(j >> self.shift) * self.frame.nx + (i >> self.shift)])
         if label > -2:
-            return [label] if label >= 0 else []
+            if label >= 0:
+                yield label
+            return
         row = -2 - label
-        found = []
         for slot in range(int(self.offsets[row]), int(self.offsets[row + 1])):
             poly = int(self.candidate[slot])
             if self.full[slot] or shapely.intersects_xy(geoms[poly], x, y):
-                found.append(poly)
-        return sorted(found)
+                yield poly
 
     def all_covering(
         self, geoms: GeometryArray, x: FloatArray, y: FloatArray, i: IntArray, j: IntArray

@@ -127,12 +127,11 @@ async def replan_plan(
     body = body or ReplanIn()
 
     def solve() -> int:
-        new = _chosen(workspace, PlanIn(requests=body.requests, request_codes=body.request_codes))
         outcome = replan_transfers(
             workspace,
             plan_id,
             now=body.now or datetime.now(LOCAL),
-            requests=new[0],
+            requests=_requests(workspace, body.requests, body.request_codes),
             time_budget_s=body.time_budget_s,
         )
         assert outcome.plan_id is not None
@@ -160,20 +159,27 @@ def get_plan(plan_id: int, workspace: WorkspaceDep) -> PlanPublic:
 def _chosen(
     workspace: Workspace, body: PlanIn
 ) -> tuple[gpd.GeoDataFrame | None, gpd.GeoDataFrame | None]:
-    requests = None
-    if body.requests is not None:
-        frame = pd.DataFrame([r.model_dump() for r in body.requests])
+    requests = _requests(workspace, body.requests, body.request_codes)
+    vehicles = stored_vehicles(workspace, body.vehicle_codes) if body.vehicle_codes else None
+    return requests, vehicles
+
+
+def _requests(
+    workspace: Workspace, inline: list[RequestIn] | None, codes: list[str] | None
+) -> gpd.GeoDataFrame | None:
+    """Return the inline requests, or the stored ones with ``codes``, or None for neither."""
+    if inline is not None:
+        frame = pd.DataFrame([r.model_dump() for r in inline])
         if frame["code"].duplicated().any():
             raise InvalidRequestError("request codes must be unique")
-        requests = gpd.GeoDataFrame(
+        return gpd.GeoDataFrame(
             frame.drop(columns=["lon", "lat"]).assign(contact_name=None, phone=None),
             geometry=gpd.points_from_xy(frame["lon"], frame["lat"]),
             crs=4326,
         )
-    elif body.request_codes is not None:
-        requests = stored_requests(workspace, body.request_codes)
-    vehicles = stored_vehicles(workspace, body.vehicle_codes) if body.vehicle_codes else None
-    return requests, vehicles
+    if codes is not None:
+        return stored_requests(workspace, codes)
+    return None
 
 
 def _public(stops: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -127,14 +127,7 @@ def read_features(
         .join_from(table, chosen, table.c.id == chosen.c.id)
         .order_by(order)
     )
-    rows = conn.execute(statement).all()
-    width = len(columns)
-    return FeatureRows(
-        columns=tuple(columns),
-        values=[tuple(row[:width]) for row in rows],
-        wkb=[bytes(row[width]) for row in rows],
-        versions=[],
-    )
+    return _feature_rows(columns, conn.execute(statement).all(), with_versions=False)
 
 
 def count_features(
@@ -171,13 +164,19 @@ def read_feature(
     ).where(*conditions)
     if for_update:
         statement = statement.with_for_update()
-    rows = conn.execute(statement).all()
+    return _feature_rows(columns, conn.execute(statement).all(), with_versions=True)
+
+
+def _feature_rows(
+    columns: Sequence[str], rows: Sequence[Any], *, with_versions: bool
+) -> FeatureRows:
+    """Split result rows (the columns, then the WKB, then maybe the version) into FeatureRows."""
     width = len(columns)
     return FeatureRows(
         columns=tuple(columns),
         values=[tuple(row[:width]) for row in rows],
         wkb=[bytes(row[width]) for row in rows],
-        versions=[row[width + 1] for row in rows],
+        versions=[row[width + 1] for row in rows] if with_versions else [],
     )
 
 
