@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
+import hypothesis
 import pandas as pd
 import psycopg
 import pytest
@@ -37,6 +38,12 @@ from geogrid.db.engine import create_geogrid_engine
 from geogrid.ingest.load import LoadRequest, load_files
 from geogrid.settings import Settings
 from geogrid.workspace import Workspace
+
+# Property tests draw the same examples on every run by default, so a red CI run can be
+# repeated; `pytest --hypothesis-profile=explore` draws fresh random examples.
+hypothesis.settings.register_profile("repeatable", derandomize=True, print_blob=True)
+hypothesis.settings.register_profile("explore", print_blob=True)
+hypothesis.settings.load_profile("repeatable")
 
 TEMPLATE = "geogrid_template"
 DEMO = "geogrid_demo"
