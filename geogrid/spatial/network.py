@@ -30,6 +30,7 @@ from geogrid.errors import IngestError, NotFoundError
 from geogrid.spatial import _graph
 from geogrid.spatial._geometry import line_array
 from geogrid.spatial._projection import LocalProjection
+from geogrid.spatial._snapping import EdgePieces
 from geogrid.spatial.roads import roads_with_topology
 
 if TYPE_CHECKING:
@@ -263,7 +264,12 @@ class RoadNetwork:
 
     @cached_property
     def _tree(self) -> shapely.STRtree:
+        """An R-tree of the projected edges, for queries by area."""
         return shapely.STRtree(self._xy)
+
+    @cached_property
+    def _pieces(self) -> EdgePieces:
+        return EdgePieces.from_lines(self._xy)
 
     @cached_property
     def _node_tree(self) -> cKDTree:
@@ -273,6 +279,9 @@ class RoadNetwork:
         self, lon: npt.ArrayLike, lat: npt.ArrayLike, max_distance_m: float | None = None
     ) -> Snapped:
         """Place points (EPSG:4326) on their nearest edge.
+
+        Among equally near edges (a point nearest to a junction) the lower edge position
+        wins; the place on the road is the same either way.
 
         Parameters
         ----------
@@ -302,23 +311,12 @@ class RoadNetwork:
         if k == 0 or self.n_edges == 0:
             return out
         x, y = self._proj.lonlat_to_xy(lon_a, lat_a)
-        valid = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
-        points = shapely.points(x[valid], y[valid])
-        (which, edge), dist = self._tree.query_nearest(
-            points, max_distance=max_distance_m, return_distance=True, all_matches=False
-        )
-        lines = self._xy[edge]
-        fraction = np.nan_to_num(
-            shapely.line_locate_point(lines, points[which], normalized=True), nan=0.0
-        )
-        on = shapely.get_coordinates(
-            shapely.line_interpolate_point(lines, fraction, normalized=True)
-        )
-        rows = valid[which]
-        out.edge[rows] = edge
-        out.fraction[rows] = fraction
-        out.distance_m[rows] = dist
-        out.lon[rows], out.lat[rows] = self._proj.xy_to_lonlat(on[:, 0], on[:, 1])
+        found = self._pieces.nearest(x, y, max_distance_m)
+        rows = found.rows
+        out.edge[rows] = found.edge
+        out.fraction[rows] = found.fraction
+        out.distance_m[rows] = found.distance_m
+        out.lon[rows], out.lat[rows] = self._proj.xy_to_lonlat(found.x, found.y)
         return out
 
     def snapped_from_fractions(self, edge: npt.ArrayLike, fraction: npt.ArrayLike) -> Snapped:

@@ -26,7 +26,6 @@ from geogrid.spatial.coverage._prepare import (
     grid_polygons,
     prepare,
 )
-from geogrid.spatial.coverage._snap import snap_points
 from geogrid.spatial.coverage.entries import DEFAULT_BOUNDARY_TOLERANCE_M
 from geogrid.spatial.coverage.guard import DEFAULT_CHECKPOINT_SNAP_M, DEFAULT_TOLERANCE_M, Guard
 from geogrid.spatial.coverage.reach import (
@@ -214,9 +213,7 @@ def analyse_coverage(
     mine = entries.grid == 0
     entries_gdf = entries_frame(ctx, entries.take(mine), _take(guard, mine), codes)
     inside = np.flatnonzero(shapely.intersects_xy(polygon[0], ctx.address_lon, ctx.address_lat))
-    snapped = snap_points(
-        ctx.network, ctx.address_lon[inside], ctx.address_lat[inside], address_snap_m
-    )
+    snapped = ctx.network.snap(ctx.address_lon[inside], ctx.address_lat[inside], address_snap_m)
     reach = reach_points(ctx.distance, snapped, reach_m)
     addresses_gdf = _addresses_frame(ctx, inside, reach)
     area = unreached_area(

@@ -23,7 +23,6 @@ import numpy as np
 import numpy.typing as npt
 
 from geogrid.spatial.coverage._inputs import points_to_lonlat, require_columns
-from geogrid.spatial.coverage._snap import snap_points
 from geogrid.spatial.coverage._walk import NearestSite, nearest_site
 from geogrid.spatial.coverage.entries import Entries
 from geogrid.spatial.network import RoadNetwork, Snapped
@@ -97,7 +96,7 @@ def checkpoints_from_geodataframe(
     return Checkpoints(
         code=frame["code"].to_numpy(dtype=object),
         active=status == "active",
-        snapped=snap_points(network, lon, lat, snap_m),
+        snapped=network.snap(lon, lat, snap_m),
     )
 
 

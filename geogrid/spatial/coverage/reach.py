@@ -35,7 +35,6 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 
-from geogrid.spatial.coverage._snap import snap_points
 from geogrid.spatial.coverage.guard import CheckpointDistance
 from geogrid.spatial.network import RoadNetwork, Snapped
 
@@ -175,7 +174,7 @@ def unreached_area(
     if len(x) == 0:
         return UnreachedArea(empty, area_m2, 0.0, side, 0, 0)
     lon, lat = proj.xy_to_lonlat(x, y)
-    reach = reach_points(distance, snap_points(network, lon, lat, snap_m), reach_m)
+    reach = reach_points(distance, network.snap(lon, lat, snap_m), reach_m)
     far = ~reach.reached
     if not far.any():
         return UnreachedArea(empty, area_m2, 0.0, side, len(x), 0)

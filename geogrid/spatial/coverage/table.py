@@ -23,7 +23,6 @@ from geogrid.spatial.coverage._prepare import (
     grid_polygons,
     prepare,
 )
-from geogrid.spatial.coverage._snap import snap_points
 from geogrid.spatial.coverage.entries import DEFAULT_BOUNDARY_TOLERANCE_M, Entries
 from geogrid.spatial.coverage.guard import DEFAULT_CHECKPOINT_SNAP_M, DEFAULT_TOLERANCE_M, Guard
 from geogrid.spatial.coverage.reach import DEFAULT_ADDRESS_SNAP_M, DEFAULT_REACH_M, reach_points
@@ -83,9 +82,7 @@ def coverage_table(
     used = np.unique(owner_point)
     reached = np.ones(len(ctx.address_lon), bool)
     if len(used):
-        snapped = snap_points(
-            ctx.network, ctx.address_lon[used], ctx.address_lat[used], address_snap_m
-        )
+        snapped = ctx.network.snap(ctx.address_lon[used], ctx.address_lat[used], address_snap_m)
         reached[used] = reach_points(ctx.distance, snapped, reach_m).reached
     return grid_table(ctx, grids, polygons, entries, guard, (owner_point, owner_grid), reached)
 

@@ -16,7 +16,6 @@ from geogrid.spatial.coverage import (
     coverage_table,
     plan_checkpoints,
 )
-from geogrid.spatial.coverage._snap import snap_points
 from geogrid.spatial.coverage.guard import checkpoint_distance, checkpoints_from_geodataframe
 from geogrid.spatial.coverage.reach import reach_points
 from geogrid.spatial.network import RoadNetwork
@@ -132,7 +131,7 @@ def test_unreached_land_is_the_cells_whose_centre_is_unreached(town):
     distance = checkpoint_distance(net, checkpoints_from_geodataframe(checkpoints, net), REACH_M)
 
     def far(lon, lat):
-        snapped = snap_points(net, lon, lat, 250.0)
+        snapped = net.snap(lon, lat, 250.0)
         return ~reach_points(distance, snapped, REACH_M).reached
 
     # the centres of the lattice cells well inside the grid decide their cells exactly

@@ -8,7 +8,6 @@ import pytest
 import shapely
 import shapely.affinity
 
-from geogrid.spatial.coverage._snap import snap_points
 from geogrid.spatial.coverage.entries import find_entries
 from geogrid.spatial.coverage.guard import (
     checkpoint_distance,
@@ -97,8 +96,8 @@ def test_reached_addresses_match_networkx(case):
     x0, y0, x1, y1 = area_xy.bounds
     ax, ay = rng.uniform(x0, x1, 150), rng.uniform(y0, y1, 150)
     lon, lat = net._proj.xy_to_lonlat(ax, ay)
-    reach = reach_points(distance, snap_points(net, lon, lat, 250.0), 150.0)
-    ref_snap = net.snap(lon, lat, max_distance_m=250.0)  # RoadNetwork's own snapping
+    ref_snap = net.snap(lon, lat, max_distance_m=250.0)  # checked on its own below
+    reach = reach_points(distance, ref_snap, 150.0)
     points: dict = {}
     for i in np.flatnonzero(cps.usable):
         place(points, ("cp", int(i)), cps.snapped.edge[i], cps.snapped.fraction[i])
@@ -121,20 +120,43 @@ def test_reached_addresses_match_networkx(case):
     assert 0 < far < len(lon)
 
 
-def test_fast_snapping_matches_the_network(case):
+def nearest_by_rtree(net, lon, lat, max_distance_m):
+    """The nearest edge by shapely's R-tree query on whole edges: an independent reference."""
+    x, y = net._proj.lonlat_to_xy(lon, lat)
+    points = shapely.points(x, y)
+    (which, edge), dist = shapely.STRtree(net._xy).query_nearest(
+        points, max_distance=max_distance_m, return_distance=True, all_matches=False
+    )
+    lines = net._xy[edge]
+    fraction = shapely.line_locate_point(lines, points[which], normalized=True)
+    on = shapely.get_coordinates(shapely.line_interpolate_point(lines, fraction, normalized=True))
+    out = {
+        "edge": np.full(len(x), -1),
+        "distance_m": np.full(len(x), np.inf),
+        "fraction": np.full(len(x), np.nan),
+        "lon": np.full(len(x), np.nan),
+        "lat": np.full(len(x), np.nan),
+    }
+    out["edge"][which], out["distance_m"][which], out["fraction"][which] = edge, dist, fraction
+    out["lon"][which], out["lat"][which] = net._proj.xy_to_lonlat(on[:, 0], on[:, 1])
+    return out
+
+
+def test_snapping_matches_an_rtree_of_whole_edges(case):
     net = case[0]
     rng = np.random.default_rng(11)
     cx, cy = centre_xy(net)
     x, y = cx + rng.uniform(-600, 600, 3000), cy + rng.uniform(-600, 600, 3000)
     lon, lat = net._proj.xy_to_lonlat(x, y)
-    mine = snap_points(net, lon, lat, max_distance_m=60.0)
-    ref = net.snap(lon, lat, max_distance_m=60.0)
-    assert np.array_equal(mine.edge >= 0, ref.edge >= 0)
-    ok = ref.edge >= 0
-    np.testing.assert_allclose(mine.distance_m[ok], ref.distance_m[ok], atol=1e-7)
+    mine = net.snap(lon, lat, max_distance_m=60.0)
+    ref = nearest_by_rtree(net, lon, lat, 60.0)
+    assert np.array_equal(mine.edge >= 0, ref["edge"] >= 0)
+    ok = ref["edge"] >= 0
+    assert 0 < ok.sum() < len(ok)
+    np.testing.assert_allclose(mine.distance_m[ok], ref["distance_m"][ok], atol=1e-7)
     # where the edges differ the point is nearest to a junction: the same place either way
-    np.testing.assert_allclose(mine.lon[ok], ref.lon[ok], atol=1e-9)
-    np.testing.assert_allclose(mine.lat[ok], ref.lat[ok], atol=1e-9)
-    same = ok & (mine.edge == ref.edge)
+    np.testing.assert_allclose(mine.lon[ok], ref["lon"][ok], atol=1e-9)
+    np.testing.assert_allclose(mine.lat[ok], ref["lat"][ok], atol=1e-9)
+    same = ok & (mine.edge == ref["edge"])
     assert same.sum() >= 0.95 * ok.sum()
-    np.testing.assert_allclose(mine.fraction[same], ref.fraction[same], atol=1e-9)
+    np.testing.assert_allclose(mine.fraction[same], ref["fraction"][same], atol=1e-9)
