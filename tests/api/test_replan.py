@@ -143,6 +143,11 @@ def test_replan_api_round_trip(
     assert not find_personal(response.text)
 
     assert demo_client.post("/transport/plans/999999/replan", json={}).status_code == 404
+    no_new = {"requests": []}  # an empty list is "no new households", never a server error
+    assert demo_client.post("/transport/plans/-4188/replan", json=no_new).status_code == 404
+    nothing = demo_client.post("/transport/plans", json=no_new)
+    assert nothing.status_code == 422
+    assert "no waiting transfer requests" in nothing.json()["message"]
     with demo_db.begin() as conn:  # a plan saved before plans kept their inputs
         old = conn.execute(
             text(

@@ -169,7 +169,8 @@ def _requests(
 ) -> gpd.GeoDataFrame | None:
     """Return the inline requests, or the stored ones with ``codes``, or None for neither."""
     if inline is not None:
-        frame = pd.DataFrame([r.model_dump() for r in inline])
+        # the columns are named even for an empty list: no new households, not a broken frame
+        frame = pd.DataFrame([r.model_dump() for r in inline], columns=list(RequestIn.model_fields))
         if frame["code"].duplicated().any():
             raise InvalidRequestError("request codes must be unique")
         return gpd.GeoDataFrame(
