@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from geogrid import __version__
@@ -25,6 +26,9 @@ from geogrid.workspace import Workspace
 __all__ = ["create_app"]
 
 log = logging.getLogger("geogrid.api")
+
+GZIP_MIN_BYTES = 4096
+"""Answers at least this long go gzip-compressed to clients that send ``Accept-Encoding: gzip``."""
 
 
 @asynccontextmanager
@@ -71,6 +75,8 @@ def create_app(
     app.state.settings = settings
     app.state.workspace = workspace or Workspace.open(settings)
     install_error_handlers(app)
+    # feature pages and maps run to megabytes of JSON; compressed for clients that ask
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES, compresslevel=5)
     if fast_locate:
         app.add_middleware(LocateFastPath)  # innermost: behind the limits and the log
     install_body_limit(app, settings.max_body_bytes)

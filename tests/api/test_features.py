@@ -289,3 +289,16 @@ def test_a_grid_worker_sees_only_the_chain_and_subtree_of_their_grid(county_db: 
     assert client.get("/collections/grids/items/C-001-002-01", headers=headers).status_code == 200
     everyone = client.get("/collections/grids/items").json()
     assert everyone["numberMatched"] == 16
+
+
+def test_large_pages_are_gzipped_for_clients_that_ask(demo_client: TestClient) -> None:
+    url = "/collections/grids/items?level=village&limit=200"
+    plain = demo_client.get(url, headers={"Accept-Encoding": "identity"})
+    packed = demo_client.get(url, headers={"Accept-Encoding": "gzip"})
+    assert plain.status_code == packed.status_code == 200
+    assert "content-encoding" not in plain.headers
+    assert packed.headers["content-encoding"] == "gzip"
+    assert packed.headers["content-type"] == plain.headers["content-type"]
+    assert packed.json() == plain.json()  # httpx has undone the compression
+    # content-length counts the bytes on the wire
+    assert int(packed.headers["content-length"]) < len(plain.content) / 3
