@@ -8,7 +8,6 @@ the status every caller gets; a route of the application without a row fails
 
 from __future__ import annotations
 
-import doctest
 import hashlib
 import time
 from collections.abc import Callable, Iterator
@@ -25,8 +24,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, text
 from typer.testing import CliRunner
 
-import geogrid.access
-import geogrid.apikeys
 from geogrid.access import ANONYMOUS, PERMISSION_NAMES, PERMISSIONS, Caller, Role
 from geogrid.api.app import create_app
 from geogrid.cli import app as cli_app
@@ -635,10 +632,3 @@ def test_the_role_table() -> None:
         Caller("x", Role.GRID_WORKER, None)
     with pytest.raises(ValueError, match="unknown permission"):
         ANONYMOUS.can("layers:delete")
-
-
-def test_docstring_examples_run() -> None:
-    for module in (geogrid.access, geogrid.apikeys):
-        result = doctest.testmod(module)
-        assert result.attempted > 0, module.__name__
-        assert result.failed == 0, module.__name__

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
-import importlib
-
 import pytest
 
 from geogrid.privacy import find_personal, mask_personal, mask_phone
@@ -35,22 +32,3 @@ def test_numbers_glued_to_letters_or_longer_runs_are_not_phones() -> None:
     assert find_personal("map_13812345678ab") == []
     assert find_personal("27.138123456789012") == []
     assert find_personal("330326-101-001") == []
-
-
-@pytest.mark.parametrize(
-    "module",
-    [
-        "geogrid.maps",
-        "geogrid.maps.assets",
-        "geogrid.maps.basemaps",
-        "geogrid.maps.canvas",
-        "geogrid.maps.layers",
-        "geogrid.maps.printing",
-        "geogrid.privacy",
-        "geogrid.maps.sheets",
-        "geogrid.maps.testing",
-    ],
-)
-def test_docstring_examples(module: str) -> None:
-    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
-    assert result.failed == 0

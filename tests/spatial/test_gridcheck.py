@@ -7,8 +7,6 @@ injected rectangle, or of a brute-force pairwise ``intersection``/``difference``
 
 from __future__ import annotations
 
-import doctest
-import importlib
 import itertools
 import json
 
@@ -589,12 +587,3 @@ def test_edit_neighbours_come_from_the_spatial_index_only() -> None:
     assert problems[0].area_m2 == pytest.approx(
         geodesic_m2(wide.intersection(grids.geometry.iloc[12])), rel=REL
     )
-
-
-@pytest.mark.parametrize(
-    "name",
-    ["geogrid.spatial.gridcheck", "geogrid.spatial._gridrules", "geogrid.spatial.gridproblems"],
-)
-def test_docstring_examples_run(name: str) -> None:
-    result = doctest.testmod(importlib.import_module(name))
-    assert result.failed == 0
