@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
+import httpx
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
@@ -125,6 +126,24 @@ def test_batch_csv_upload(client: TestClient) -> None:
     body = response.json()
     assert [r["ok"] for r in body["results"]] == [True, True]
     assert body["summary"]["level:house"] == 1
+
+
+def test_batch_csv_line_endings_and_unreadable_csv(client: TestClient) -> None:
+    def post(text: str) -> httpx.Response:
+        return client.post(
+            "/locate/batch", content=text.encode(), headers={"content-type": "text/csv"}
+        )
+
+    old_mac = post("id,lon,lat\r1,120.51,27.51\r2,120.52,27.52\r")  # CR-only line ends
+    assert old_mac.status_code == 200
+    assert [r["id"] for r in old_mac.json()["results"]] == ["1", "2"]
+    quoted = post('id,address\r\n1,"平阳县鳌江镇\r\n甲村工业路6号"\r\n')  # a line break in quotes
+    assert quoted.status_code == 200
+    assert [r["id"] for r in quoted.json()["results"]] == ["1"]
+    huge = post("id,address\n1,ok\n2," + "x" * 200_000 + "\n")  # past the csv field limit
+    assert huge.status_code == 422
+    assert huge.json()["details"] == {"row": 2}
+    assert "row 2" in huge.json()["message"]
 
 
 def test_batch_over_the_limit_is_413(client: TestClient) -> None:

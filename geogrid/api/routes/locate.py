@@ -114,9 +114,17 @@ def _rows_from_csv(body: bytes) -> list[LocateRow]:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InvalidRequestError("the CSV must be UTF-8") from exc
-    reader = csv.DictReader(io.StringIO(text))
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     rows = []
-    for record in reader:
+    records: list[dict[str, str]] = []
+    try:
+        records.extend(reader)
+    except csv.Error as exc:  # e.g. a field longer than the csv module's limit
+        row = len(records) + 1  # the data row that broke, the header not counted
+        raise InvalidRequestError(
+            f"the CSV cannot be read at row {row}: {exc}", details={"row": row}
+        ) from exc
+    for record in records:
 
         def number(*names: str, record: dict[str, str] = record) -> float | None:
             value = next((record[n] for n in names if record.get(n)), None)
