@@ -3,7 +3,9 @@
 A statement cancelled by ``statement_timeout`` (SQLSTATE 57014) becomes
 :class:`~geogrid.errors.QueryTimeoutError`; a refused, lost or exhausted connection (the
 server is down, restarting or shutting down, the pool is full) becomes
-:class:`~geogrid.errors.DatabaseUnavailableError`. Every engine geogrid creates applies
+:class:`~geogrid.errors.DatabaseUnavailableError`; a value the database cannot take (text
+holding a NUL character, a number out of range: SQLSTATE class 22) becomes
+:class:`~geogrid.errors.InvalidRequestError`. Every engine geogrid creates applies
 :func:`database_error` to its own failures (:func:`translate_engine_errors`), so callers
 see domain errors wherever they use the database; the API applies the same function to
 anything that escapes another way (a raw driver connection). Other database errors
@@ -22,7 +24,12 @@ from sqlalchemy import Engine, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import ExceptionContext
 
-from geogrid.errors import DatabaseUnavailableError, GeoGridError, QueryTimeoutError
+from geogrid.errors import (
+    DatabaseUnavailableError,
+    GeoGridError,
+    InvalidRequestError,
+    QueryTimeoutError,
+)
 
 __all__ = [
     "DRIVER_ERRORS",
@@ -70,6 +77,8 @@ def database_error(exc: BaseException, *, timeout_ms: int | None = None) -> GeoG
     True
     >>> database_error(ValueError("not a database error")) is None
     True
+    >>> database_error(psycopg.DataError("text fields cannot contain NUL (0x00) bytes")).code
+    'invalid_request'
     """
     if isinstance(exc, GeoGridError):
         return exc
@@ -87,6 +96,12 @@ def database_error(exc: BaseException, *, timeout_ms: int | None = None) -> GeoG
             details=details,
         )
     state = getattr(original, "sqlstate", None) or ""
+    if isinstance(original, psycopg.DataError):  # the driver or the server refused a value
+        if "NUL" in str(original):
+            message = "text cannot contain the NUL character (0x00)"
+        else:
+            message = f"a value cannot be used: {str(original).splitlines()[0]}"
+        return InvalidRequestError(message, details={"sqlstate": state} if state else None)
     if state.startswith(BUSY_STATES):  # worth a retry: deadlock, serialization, lock wait
         return DatabaseUnavailableError(BUSY, details={"reason": "contention"})
     connection_lost = isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated
