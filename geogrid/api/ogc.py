@@ -80,6 +80,18 @@ def entity_tag(version: str, system: gcrs.CoordSystem) -> str:
     return f'"{version}.{system.name.replace(":", "")}"'
 
 
+def matches_none(request: Request, tag: str) -> bool:
+    """Tell whether ``If-None-Match`` names ``tag`` (or is ``*``): the client's copy is current.
+
+    Comparison is weak (RFC 9110 13.1.2): ``W/"x"`` matches ``"x"``.
+    """
+    header = request.headers.get("if-none-match")
+    if header is None:
+        return False
+    wanted = {t.strip().removeprefix("W/") for t in header.split(",")}
+    return "*" in wanted or tag.removeprefix("W/") in wanted
+
+
 def collection_document(
     layer: FeatureLayer, base: str, extent: tuple[float, float, float, float] | None
 ) -> dict[str, Any]:

@@ -192,6 +192,29 @@ def test_a_stale_if_match_is_refused_and_changes_nothing(editing: Editing) -> No
     assert after[0]["population"] == 1200
 
 
+def test_a_current_copy_is_not_sent_again(editing: Editing) -> None:
+    api, url = editing.planner, "/collections/grids/items/C-001-001"
+    etag = api.get(url).headers["ETag"]
+    for held in (etag, f'"other", {etag}', "W/" + etag, "*"):
+        same = api.get(url, headers={"If-None-Match": held})
+        assert same.status_code == 304, held
+        assert same.content == b""
+        assert same.headers["ETag"] == etag
+    assert api.get(url, headers={"If-None-Match": '"other"'}).status_code == 200
+    in_gcj02 = api.get(url, params={"crs": "gcj02"}, headers={"If-None-Match": etag})
+    assert in_gcj02.status_code == 200  # another representation, another tag
+    changed = api.patch(
+        url,
+        json={"type": "Feature", "properties": {"population": 1300}},
+        headers={"If-Match": etag},
+    )
+    assert changed.status_code == 200
+    fresh = api.get(url, headers={"If-None-Match": etag})
+    assert fresh.status_code == 200
+    assert fresh.json()["properties"]["population"] == 1300
+    assert fresh.headers["ETag"] == changed.headers["ETag"]
+
+
 def test_writes_without_if_match_get_428(editing: Editing) -> None:
     response = editing.planner.patch(
         "/collections/grids/items/C-001-001",
@@ -478,3 +501,25 @@ def test_two_writers_with_one_etag_one_wins(editing: Editing) -> None:
     assert statuses == [200, 412]
     assert editing.row("grids", "C-002-001")["population"] in (100, 200)
     assert editing.audit_count() == 1
+
+
+def test_text_with_a_nul_character_is_refused_and_nothing_is_stored(editing: Editing) -> None:
+    api = editing.planner
+    point = shapely.Point(X0 + 0.011, Y0 + 0.012)
+    before = (editing.audit_count(), editing.version("checkpoints"))
+    refused = api.post(
+        "/collections/checkpoints/items",
+        json=feature(point, code="K9", name="九号\x00卡口", kind="village_gate"),
+    )
+    assert refused.status_code == 422, refused.text
+    assert "NUL" in refused.json()["message"]
+    assert editing.row("checkpoints", "K9") is None
+    assert (editing.audit_count(), editing.version("checkpoints")) == before
+    for url in (
+        "/audit?code=K%009",
+        "/collections/grids/items?parent=C%00",
+        "/collections/grids/items/C%00",
+    ):
+        answer = editing.admin.get(url)
+        assert answer.status_code == 422, (url, answer.text)
+        assert answer.json()["message"] == "text cannot contain the NUL character (0x00)"

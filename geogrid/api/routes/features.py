@@ -221,7 +221,8 @@ async def items(
                 },
                 "Content-Crs": {"description": "coordinate system", "schema": {"type": "string"}},
             },
-        }
+        },
+        304: {"description": "`If-None-Match` names the current ETag: the copy held is current"},
     },
 )
 def item(
@@ -232,16 +233,19 @@ def item(
     caller: Reader,
     crs: CRS = "wgs84",
 ) -> Response:
-    """Return one feature with a strong ``ETag`` (send it as ``If-Match`` to edit)."""
+    """Return one feature with a strong ``ETag`` (send it as ``If-Match`` to edit).
+
+    With ``If-None-Match`` naming the current ETag the answer is 304 and no body.
+    """
     ogc.reject_unknown_params(request, {"crs"})
     page = read_feature_item(workspace, collection_id, feature_id, crs=crs, subtree=caller.subtree)
-    return ogc.GeoJSONResponse(
-        ogc.feature_bytes(page, ogc.base_url(request)),
-        headers={
-            "Content-Crs": ogc.content_crs(page.crs),
-            "ETag": ogc.entity_tag(page.versions[0], page.crs),
-        },
-    )
+    headers = {
+        "Content-Crs": ogc.content_crs(page.crs),
+        "ETag": ogc.entity_tag(page.versions[0], page.crs),
+    }
+    if ogc.matches_none(request, headers["ETag"]):
+        return Response(status_code=304, headers=headers)
+    return ogc.GeoJSONResponse(ogc.feature_bytes(page, ogc.base_url(request)), headers=headers)
 
 
 def _parse_bbox(text: str) -> list[float]:
