@@ -47,6 +47,7 @@ test-fast: venv  ## only the tests that need no database
 lint: venv
 	$(BIN)/ruff check geogrid tests benchmarks geodata
 	$(BIN)/ruff format --check geogrid tests benchmarks geodata
+	$(BIN)/mypy
 
 format: venv
 	$(BIN)/ruff format geogrid tests benchmarks geodata

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -10,6 +11,7 @@ from rich.progress import Progress
 
 from geogrid.cli._app import app, console, errors_as_messages
 from geogrid.maps import Printer
+from geogrid.maps.printing import Orientation
 from geogrid.workspace import Workspace
 from geogrid.workspace.sheets import child_sheets, grid_sheet
 
@@ -32,28 +34,36 @@ def print_sheets(
     kind = format.lower()
     if kind not in ("html", "png", "pdf"):
         raise typer.BadParameter("--format must be html, png or pdf")
+    if orientation not in ("portrait", "landscape"):
+        raise typer.BadParameter("--orientation must be portrait or landscape")
+    turned: Orientation = "portrait" if orientation == "portrait" else "landscape"
     workspace = Workspace.open()
     out.mkdir(parents=True, exist_ok=True)
-    options = {"paper": paper.upper(), "orientation": orientation}
+    options = {"paper": paper.upper(), "orientation": turned}
     if not children:
         pages = iter([(grid, grid_sheet(workspace, grid, **options))])
         total = 1
     else:
         pages = child_sheets(workspace, grid, **options)
         total = int((workspace.grids()["parent_code"] == grid).sum())
-    written = _write(pages, total, out, kind, paper.upper(), orientation)
+    written = _write(pages, total, out, kind, paper.upper(), turned)
     console.print(f"{len(written)} sheet(s) in {out}/")
 
 
 def _write(
-    pages: object, total: int, out: Path, kind: str, paper: str, orientation: str
+    pages: Iterable[tuple[str, str]],
+    total: int,
+    out: Path,
+    kind: str,
+    paper: str,
+    orientation: Orientation,
 ) -> list[Path]:
     written: list[Path] = []
     printer = Printer() if kind != "html" else None
     try:
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("printing", total=total)
-            for code, html in pages:  # type: ignore[attr-defined]
+            for code, html in pages:
                 path = out / f"{code}.{kind}"
                 if printer is None:
                     path.write_text(html, encoding="utf-8")

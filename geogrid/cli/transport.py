@@ -6,6 +6,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
+import folium
 import geopandas as gpd
 import pandas as pd
 import typer
@@ -132,9 +133,7 @@ def _print(outcome: TransportOutcome) -> None:
         console.print(table)
 
 
-def _plan_map(outcome: TransportOutcome) -> object:
-    routes = outcome.routes.rename(columns={"vehicle": "vehicle"})
-    sites = outcome.sites
+def _plan_map(outcome: TransportOutcome) -> folium.Map:
     return maps.new_map(
-        maps.route_layer(routes), maps.site_layer(sites), title="Transfers 转运计划"
+        maps.route_layer(outcome.routes), maps.site_layer(outcome.sites), title="Transfers 转运计划"
     )

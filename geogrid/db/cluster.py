@@ -261,9 +261,7 @@ class EmbeddedCluster:
         program = self.pg_bin / args[0]
         owner = self._owner()
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C.UTF-8"}
-        kwargs: dict[str, object] = {}
         if owner is not None:
-            kwargs = {"user": owner.pw_uid, "group": owner.pw_gid, "extra_groups": []}
             env["HOME"] = owner.pw_dir
         result = subprocess.run(  # noqa: PLW1510 - checked below with a clear message
             [str(program), *args[1:]],
@@ -271,7 +269,9 @@ class EmbeddedCluster:
             text=True,
             env=env,
             cwd=str(self.directory) if self.directory.exists() else None,
-            **kwargs,  # type: ignore[arg-type]
+            user=owner.pw_uid if owner is not None else None,
+            group=owner.pw_gid if owner is not None else None,
+            extra_groups=[] if owner is not None else None,
         )
         if check and result.returncode != 0:
             message = (result.stderr or result.stdout).strip()

@@ -97,7 +97,7 @@ def _roads(path: Path) -> gpd.GeoDataFrame:
     ways: list[tuple[int, dict[str, str], list[int], list[tuple[float, float]]]] = []
     processor = osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
     for way in processor.with_locations():
-        if not way.is_way():
+        if not isinstance(way, osmium.osm.Way):
             continue
         tags = {tag.k: tag.v for tag in way.tags}
         if _highway_class(tags) is None:
@@ -160,17 +160,19 @@ def _addresses(path: Path) -> gpd.GeoDataFrame:
         tags = {tag.k: tag.v for tag in obj.tags}
         if "addr:housenumber" not in tags:
             continue
-        if obj.is_node():
+        if isinstance(obj, osmium.osm.Node):
             if not obj.location.valid():
                 continue
             point = shapely.Point(obj.location.lon, obj.location.lat)
             code = f"osm-n{obj.id}"
-        else:
+        elif isinstance(obj, osmium.osm.Way):
             xy = [(n.location.lon, n.location.lat) for n in obj.nodes if n.location.valid()]
             if not xy:
                 continue
             point = shapely.Point(np.mean(np.asarray(xy), axis=0))
             code = f"osm-w{obj.id}"
+        else:  # the processor reads nodes and ways only
+            continue
         parts = {
             key: next((tags[k] for k in keys if k in tags), None) for key, keys in ADDRESS_PARTS
         }

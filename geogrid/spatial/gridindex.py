@@ -358,7 +358,7 @@ class GridIndex:
                 return None
             county, town, village, micro, industry = quiet
             return PointLocation(x, y, LocateStatus.OK, county, town, village, micro, industry, ())
-        owners = []
+        owners: list[str] = []
         for level in self._territorial:
             local = level.cache.first_covering_one(level.geoms, x, y, i, j)
             if local < 0:
@@ -369,7 +369,8 @@ class GridIndex:
             str(self.codes[level.rows[k]])
             for k in level.cache.all_covering_one(level.geoms, x, y, i, j)
         )
-        return PointLocation(x, y, LocateStatus.OK, *owners, industry, ())
+        county, town, village, micro = owners
+        return PointLocation(x, y, LocateStatus.OK, county, town, village, micro, industry, ())
 
     def _complete_chains(self) -> list[tuple[Any, ...] | None]:
         """Return, per chain of the combined raster, its answer when owned at every level.

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from geogrid import crs as gcrs
 from geogrid.errors import GeoGridError
 from geogrid.workspace.locate import LocateAnswer
@@ -63,8 +65,8 @@ def locate_rows(
             for i in members:
                 results[i] = RowResult(i + 1, rows[i].id, error=exc.message)
             continue
-        x = [rows[i].lon for i in members]
-        y = [rows[i].lat for i in members]
+        x = np.array([rows[i].lon for i in members], dtype=float)
+        y = np.array([rows[i].lat for i in members], dtype=float)
         if system.kind != "wgs84":
             x, y = gcrs.to_wgs84(x, y, system)
         for i, answer in zip(members, locator.points(x, y), strict=True):

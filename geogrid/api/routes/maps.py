@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
@@ -21,7 +21,7 @@ router = APIRouter(prefix="/maps", tags=["maps"], responses=AUTH_RESPONSES)
 
 ASSETS = "/static/vendor"
 Paper = Annotated[str, Query(pattern="^(A4|A3)$", description="A4 or A3")]
-Orientation = Annotated[str, Query(pattern="^(portrait|landscape)$")]
+Orientation = Annotated[Literal["portrait", "landscape"], Query()]
 # a grid worker sees the maps of their own grid subtree only (others: 404)
 MapReader = Annotated[Caller, require("maps")]
 CoverageMapReader = Annotated[Caller, require("maps", "coverage")]

@@ -132,7 +132,11 @@ class LocatePublic(BaseModel):
         """Build from the workspace's answer (grids and workers: one shared model each)."""
         return cls(
             status=answer.status,
-            point=PointPublic(lon=answer.lon, lat=answer.lat) if answer.lon is not None else None,
+            point=(
+                PointPublic(lon=answer.lon, lat=answer.lat)
+                if answer.lon is not None and answer.lat is not None
+                else None
+            ),
             chain=[_grid_public(g) for g in answer.chain],
             industry=[_grid_public(g) for g in answer.industry],
             gaps=[
