@@ -12,6 +12,10 @@ from geogrid.cli._app import app, console, errors_as_messages
 from geogrid.cli.load import load
 from geogrid.db.bootstrap import prepare_database
 from geogrid.settings import get_settings
+from geogrid.workspace import Workspace
+from geogrid.workspace.credentials import reissue_key
+
+DEMO_KEY_NAME = "demo 演示"
 
 
 @app.command()
@@ -52,8 +56,17 @@ def demo(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
 ) -> None:
-    """Start the embedded PostGIS, load the demo data and serve the API."""
+    """Start the embedded PostGIS, load the demo data and serve the API with a demo key."""
     ready = prepare_database()
     console.print(f"database ready: {ready.location}")
     load("demo")
+    settings = get_settings()
+    issued = reissue_key(Workspace.open(settings), DEMO_KEY_NAME, "admin")
+    base = f"http://{host or settings.api_host}:{port or settings.api_port}"
+    console.print(
+        f"demo key ({DEMO_KEY_NAME}, role admin; a new one at every `geogrid demo`):\n"
+        f"  {issued.key}\n"
+        f'try: curl -H "Authorization: Bearer {issued.key}" "{base}/locate?lon=120.63&lat=27.59"',
+        soft_wrap=True,
+    )
     serve(host=host, port=port)

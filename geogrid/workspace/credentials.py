@@ -32,6 +32,7 @@ __all__ = [
     "authenticate",
     "issue_key",
     "list_keys",
+    "reissue_key",
     "revoke_key",
 ]
 
@@ -151,3 +152,15 @@ def revoke_key(workspace: Workspace, key_id_or_name: str) -> CredentialRow:
         row = revoke_credential(conn, parsed.key_id if parsed else key_id_or_name.strip())
     workspace._cache.recheck()  # this process refuses the key at once
     return row
+
+
+def reissue_key(workspace: Workspace, name: str, role: str) -> IssuedKey:
+    """Revoke every active key named ``name`` and issue a new one: one key per name.
+
+    ``geogrid demo`` uses it so that each run prints a working key and leaves no old
+    ones behind.
+    """
+    for row in list_keys(workspace, active_only=True):
+        if row.name == name.strip():
+            revoke_key(workspace, row.key_id)
+    return issue_key(workspace, name, role)

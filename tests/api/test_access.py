@@ -30,6 +30,7 @@ from geogrid.cli import app as cli_app
 from geogrid.privacy import find_personal, mask_phone
 from geogrid.settings import Settings
 from geogrid.workspace import Workspace
+from geogrid.workspace.credentials import list_keys, reissue_key
 from tests.conftest import DEMO, DEMO_WORKER_GRID, api_key, bearer, database_copy
 
 if TYPE_CHECKING:
@@ -505,6 +506,28 @@ def test_revoked_wrong_or_malformed_keys_are_401(
         assert time.monotonic() - revoked_at < interval_s + 1.0, "the revoke was not seen"
         time.sleep(0.05)
     assert client.get("/locate", params=point, headers=bearer(key)).status_code == 401
+
+
+def test_a_reissued_key_replaces_every_older_one_of_its_name(
+    county_db: Engine, county_app: Callable[[float], TestClient]
+) -> None:
+    workspace = Workspace(county_db, Settings(warm_up=False))
+    client = county_app(0)
+    first = reissue_key(workspace, "demo 演示", "admin").key
+    assert client.get("/audit", headers=bearer(first)).status_code == 200
+    other = reissue_key(workspace, "someone else", "app").key
+    second = reissue_key(workspace, "demo 演示", "admin").key
+    assert second != first
+    assert client.get("/audit", headers=bearer(first)).status_code == 401
+    assert client.get("/audit", headers=bearer(second)).status_code == 200
+    assert (
+        client.get(
+            "/locate", params={"lon": 120.51, "lat": 27.51}, headers=bearer(other)
+        ).status_code
+        == 200
+    )
+    active = [row.name for row in list_keys(workspace, active_only=True)]
+    assert sorted(active) == ["demo 演示", "someone else"]
 
 
 def test_cli_users_add_list_revoke_round_trip(
