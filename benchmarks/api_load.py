@@ -11,13 +11,14 @@ separate process, a Lua script varying the URL of every request) for a bounded t
 
 - ``GET /locate?lon=&lat=``: random points over the demo county's bounding box;
 - ``GET /collections/grids/items?bbox=&limit=50``: random boxes of about 2 km inside it
-  (skipped, with a message, when the server has no such route).
+  (skipped, with a message, when the server has no such route), plain and again with
+  ``Accept-Encoding: gzip`` (compression costs CPU here and saves bytes on a real network).
 
-Printed per endpoint and worker count: requests/s, p50 and p99 latency (ms), and the
-count of non-2xx answers or socket errors. The database is the embedded one (started if
-needed) unless ``--database-url`` or ``GEOGRID_DATABASE_URL`` names another; it must hold
-the demo data (``geogrid load demo``). The requests carry an ``app`` API key issued for
-the run and revoked at its end.
+Printed per endpoint and worker count: requests/s, p50 and p99 latency (ms), the
+count of non-2xx answers or socket errors, and the mean size of an answer on the wire.
+The database is the embedded one (started if needed) unless ``--database-url`` or
+``GEOGRID_DATABASE_URL`` names another; it must hold the demo data (``geogrid load
+demo``). The requests carry an ``app`` API key issued for the run and revoked at its end.
 """
 
 from __future__ import annotations
@@ -59,6 +60,9 @@ end
 local x0, y0, x1, y1 = %(x0)f, %(y0)f, %(x1)f, %(y1)f
 local kind = "%(kind)s"
 wrk.headers["Authorization"] = "Bearer %(key)s"
+if kind == "items-gzip" then
+  wrk.headers["Accept-Encoding"] = "gzip"
+end
 request = function()
   local x = x0 + math.random() * (x1 - x0)
   local y = y0 + math.random() * (y1 - y0)
@@ -70,9 +74,10 @@ request = function()
 end
 done = function(summary, latency, requests)
   local e = summary.errors
-  io.write(string.format("RESULT %%.1f %%.2f %%.2f %%d\n",
+  io.write(string.format("RESULT %%.1f %%.2f %%.2f %%d %%.1f\n",
     summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000,
-    latency:percentile(99) / 1000, e.status + e.connect + e.read + e.write + e.timeout))
+    latency:percentile(99) / 1000, e.status + e.connect + e.read + e.write + e.timeout,
+    summary.bytes / math.max(summary.requests, 1) / 1000))
 end
 """
 
@@ -162,7 +167,10 @@ def main() -> None:
         f"{args.connections} connections, {args.seconds:g} s per run, {os.cpu_count()} cores; "
         f"points and boxes over {', '.join(f'{v:.3f}' for v in box)}"
     )
-    print(f"{'endpoint':34} {'workers':>7} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    print(
+        f"{'endpoint':34} {'workers':>7} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}"
+        f" {'kB/answer':>9}"
+    )
     try:
         with tempfile.TemporaryDirectory() as folder:
             for workers in args.workers:
@@ -171,6 +179,7 @@ def main() -> None:
                     kinds = {"locate": "GET /locate?lon=&lat="}
                     if ITEMS in json.loads(schema or b"{}").get("paths", {}):
                         kinds["items"] = "GET /collections/grids/items"
+                        kinds["items-gzip"] = "  the same, Accept-Encoding: gzip"
                     else:
                         print(f"skipped: {ITEMS} is not served by this version of geogrid")
                     for kind, label in kinds.items():
@@ -178,10 +187,13 @@ def main() -> None:
                         fields = dict(zip(("x0", "y0", "x1", "y1"), box, strict=True))
                         lua.write_text(LUA % {**fields, "kind": kind, "key": key})
                         drive(base, lua, 2, args.connections, args.threads)  # warm every worker
-                        rps, p50, p99, errors = drive(
+                        rps, p50, p99, errors, kb = drive(
                             base, lua, args.seconds, args.connections, args.threads
                         )
-                        print(f"{label:34} {workers:>7} {rps:>9} {p50:>8} {p99:>8} {errors:>7}")
+                        print(
+                            f"{label:34} {workers:>7} {rps:>9} {p50:>8} {p99:>8} {errors:>7}"
+                            f" {kb:>9}"
+                        )
     finally:
         revoke_key(workspace, key)
 
