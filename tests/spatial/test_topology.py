@@ -174,19 +174,15 @@ def test_source_target_must_come_together_and_be_complete():
         roads_with_topology(bad)
 
 
-def test_topology_of_200k_edges_is_fast():
-    import time
-
+def test_topology_of_200k_edges():
+    # its speed is measured by benchmarks/network_micro.py, not asserted here
     roads = grid_roads(320, 320, endpoint_jitter_m=0.1, seed=9)
     geoms = roads.geometry.to_numpy()
     assert len(geoms) > 190_000
-    start = time.perf_counter()
     topo = road_topology(geoms)
-    elapsed = time.perf_counter() - start
     assert topo.n_nodes == 320 * 320 - np.sum(
         ~np.isin(np.arange(320 * 320), np.concatenate([roads.grid_source, roads.grid_target]))
     )
-    assert elapsed < 3.0  # ~0.5 s on an idle core; generous for a shared machine
 
 
 def test_frame_in_frame_out_types():
