@@ -36,17 +36,17 @@ def print_sheets(
         raise typer.BadParameter("--format must be html, png or pdf")
     if orientation not in ("portrait", "landscape"):
         raise typer.BadParameter("--orientation must be portrait or landscape")
-    turned: Orientation = "portrait" if orientation == "portrait" else "landscape"
+    page_orientation: Orientation = "portrait" if orientation == "portrait" else "landscape"
     workspace = Workspace.open()
     out.mkdir(parents=True, exist_ok=True)
-    options = {"paper": paper.upper(), "orientation": turned}
+    options = {"paper": paper.upper(), "orientation": page_orientation}
     if not children:
         pages = iter([(grid, grid_sheet(workspace, grid, **options))])
         total = 1
     else:
         pages = child_sheets(workspace, grid, **options)
         total = int((workspace.grids()["parent_code"] == grid).sum())
-    written = _write(pages, total, out, kind, paper.upper(), turned)
+    written = _write(pages, total, out, kind, paper.upper(), page_orientation)
     console.print(f"{len(written)} sheet(s) in {out}/")
 
 

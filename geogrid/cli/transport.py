@@ -6,7 +6,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
-import folium
 import geopandas as gpd
 import pandas as pd
 import typer
@@ -25,6 +24,7 @@ from geogrid.workspace.transport import (
     plan_transfers,
     replan_transfers,
 )
+from geogrid.workspace.transport_map import plan_map
 
 
 def _read(path: Path | None, kind: str, crs: str | None) -> gpd.GeoDataFrame | None:
@@ -97,8 +97,9 @@ def transport(
                 settings=settings,
             )
     _print(outcome)
-    if map is not None:
-        maps.save_map(_plan_map(outcome), map)
+    if map is not None:  # the map the API serves: routes, numbered stops with times, sites
+        assert outcome.plan_id is not None  # plans are saved
+        maps.save_map(plan_map(workspace, outcome.plan_id), map)
         console.print(f"map: {map}")
 
 
@@ -131,9 +132,3 @@ def _print(outcome: TransportOutcome) -> None:
                 f"{row.km or 0:.1f}",
             )
         console.print(table)
-
-
-def _plan_map(outcome: TransportOutcome) -> folium.Map:
-    return maps.new_map(
-        maps.route_layer(outcome.routes), maps.site_layer(outcome.sites), title="Transfers 转运计划"
-    )

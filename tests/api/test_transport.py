@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,7 +13,7 @@ from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
 from geogrid.cli import app as cli_app
-from geogrid.maps import find_personal
+from geogrid.maps import external_links, find_personal
 from geogrid.settings import Settings
 from geogrid.spatial.transport import TransportSettings
 from geogrid.workspace import Workspace
@@ -99,15 +100,21 @@ def test_bad_plan_requests(demo_client: TestClient) -> None:
 
 
 def test_cli_prints_masked_manifests(
-    demo_settings: Settings, cli_database: Callable[[str], None]
+    demo_settings: Settings, cli_database: Callable[[str], None], tmp_path: Path
 ) -> None:
     cli_database(demo_settings.database_url or "")
-    result = CliRunner().invoke(cli_app, ["transport", "--time-budget-s", "3"])
+    out = tmp_path / "plan.html"
+    result = CliRunner().invoke(cli_app, ["transport", "--time-budget-s", "3", "--map", str(out)])
     assert result.exit_code == 0, result.output
     assert "people in" in result.output
     assert "pickup" in result.output
     assert "****" in result.output
     assert not find_personal(result.output)
+    page = out.read_text(encoding="utf-8")  # the API's plan map: routes, stops and sites
+    assert "转运计划" in page
+    assert "pickup" in page
+    assert external_links(page) == []
+    assert not find_personal(page)
 
 
 def test_plan_and_coverage_maps_render_offline(demo_client: TestClient) -> None:
