@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
@@ -83,6 +84,15 @@ def create_app(
         app.add_middleware(LocateFastPath)  # innermost: behind the limits and the log
     install_body_limit(app, settings.max_body_bytes)
     install_request_logging(app)
+    if settings.cors_origins:  # outermost: errors (413, 503) reach browser apps too
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
+            expose_headers=["ETag", "Content-Crs", "Location", "Retry-After", "X-Request-ID"],
+            max_age=600,
+        )
     app.include_router(health.router)
     app.include_router(locate.router)
     app.include_router(coverage.router)
