@@ -115,31 +115,31 @@ def _rows_from_csv(body: bytes) -> list[LocateRow]:
     except UnicodeDecodeError as exc:
         raise InvalidRequestError("the CSV must be UTF-8") from exc
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    rows = []
-    records: list[dict[str, str]] = []
+    rows: list[LocateRow] = []
     try:
-        records.extend(reader)
+        rows.extend(_row_of(record) for record in reader)
     except csv.Error as exc:  # e.g. a field longer than the csv module's limit
-        row = len(records) + 1  # the data row that broke, the header not counted
+        row = len(rows) + 1  # the data row that broke, the header not counted
         raise InvalidRequestError(
             f"the CSV cannot be read at row {row}: {exc}", details={"row": row}
         ) from exc
-    for record in records:
-
-        def number(*names: str, record: dict[str, str] = record) -> float | None:
-            value = next((record[n] for n in names if record.get(n)), None)
-            try:
-                return float(value) if value is not None else None
-            except ValueError:
-                return float("nan")
-
-        rows.append(
-            LocateRow(
-                id=record.get("id") or None,
-                address=record.get("address") or None,
-                lon=number("lon", "lng", "longitude"),
-                lat=number("lat", "latitude"),
-                crs=record.get("crs") or None,
-            )
-        )
     return rows
+
+
+def _row_of(record: dict[str, str]) -> LocateRow:
+    """Return the row of one CSV record; an unreadable number is NaN (that row's error)."""
+
+    def number(*names: str) -> float | None:
+        value = next((record[n] for n in names if record.get(n)), None)
+        try:
+            return float(value) if value is not None else None
+        except ValueError:
+            return float("nan")
+
+    return LocateRow(
+        id=record.get("id") or None,
+        address=record.get("address") or None,
+        lon=number("lon", "lng", "longitude"),
+        lat=number("lat", "latitude"),
+        crs=record.get("crs") or None,
+    )
