@@ -39,6 +39,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Literal
 
+import geopandas as gpd
 import pandas as pd
 
 from geogrid.spatial._address_index import AddressIndex, Point, TownKey, build_index
@@ -169,6 +170,26 @@ class AddressMatcher:
             When a required column is missing.
         """
         return cls(build_index(frame, villages), top_k=top_k)
+
+    @classmethod
+    def from_grids(
+        cls, frame: pd.DataFrame, grids: pd.DataFrame, *, top_k: int = 5
+    ) -> AddressMatcher:
+        """Build a matcher from a gazetteer and the grids layer (its towns and villages).
+
+        ``grids`` has ``code``, ``name``, ``level``, ``parent_code`` and a polygon
+        geometry; each village grid becomes a known village of its parent town.
+        """
+        towns = grids.loc[grids["level"] == "town"].set_index("code")["name"]
+        villages = grids.loc[grids["level"] == "village"].copy()
+        villages["village"] = villages["name"]
+        villages["town"] = villages["parent_code"].map(towns)
+        polygons = gpd.GeoDataFrame(
+            villages[["town", "village"]],
+            geometry=villages.geometry.to_numpy(),  # type: ignore[attr-defined]
+            crs=getattr(grids, "crs", None),
+        )
+        return cls.from_gazetteer(frame, polygons, top_k=top_k)
 
     def match(self, text: str) -> AddressMatch:
         """Match one address; see :class:`AddressMatch` for the answer."""

@@ -207,15 +207,7 @@ class Workspace:
         return self._read(snapshots.layer_versions)  # type: ignore[no-any-return]
 
     def _build_matcher(self) -> AddressMatcher:
-        gazetteer = self.addresses()
-        grids = self.grids()
-        towns = grids.loc[grids["level"] == "town"].set_index("code")["name"]
-        villages = grids.loc[grids["level"] == "village"].copy()
-        villages["village"] = villages["name"]
-        villages["town"] = villages["parent_code"].map(towns)
-        return AddressMatcher.from_gazetteer(
-            gazetteer, villages[["town", "village", "geom"]].rename_geometry("geometry")
-        )
+        return AddressMatcher.from_grids(self.addresses(), self.grids())
 
 
 def _database_errors() -> AbstractContextManager[None]:
