@@ -23,6 +23,7 @@ from geogrid.errors import DatabaseUnavailableError, IngestError, QueryTimeoutEr
 from geogrid.ingest.readers import read_layer
 from geogrid.ingest.specs import DEFAULT_SPEED_KMH, LayerSpec, spec_for
 from geogrid.ingest.validate import LoadReport, prepare_layer
+from geogrid.settings import get_settings
 from geogrid.spatial.addresses import normalize_address
 from geogrid.spatial.topology import edge_costs, geodesic_length_m, road_topology
 
@@ -50,10 +51,13 @@ def load_file(
     crs: str | None = None,
     replace: bool = False,
     repair: bool = True,
+    max_vertices: int | None = None,
 ) -> LoadReport:
     """Load one layer of one file; see :func:`load_files`."""
     request = LoadRequest(Path(path), kind, layer, crs)
-    return load_files(engine, [request], replace=replace, repair=repair)[0]
+    return load_files(engine, [request], replace=replace, repair=repair, max_vertices=max_vertices)[
+        0
+    ]
 
 
 def load_files(
@@ -63,13 +67,18 @@ def load_files(
     replace: bool = False,
     repair: bool = True,
     progress: Progress | None = None,
+    max_vertices: int | None = None,
 ) -> list[LoadReport]:
     """Load several files in ONE transaction, in the order given.
 
     Every file is read and validated before the database is touched; then all rows are
     upserted by code. With ``replace`` the rows of a layer that are not in its file are
-    deleted. Roads get their routing topology recomputed over the whole table.
+    deleted. Roads get their routing topology recomputed over the whole table. A
+    geometry with more than ``max_vertices`` vertices is refused (None: the setting
+    ``GEOGRID_MAX_VERTICES``, the bound edits have too).
     """
+    if max_vertices is None:
+        max_vertices = get_settings().max_vertices
     prepared: list[tuple[LayerSpec, gpd.GeoDataFrame, LoadReport]] = []
     for request in requests:
         if progress:
@@ -78,7 +87,12 @@ def load_files(
         spec = spec_for(request.kind)
         raw = read_layer(request.path, spec, layer=request.layer)
         frame, report = prepare_layer(
-            raw, spec, path=str(request.path), crs=request.crs, repair=repair
+            raw,
+            spec,
+            path=str(request.path),
+            crs=request.crs,
+            repair=repair,
+            max_vertices=max_vertices,
         )
         frame = _derive(frame, spec)
         report.seconds = time.perf_counter() - started

@@ -2,13 +2,20 @@
 
 Readers only read: they return the rows as they are in the file, with the file's CRS,
 and leave checking and repairing to :mod:`geogrid.ingest.validate`. Every failure is an
-:class:`~geogrid.errors.IngestError` naming the file (and the row, where there is one).
+:class:`~geogrid.errors.IngestError` naming the file (and the row and column, where there
+are some): a geometry that cannot even be decoded (a ring that is not closed, too few
+points) is refused here, and a bare GeoJSON geometry is refused with how to wrap it.
+The name the file gives its geometry column is kept in ``frame.attrs["geometry_column"]``
+for later messages.
 """
 
 from __future__ import annotations
 
+import json
+import warnings
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -20,12 +27,29 @@ from pyogrio.errors import DataLayerError, DataSourceError
 from geogrid.errors import IngestError
 from geogrid.ingest.specs import LayerSpec
 
-__all__ = ["read_layer"]
+__all__ = ["GEOMETRY_COLUMN", "read_layer"]
+
+GEOMETRY_COLUMN = "geometry_column"  # key of ``frame.attrs``: the file's geometry column
 
 LON_NAMES = ("lon", "lng", "longitude", "x", "经度")
 LAT_NAMES = ("lat", "latitude", "y", "纬度")
 WKT_NAMES = ("wkt", "geometry", "geom", "the_geom")
 OSM_SUFFIXES = (".pbf", ".osm", ".o5m")
+GEOJSON_GEOMETRIES = {
+    "Point",
+    "MultiPoint",
+    "LineString",
+    "MultiLineString",
+    "Polygon",
+    "MultiPolygon",
+    "GeometryCollection",
+}
+GEOS_REASONS = {  # GEOS's words for undecodable geometries, and ours
+    "do not form a closed linestring": "a ring is not closed (its last point must repeat its "
+    "first)",
+    "Invalid number of points in LinearRing": "a ring has fewer than 4 points (3 corners and "
+    "the first point repeated)",
+}
 
 
 def read_layer(path: str | Path, spec: LayerSpec, *, layer: str | None = None) -> gpd.GeoDataFrame:
@@ -75,12 +99,89 @@ def _read_ogr(path: Path, spec: LayerSpec, layer: str | None) -> gpd.GeoDataFram
         raise IngestError(f"cannot be read as a spatial file ({exc})", path=str(path)) from exc
     chosen = _choose_layer(path, layers, spec, layer)
     try:
-        frame = pyogrio.read_dataframe(source, layer=chosen)
+        # undecodable geometries come back as None and are diagnosed below; GDAL's and
+        # numpy's warnings about them (open rings, NaN) become that error instead
+        with warnings.catch_warnings(), np.errstate(invalid="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
+            frame = pyogrio.read_dataframe(source, layer=chosen, on_invalid="ignore")
+            geometry_name = str(pyogrio.read_info(source, layer=chosen)["geometry_name"])
     except (DataSourceError, DataLayerError, ValueError) as exc:
         raise IngestError(f"layer {chosen!r} cannot be read ({exc})", path=str(path)) from exc
     if not isinstance(frame, gpd.GeoDataFrame):
         frame = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries([None] * len(frame)), crs=None)
+    elif spec.geometry is not None:
+        if len(frame.columns) == 1:  # a geometry and no properties at all
+            _refuse_bare_geometry(path, spec)
+        _refuse_undecodable(path, source, chosen, frame, geometry_name or "geometry")
+    frame.attrs[GEOMETRY_COLUMN] = geometry_name or "geometry"
     return frame
+
+
+def _refuse_undecodable(
+    path: Path, source: str, layer: str, frame: gpd.GeoDataFrame, column: str
+) -> None:
+    """Raise for the first row whose geometry is in the file but could not be decoded."""
+    missing = np.flatnonzero(frame.geometry.isna().to_numpy())
+    if not len(missing):
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        _, _, wkb, _ = pyogrio.raw.read(source, layer=layer, columns=[], read_geometry=True)
+    for i in missing:
+        if wkb[i] is None:
+            continue  # no geometry at all: the validator says so
+        try:
+            with np.errstate(invalid="ignore"):
+                shapely.from_wkb(wkb[i])
+        except shapely.errors.ShapelyError as exc:
+            raw = str(exc)
+            reason = next((ours for key, ours in GEOS_REASONS.items() if key in raw), raw)
+            raise IngestError(
+                f"the geometry cannot be read: {reason}",
+                path=str(path),
+                row=int(i) + 1,
+                column=column,
+            ) from exc
+
+
+def _refuse_bare_geometry(path: Path, spec: LayerSpec) -> None:
+    """Refuse a GeoJSON file that is one bare geometry, saying how to wrap it.
+
+    A bare Polygon/MultiPolygon/... is accepted where the layer needs no property (its
+    one row gets a generated code); otherwise the file must hold Features with properties.
+    """
+    if path.suffix.lower() not in (".geojson", ".json"):
+        return
+    try:
+        with path.open(encoding="utf-8") as handle:
+            document: Any = json.load(handle)
+    except (OSError, ValueError):
+        return  # GDAL read it; leave the file to the usual checks
+    kind = document.get("type") if isinstance(document, dict) else None
+    if kind not in GEOJSON_GEOMETRIES:
+        return
+    needed = [name for name in spec.required if not (name == "code" and spec.code_optional)]
+    if not needed and kind != "GeometryCollection":
+        return
+    properties = ", ".join(f'"{name}": ...' for name in needed)
+    feature = f'{{"type": "Feature", "properties": {{{properties}}}, "geometry": '
+    if kind == "GeometryCollection":
+        how = (
+            "make each of its geometries one Feature with its own properties: "
+            f'{{"type": "FeatureCollection", "features": [{feature}<first geometry>}}, '
+            f"{feature}<second geometry>}}, ...]}}"
+        )
+    else:
+        how = (
+            "wrap it as a Feature with properties, in a FeatureCollection: "
+            f'{{"type": "FeatureCollection", "features": [{feature}<this {kind}>}}]}}'
+        )
+    wanted = ", ".join(needed) or "its own row"
+    raise IngestError(
+        f"the file is a bare GeoJSON {kind}, not features: layer {spec.name!r} needs the "
+        f"properties {wanted} on every feature; {how}",
+        path=str(path),
+    )
 
 
 def _choose_layer(path: Path, layers: list[str], spec: LayerSpec, layer: str | None) -> str:
@@ -118,28 +219,37 @@ def _read_csv(path: Path, spec: LayerSpec) -> gpd.GeoDataFrame:
         lat = _numbers(table[lat_col], path, lat_col)
         geometry = shapely.points(lon, lat)
         table = table.drop(columns=[lon_col, lat_col])
+        column = f"{lon_col}, {lat_col}"
     elif wkt_col:
         geometry = _wkt(table[wkt_col], path, wkt_col)
         table = table.drop(columns=[wkt_col])
+        column = wkt_col
     elif spec.geometry is None:
         geometry = np.full(len(table), None, dtype=object)
+        column = "geometry"
     else:
         raise IngestError(
             "has no coordinates: expected lon/lat columns (lon, lng, longitude, x and lat, "
             f"latitude, y) or a WKT column; it has: {', '.join(table.columns)}",
             path=str(path),
         )
-    return gpd.GeoDataFrame(table, geometry=gpd.GeoSeries(geometry), crs=None)
+    frame = gpd.GeoDataFrame(table, geometry=gpd.GeoSeries(geometry), crs=None)
+    frame.attrs[GEOMETRY_COLUMN] = column
+    return frame
 
 
 def _numbers(column: pd.Series, path: Path, name: str) -> np.ndarray:
     values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
-    bad = np.flatnonzero(np.isnan(values))
+    bad = np.flatnonzero(~np.isfinite(values))
     if len(bad):
         row = int(bad[0])
-        raise IngestError(
-            f"not a number: {column.iloc[row]!r}", path=str(path), row=row + 1, column=name
+        text = column.iloc[row]
+        message = (
+            f"not a number: {text!r}"
+            if np.isnan(values[row])
+            else f"not a finite coordinate: {text!r} is {values[row]}"
         )
+        raise IngestError(message, path=str(path), row=row + 1, column=name)
     return values
 
 

@@ -4,7 +4,9 @@ The rules, in order:
 
 1. Every required column is present; values convert to the column's type; values of
    coded columns are among the allowed choices; codes are unique within the file.
-2. Every row has a geometry of the layer's family (a Polygon becomes a MultiPolygon).
+2. Every row has a geometry of the layer's family (a Polygon becomes a MultiPolygon),
+   with finite coordinates (no NaN, no ±inf), no empty ring or part, and at most
+   ``max_vertices`` vertices (the setting ``GEOGRID_MAX_VERTICES`` that bounds edits).
 3. The source CRS is the ``crs`` the caller names, else the file's own; a file without one
    is taken as WGS 84 only if all its coordinates are valid longitudes/latitudes.
    GCJ-02 and BD-09 are converted exactly (see :mod:`geogrid.crs`).
@@ -12,7 +14,8 @@ The rules, in order:
 5. Invalid geometries are repaired with ``make_valid`` and reported, or refused when
    ``repair`` is False or the repair leaves nothing of the layer's family.
 
-The first failing row stops the whole file: the error names the file, row and column.
+The first failing row stops the whole file: the error names the file, row and column
+(for geometry problems, the file's own name for its geometry column).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from pyproj import CRS
 
 from geogrid import crs as gcrs
 from geogrid.errors import AxisOrderError, IngestError, UnknownCRSError
+from geogrid.ingest.readers import GEOMETRY_COLUMN
 from geogrid.ingest.specs import LayerSpec
 
 __all__ = ["LoadReport", "prepare_layer"]
@@ -72,21 +76,25 @@ def prepare_layer(
     path: str,
     crs: str | None = None,
     repair: bool = True,
+    max_vertices: int | None = None,
 ) -> tuple[gpd.GeoDataFrame, LoadReport]:
     """Return the layer's rows ready for the database, in EPSG:4326, and a report.
 
     ``frame`` comes from :func:`geogrid.ingest.readers.read_layer` (index = row number).
+    ``max_vertices`` bounds each row's geometry (None: no bound).
     Raises :class:`IngestError` (or its CRS/axis-order relatives) naming the first bad row.
     """
     report = LoadReport(path=path, layer=spec.name, rows=len(frame))
+    where = _Where(path, frame.index, str(frame.attrs.get(GEOMETRY_COLUMN, "geometry")))
     frame = _with_code(frame, spec)
     table = _convert_columns(frame, spec, path)
     if spec.geometry is None:
         return gpd.GeoDataFrame(table), report
     geoms = frame.geometry.to_numpy()
-    _check_geometry_types(geoms, spec, path, frame.index)
-    geoms = _to_wgs84(geoms, frame.crs, crs, report, path, frame.index)
-    geoms = _check_validity(geoms, spec, path, frame.index, repair, report)
+    _check_geometry_types(geoms, spec, where)
+    _check_coordinates(geoms, spec, where, max_vertices)
+    geoms = _to_wgs84(geoms, frame.crs, crs, report, where)
+    geoms = _check_validity(geoms, spec, where, repair, report)
     if spec.geometry == "polygon":
         single = shapely.get_type_id(geoms) == shapely.GeometryType.POLYGON
         geoms = geoms.copy()
@@ -210,22 +218,89 @@ def _convert_one(value: Any, kind: str) -> Any:
     raise ValueError(f"unknown column type {kind}")
 
 
-def _check_geometry_types(geoms: np.ndarray, spec: LayerSpec, path: str, rows: pd.Index) -> None:
-    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+@dataclass(frozen=True)
+class _Where:
+    """Where a layer's geometries come from: file, row numbers, geometry column."""
+
+    path: str
+    rows: pd.Index
+    column: str
+
+    def error(self, message: str, i: int, **details: Any) -> IngestError:
+        """Return an error about the geometry at position ``i``."""
+        return IngestError(
+            message, path=self.path, row=int(self.rows[i]), column=self.column, details=details
+        )
+
+    def place(self, i: int) -> str:
+        """Return "file, row n, column 'c'" for messages built by hand."""
+        return f"{self.path}, row {int(self.rows[i])}, column {self.column!r}"
+
+
+def _check_geometry_types(geoms: np.ndarray, spec: LayerSpec, where: _Where) -> None:
+    missing = shapely.is_missing(geoms)
     if missing.any():
-        raise IngestError("row has no geometry", path=path, row=int(rows[np.argmax(missing)]))
+        raise where.error("row has no geometry", int(np.argmax(missing)))
     allowed = FAMILY_TYPES[spec.geometry or "point"]
     bad = ~np.isin(shapely.get_type_id(geoms), [FAMILY_TYPE_IDS[name] for name in allowed])
     if bad.any():
         i = int(np.argmax(bad))
-        raise IngestError(
+        raise where.error(
             f"geometry is a {geoms[i].geom_type}; layer {spec.name!r} takes {' or '.join(allowed)}",
-            path=path,
-            row=int(rows[i]),
-            column="geometry",
+            i,
         )
+    empty = shapely.is_empty(geoms)
+    if empty.any():
+        raise where.error("the geometry is empty (no coordinates)", int(np.argmax(empty)))
     if shapely.has_z(geoms).any():
         geoms[:] = shapely.force_2d(geoms)
+
+
+def _number(value: float) -> str:
+    return "NaN" if np.isnan(value) else repr(float(value))
+
+
+def _check_coordinates(
+    geoms: np.ndarray, spec: LayerSpec, where: _Where, max_vertices: int | None
+) -> None:
+    """Refuse too many vertices, coordinates that are not finite, and empty rings or parts."""
+    counts = shapely.get_num_coordinates(geoms)
+    if max_vertices is not None and (counts > max_vertices).any():
+        i = int(np.argmax(counts > max_vertices))
+        raise where.error(
+            f"the geometry has {int(counts[i]):,} vertices; the limit is {max_vertices:,} "
+            "(GEOGRID_MAX_VERTICES, as for edits); simplify it or raise the limit",
+            i,
+            vertices=int(counts[i]),
+            limit=max_vertices,
+        )
+    coords, owner = shapely.get_coordinates(geoms, return_index=True)
+    bad = ~np.isfinite(coords).all(axis=1)
+    if bad.any():
+        k = int(np.argmax(bad))
+        i = int(owner[k])
+        vertex = k - int(np.searchsorted(owner, i)) + 1
+        x, y = coords[k]
+        raise where.error(
+            f"vertex {vertex} is ({_number(x)}, {_number(y)}): coordinates must be finite "
+            "numbers (NaN and ±inf cannot be stored)",
+            i,
+        )
+    parts, part_owner = shapely.get_parts(geoms, return_index=True)
+    if spec.geometry == "polygon":
+        rings, ring_owner = shapely.get_rings(parts, return_index=True)
+        empty = shapely.is_empty(rings)
+        if empty.any():
+            k = int(np.argmax(empty))
+            part = int(ring_owner[k])
+            i = int(part_owner[part])
+            ring = k - int(np.searchsorted(ring_owner, part)) + 1
+            number = part - int(np.searchsorted(part_owner, i)) + 1
+            raise where.error(f"ring {ring} of polygon {number} is empty (no points)", i)
+    empty = shapely.is_empty(parts)
+    if empty.any():
+        i = int(part_owner[int(np.argmax(empty))])
+        raise where.error("the geometry has an empty part", i)
 
 
 def _to_wgs84(
@@ -233,9 +308,9 @@ def _to_wgs84(
     file_crs: CRS | None,
     asked: str | None,
     report: LoadReport,
-    path: str,
-    rows: pd.Index,
+    where: _Where,
 ) -> np.ndarray:
+    path = where.path
     if asked is not None:
         source = gcrs.parse_crs(asked)
         if file_crs is not None and source.kind == "epsg" and source.epsg is not None:
@@ -255,9 +330,9 @@ def _to_wgs84(
         report.notes.append("the file names no CRS; its coordinates are taken as WGS 84")
     report.source_crs = source.name
     if _is_geographic(source):
-        _check_lonlat(geoms, path, rows)
+        _check_lonlat(geoms, where)
     out = geoms if source.kind == "wgs84" else gcrs.geometries_to_wgs84(geoms, source)
-    _check_lonlat(out, path, rows)
+    _check_lonlat(out, where)
     return out
 
 
@@ -267,7 +342,8 @@ def _is_geographic(source: gcrs.CoordSystem) -> bool:
     return bool(CRS.from_epsg(source.epsg).is_geographic)
 
 
-def _check_lonlat(geoms: np.ndarray, path: str, rows: pd.Index) -> None:
+def _check_lonlat(geoms: np.ndarray, where: _Where) -> None:
+    path, rows = where.path, where.rows
     bounds = shapely.bounds(geoms)
     inside = (
         (bounds[:, 0] >= -180)
@@ -281,26 +357,25 @@ def _check_lonlat(geoms: np.ndarray, path: str, rows: pd.Index) -> None:
     if swapped.any():
         i = int(np.argmax(swapped))
         raise AxisOrderError(
-            f"{path}, row {int(rows[i])}: the coordinates ({centre_x[i]:.5f}, "
+            f"{where.place(i)}: the coordinates ({centre_x[i]:.5f}, "
             f"{centre_y[i]:.5f}) look like (latitude, longitude); geogrid takes longitude "
             "first — swap the columns, or fix the axis order of the file",
-            details={"file": path, "row": int(rows[i])},
+            details={"file": path, "row": int(rows[i]), "column": where.column},
         )
     if not inside.all():
         i = int(np.argmax(~inside))
         raise UnknownCRSError(
-            f"{path}, row {int(rows[i])}: coordinates ({centre_x[i]:.1f}, {centre_y[i]:.1f}) "
+            f"{where.place(i)}: coordinates ({centre_x[i]:.1f}, {centre_y[i]:.1f}) "
             "are not longitude/latitude; the file is probably in a projected CRS — name it "
             "with --crs (e.g. --crs EPSG:4549)",
-            details={"file": path, "row": int(rows[i])},
+            details={"file": path, "row": int(rows[i]), "column": where.column},
         )
 
 
 def _check_validity(
     geoms: np.ndarray,
     spec: LayerSpec,
-    path: str,
-    rows: pd.Index,
+    where: _Where,
     repair: bool,
     report: LoadReport,
 ) -> np.ndarray:
@@ -310,18 +385,15 @@ def _check_validity(
     geoms = geoms.copy()
     for i in np.flatnonzero(~valid):
         reason = shapely.is_valid_reason(geoms[i])
-        row = int(rows[i])
         if not repair:
-            raise IngestError(f"invalid geometry: {reason}", path=path, row=row, column="geometry")
+            raise where.error(f"invalid geometry: {reason}", int(i))
         fixed = _keep_family(shapely.make_valid(geoms[i]), spec)
         if fixed is None:
-            raise IngestError(
+            raise where.error(
                 f"invalid geometry ({reason}) that cannot be repaired into a {spec.geometry}",
-                path=path,
-                row=row,
-                column="geometry",
+                int(i),
             )
-        report.repaired.append({"row": row, "reason": reason})
+        report.repaired.append({"row": int(where.rows[i]), "reason": reason})
         geoms[i] = fixed
     return geoms
 

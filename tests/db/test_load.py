@@ -3,6 +3,8 @@ idempotent reloads, CRS and axis handling."""
 
 from __future__ import annotations
 
+import json
+import math
 from pathlib import Path
 
 import geopandas as gpd
@@ -16,6 +18,7 @@ from sqlalchemy import Engine, text
 from geogrid.crs import wgs84_to_gcj02
 from geogrid.errors import AxisOrderError, IngestError, UnknownCRSError
 from geogrid.ingest.load import LoadRequest, load_file, load_files
+from geogrid.settings import get_settings
 
 
 def _snapshot(engine: Engine, table: str) -> list[tuple]:
@@ -307,3 +310,146 @@ def test_roads_get_topology_matching_their_endpoints(empty_db: Engine, tmp_path:
     for row, speed in ((r1, 50.0), (r2, 20.0)):
         assert row.length_m == pytest.approx(row[6], abs=1e-3)
         assert row.cost == pytest.approx(row.length_m / (speed / 3.6))
+
+
+SQUARE = [[120.5, 27.5], [120.6, 27.5], [120.6, 27.6], [120.5, 27.6], [120.5, 27.5]]
+
+
+def _grid_feature(code: str, geometry: dict | None) -> dict:
+    return {
+        "type": "Feature",
+        "properties": {"code": code, "name": code, "level": "county"},
+        "geometry": geometry,
+    }
+
+
+def _write_json(path: Path, document: object) -> Path:
+    # json.dumps writes NaN and Infinity as bare tokens, as some tools do
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return path
+
+
+def _grids_geojson(path: Path, second: dict | None) -> Path:
+    """A FeatureCollection of two grids: a good square, then ``second``."""
+    good = _grid_feature("G1", {"type": "Polygon", "coordinates": [SQUARE]})
+    return _write_json(
+        path, {"type": "FeatureCollection", "features": [good, _grid_feature("G2", second)]}
+    )
+
+
+@pytest.mark.parametrize(
+    ("geometry", "words"),
+    [
+        (
+            {"type": "Polygon", "coordinates": [[[120.5, 27.5], [math.nan, 27.5], *SQUARE[2:]]]},
+            "NaN",
+        ),
+        (
+            {"type": "Polygon", "coordinates": [[[120.5, 27.5], [math.inf, 27.5], *SQUARE[2:]]]},
+            "inf",
+        ),
+        (
+            {"type": "Polygon", "coordinates": [[[120.5, 27.5], [120.6, -math.inf], *SQUARE[2:]]]},
+            "inf",
+        ),
+        ({"type": "Polygon", "coordinates": [SQUARE[:-1]]}, "not closed"),
+        ({"type": "Polygon", "coordinates": [[]]}, "empty"),
+        ({"type": "Polygon", "coordinates": [SQUARE, []]}, "empty"),
+        ({"type": "LineString", "coordinates": SQUARE}, "LineString"),
+        ({"type": "GeometryCollection", "geometries": []}, "GeometryCollection"),
+        (None, "no geometry"),
+    ],
+    ids=["nan", "inf", "-inf", "unclosed", "empty", "empty-hole", "line", "collection", "null"],
+)
+def test_bad_geometry_is_refused_naming_file_row_and_column(
+    empty_db: Engine, tmp_path: Path, geometry: dict | None, words: str
+) -> None:
+    good = _grids_geojson(tmp_path / "good.geojson", {"type": "Polygon", "coordinates": [SQUARE]})
+    bad = _grids_geojson(tmp_path / "bad.geojson", geometry)
+    error = _expect_refusal(empty_db, good, bad, "grids")
+    assert isinstance(error, IngestError)
+    assert "bad.geojson, row 2, column 'geometry'" in str(error)
+    assert words in str(error)
+
+
+@pytest.mark.parametrize(
+    ("lon", "wkt", "column", "words"),
+    [
+        ("inf", None, "lon", "inf"),
+        ("-Infinity", None, "lon", "inf"),
+        (None, "POINT (nan 27.6)", "wkt", "NaN"),
+        (None, "POINT (Infinity 27.6)", "wkt", "inf"),
+        (None, "LINESTRING (120.5 27.6, 120.6 27.6)", "wkt", "LineString"),
+    ],
+)
+def test_bad_csv_coordinates_are_refused_naming_the_column(
+    empty_db: Engine, tmp_path: Path, lon: str | None, wkt: str | None, column: str, words: str
+) -> None:
+    good = tmp_path / "good.gpkg"
+    _checkpoints().to_file(good)
+    frame = pd.DataFrame({"code": ["K1", "K2"], "name": ["a", "b"], "kind": ["village_gate"] * 2})
+    if lon is not None:
+        frame["lon"], frame["lat"] = ["120.5", lon], ["27.6", "27.6"]
+    else:
+        frame["wkt"] = ["POINT (120.5 27.6)", wkt]
+    bad = tmp_path / "bad.csv"
+    frame.to_csv(bad, index=False)
+    error = _expect_refusal(empty_db, good, bad, "checkpoints")
+    assert isinstance(error, IngestError)
+    assert f"bad.csv, row 2, column {column!r}" in str(error)
+    assert words in str(error)
+
+
+@pytest.mark.parametrize("kind", ["Polygon", "GeometryCollection"])
+def test_bare_geojson_geometry_is_refused_with_how_to_wrap_it(
+    empty_db: Engine, tmp_path: Path, kind: str
+) -> None:
+    polygon = {"type": "Polygon", "coordinates": [SQUARE]}
+    bare = polygon if kind == "Polygon" else {"type": kind, "geometries": [polygon]}
+    good = _grids_geojson(tmp_path / "good.geojson", polygon)
+    bad = _write_json(tmp_path / "bare.geojson", bare)
+    error = _expect_refusal(empty_db, good, bad, "grids")
+    message = str(error)
+    assert f"bare.geojson: the file is a bare GeoJSON {kind}" in message
+    assert '"type": "FeatureCollection"' in message
+    assert '"properties": {"code": ..., "name": ..., "level": ...}' in message
+
+
+def test_bare_geojson_polygon_loads_where_no_property_is_needed(
+    empty_db: Engine, tmp_path: Path
+) -> None:
+    path = _write_json(tmp_path / "lake.geojson", {"type": "Polygon", "coordinates": [SQUARE]})
+    report = load_file(empty_db, path, "water")
+    assert report.inserted == 1
+    with empty_db.connect() as conn:
+        code, area = conn.execute(text("SELECT code, ST_Area(geom) FROM water")).one()
+    assert code == "water-1"
+    assert area == pytest.approx(shapely.Polygon(SQUARE).area)
+
+
+def _ring(vertices: int) -> list[list[float]]:
+    """A closed circle-like ring of exactly ``vertices`` coordinates (first = last)."""
+    angle = np.linspace(0, 2 * np.pi, vertices - 1, endpoint=False)
+    xy = np.column_stack([120.5 + 0.05 * np.cos(angle), 27.5 + 0.05 * np.sin(angle)])
+    return [*xy.tolist(), xy[0].tolist()]
+
+
+def test_vertex_cap_of_edits_applies_to_loads(empty_db: Engine, tmp_path: Path) -> None:
+    limit = get_settings().max_vertices
+    good = _grids_geojson(tmp_path / "good.geojson", {"type": "Polygon", "coordinates": [SQUARE]})
+    huge = {"type": "Polygon", "coordinates": [_ring(500_001)]}
+    assert shapely.get_num_coordinates(shapely.geometry.shape(huge)) == 500_001
+    bad = _grids_geojson(tmp_path / "huge.geojson", huge)
+    error = _expect_refusal(empty_db, good, bad, "grids")
+    assert "huge.geojson, row 2, column 'geometry'" in str(error)
+    assert f"500,001 vertices; the limit is {limit:,} (GEOGRID_MAX_VERTICES" in str(error)
+    assert error.details["vertices"] == 500_001
+
+
+def test_vertex_cap_is_configurable(empty_db: Engine, tmp_path: Path) -> None:
+    path = _grids_geojson(
+        tmp_path / "fifty.geojson", {"type": "Polygon", "coordinates": [_ring(50)]}
+    )
+    with pytest.raises(IngestError, match="50 vertices; the limit is 49"):
+        load_file(empty_db, path, "grids", max_vertices=49)
+    assert load_file(empty_db, path, "grids", max_vertices=50).inserted == 2
