@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from rapidfuzz.distance import Levenshtein
 
-from geogrid.spatial.address_match import AddressMatch, AddressMatcher
+from geogrid.spatial.addresses import AddressMatch, AddressMatcher
 
 DEMO = Path(__file__).resolve().parents[1] / "geodata" / "pingyang-demo.gpkg.zip"
 

@@ -27,7 +27,7 @@ from geogrid.db.queries.grids import grid_counts
 from geogrid.db.queries.health import database_versions, layer_counts
 from geogrid.db.queries.roads import read_roads
 from geogrid.settings import Settings, get_settings
-from geogrid.spatial.address_match import AddressMatcher
+from geogrid.spatial.addresses import AddressMatcher
 from geogrid.spatial.gridindex import GridIndex
 from geogrid.spatial.network import RoadNetwork
 from geogrid.workspace._cache import VersionedCache

@@ -2,7 +2,7 @@
 
 A :class:`Locator` joins three in-memory pieces the workspace caches — the
 :class:`~geogrid.spatial.gridindex.GridIndex`, the
-:class:`~geogrid.spatial.address_match.AddressMatcher` and the grid workers — into
+:class:`~geogrid.spatial.addresses.AddressMatcher` and the grid workers — into
 :class:`LocateAnswer` objects.
 
 Rules beyond the index's own (see :mod:`geogrid.spatial.gridindex`):
@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from geogrid.privacy import mask_phone
-from geogrid.spatial.address_match import AddressMatch, AddressMatcher
+from geogrid.spatial.addresses import AddressMatch, AddressMatcher
 from geogrid.spatial.gridindex import GridIndex
 from geogrid.spatial.gridlocations import TERRITORIAL_LEVELS, PointLocation
 

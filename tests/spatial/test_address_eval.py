@@ -16,8 +16,13 @@ import geopandas as gpd
 import pyogrio
 import pytest
 
-from geogrid.spatial.address_eval import EvalAnswer, EvalFigures, EvalRow, score_answers
-from geogrid.spatial.address_match import AddressMatcher
+from geogrid.spatial.addresses import (
+    AddressMatcher,
+    EvalAnswer,
+    EvalFigures,
+    EvalRow,
+    score_answers,
+)
 from geogrid.spatial.gridindex import GridIndex
 from geogrid.workspace.locate import LocateAnswer, Locator
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from shapely.geometry import Point, box
 
 from geogrid.errors import IngestError
-from geogrid.spatial.address_match import AddressMatch, AddressMatcher
+from geogrid.spatial.addresses import AddressMatch, AddressMatcher
 
 # (town, village, road, number, building, unit, room, lon, lat)
 ROWS = [

@@ -6,7 +6,7 @@ import functools
 
 from pydantic import BaseModel, Field
 
-from geogrid.spatial.address_match import AddressMatch
+from geogrid.spatial.addresses import AddressMatch
 from geogrid.workspace.batch import RowResult
 from geogrid.workspace.locate import GridRef, LocateAnswer, WorkerRef
 

@@ -1,6 +1,6 @@
-"""In-memory index of a standard-address gazetteer, used by :mod:`address_match`.
+"""In-memory index of a standard-address gazetteer, used by :mod:`geogrid.spatial.addresses.match`.
 
-Private: build it with :meth:`geogrid.spatial.address_match.AddressMatcher.from_gazetteer`.
+Private: build it with :meth:`geogrid.spatial.addresses.AddressMatcher.from_gazetteer`.
 Every name in the index is in normalised spelling (:func:`normalize_address`); the
 spelling of the gazetteer is kept alongside for display.
 """
@@ -16,7 +16,7 @@ import pandas as pd
 import shapely
 
 from geogrid.errors import IngestError
-from geogrid.spatial.addresses import AddressVocabulary, normalize_address
+from geogrid.spatial.addresses.text import AddressVocabulary, normalize_address
 
 __all__: list[str] = []
 

@@ -42,9 +42,9 @@ from typing import Literal
 import geopandas as gpd
 import pandas as pd
 
-from geogrid.spatial._address_index import AddressIndex, Point, TownKey, build_index
-from geogrid.spatial._address_search import AddressSearch, Option
-from geogrid.spatial.addresses import ParsedAddress, normalize_address, parse_address
+from geogrid.spatial.addresses._index import AddressIndex, Point, TownKey, build_index
+from geogrid.spatial.addresses._search import AddressSearch, Option
+from geogrid.spatial.addresses.text import ParsedAddress, normalize_address, parse_address
 
 __all__ = ["AddressCandidate", "AddressMatch", "AddressMatcher", "MatchLevel"]
 

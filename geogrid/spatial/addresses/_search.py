@@ -1,6 +1,6 @@
 """Search a gazetteer index for the places a parsed address may refer to.
 
-Private helper of :mod:`geogrid.spatial.address_match`: it proposes options (a
+Private helper of :mod:`geogrid.spatial.addresses.match`: it proposes options (a
 village, maybe a road and a house in it) with a quality in (0, 1] and a confidence
 cap; the matcher ranks them and turns the best into an answer.
 """
@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from geogrid.spatial._address_index import AddressIndex, Point, RoadKey, TownKey, VillageKey
-from geogrid.spatial.addresses import ParsedAddress
+from geogrid.spatial.addresses._index import AddressIndex, Point, RoadKey, TownKey, VillageKey
+from geogrid.spatial.addresses.text import ParsedAddress
 
 __all__: list[str] = []
 

@@ -1,0 +1,58 @@
+"""Addresses as people type them: normalise, parse and match them to the gazetteer.
+
+Pure text and in-memory work (no SQL, no files). Modules, one step each:
+
+- :mod:`.text` — :func:`normalize_address` and :func:`parse_address`: one spelling for
+  full-width digits, Chinese numerals, traditional characters and building words, then
+  the parts ``county town village road number (sub-number) building unit room``;
+- :mod:`._index` — the gazetteer held in memory, by town, village, road and door;
+- :mod:`._search` — the villages, roads and doors a parsed address may refer to;
+- :mod:`.match` — :class:`AddressMatcher`: the best place, its level, its confidence and
+  why;
+- :mod:`.evaluation` — figures of any matcher's answers on a set with known truth.
+
+Examples
+--------
+>>> import pandas as pd
+>>> frame = pd.DataFrame({"code": ["A1"], "full_text": ["平阳县鳌江镇曾山村工业路18号"],
+...     "county": "平阳县", "town": "鳌江镇", "village": "曾山村", "road": "工业路",
+...     "number": ["18"], "lon": [120.58], "lat": [27.59]})
+>>> AddressMatcher.from_gazetteer(frame).match("鳌江曾山村工业路十八号").code
+'A1'
+"""
+
+from geogrid.spatial.addresses.evaluation import (
+    EvalAnswer,
+    EvalFigures,
+    EvalRow,
+    KindFigures,
+    score_answers,
+)
+from geogrid.spatial.addresses.match import (
+    AddressCandidate,
+    AddressMatch,
+    AddressMatcher,
+    MatchLevel,
+)
+from geogrid.spatial.addresses.text import (
+    AddressVocabulary,
+    ParsedAddress,
+    normalize_address,
+    parse_address,
+)
+
+__all__ = [
+    "AddressCandidate",
+    "AddressMatch",
+    "AddressMatcher",
+    "AddressVocabulary",
+    "EvalAnswer",
+    "EvalFigures",
+    "EvalRow",
+    "KindFigures",
+    "MatchLevel",
+    "ParsedAddress",
+    "normalize_address",
+    "parse_address",
+    "score_answers",
+]
