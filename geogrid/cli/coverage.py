@@ -9,12 +9,6 @@ import typer
 from rich.table import Table
 
 from geogrid.cli._app import app, console, errors_as_messages
-from geogrid.maps import save_map
-from geogrid.spatial.coverage.table import TABLE_COLUMNS
-from geogrid.workspace import Workspace
-from geogrid.workspace.coverage import analyse_grid, coverage_map, plan_grid
-
-COLUMNS = tuple(c for c in TABLE_COLUMNS if c != "entries")  # ways in, not all entries
 
 
 @app.command()
@@ -28,6 +22,12 @@ def gaps(
     map: Annotated[Path | None, typer.Option(help="Write an offline HTML map here.")] = None,
 ) -> None:
     """Print the entries, guarded and unguarded, of a grid and of each of its children."""
+    from geogrid.maps import save_map
+    from geogrid.spatial.coverage.table import TABLE_COLUMNS
+    from geogrid.workspace import Workspace
+    from geogrid.workspace.coverage import analyse_grid, coverage_map, plan_grid
+
+    columns = tuple(c for c in TABLE_COLUMNS if c != "entries")  # ways in, not all entries
     workspace = Workspace.open()
     with console.status("analysing…"):
         if plan or budget is not None:
@@ -48,7 +48,7 @@ def gaps(
     )
     if not result.children.empty:
         table = Table(title="per child grid")
-        for column in COLUMNS:
+        for column in columns:
             table.add_column(
                 column, justify="left" if column in ("code", "name") else "right", no_wrap=True
             )
@@ -58,7 +58,7 @@ def gaps(
                     f"{getattr(row, c):,}"
                     if isinstance(getattr(row, c), int)
                     else str(getattr(row, c))
-                    for c in COLUMNS
+                    for c in columns
                 )
             )
         console.print(table)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -13,14 +13,14 @@ from rich.markup import escape
 from rich.table import Table
 
 from geogrid.cli._app import app, console, errors_as_messages, stderr
-from geogrid.spatial.gridcheck import (
+from geogrid.spatial.gridtolerances import (
     DEFAULT_SLIVER_M2,
     DEFAULT_SLIVER_WIDTH_M,
     DEFAULT_TOLERANCE_M2,
-    GridReport,
 )
-from geogrid.workspace import Workspace
-from geogrid.workspace.grids import grid_report
+
+if TYPE_CHECKING:
+    from geogrid.spatial.gridproblems import GridReport
 
 grids_app = typer.Typer(help="Check the grid set.", no_args_is_help=True)
 app.add_typer(grids_app, name="grids")
@@ -60,6 +60,9 @@ def check(
 
     Exit status 0 when the grids are clean, 1 when problems were found (or on an error).
     """
+    from geogrid.workspace import Workspace
+    from geogrid.workspace.grids import grid_report
+
     with stderr.status("checking grids…"):
         report = grid_report(
             Workspace.open(),

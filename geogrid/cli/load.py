@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from geogrid.cli._app import app, console, errors_as_messages
-from geogrid.db.engine import get_engine
-from geogrid.ingest.demo import demo_requests
-from geogrid.ingest.load import LoadRequest, load_files
 from geogrid.ingest.specs import LAYER_SPECS
-from geogrid.ingest.validate import LoadReport
+
+if TYPE_CHECKING:
+    from geogrid.ingest.validate import LoadReport
 
 KINDS = ", ".join(LAYER_SPECS)
 
@@ -35,6 +34,10 @@ def load(
     ] = True,
 ) -> None:
     """Load a GeoPackage, GeoJSON, Shapefile (zip), CSV or OSM extract, in one transaction."""
+    from geogrid.db.engine import get_engine
+    from geogrid.ingest.demo import demo_requests
+    from geogrid.ingest.load import LoadRequest, load_files
+
     if path == "demo":
         requests = demo_requests()
     else:

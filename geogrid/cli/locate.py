@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.progress import Progress
 from rich.table import Table
 
 from geogrid.cli._app import app, console, errors_as_messages
 from geogrid.errors import IngestError, InvalidRequestError
-from geogrid.workspace import Workspace
-from geogrid.workspace.batch import LocateRow, RowResult, locate_rows, summarise
-from geogrid.workspace.locate import LocateAnswer
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from geogrid.workspace import Workspace
+    from geogrid.workspace.batch import LocateRow, RowResult
+    from geogrid.workspace.locate import LocateAnswer
 
 CHUNK = 5_000
 
@@ -33,6 +36,9 @@ def locate(
     out: Annotated[Path | None, typer.Option(help="Where to write the CSV answers.")] = None,
 ) -> None:
     """Say which grid owns an address or a point, or every row of a CSV."""
+    from geogrid.workspace import Workspace
+    from geogrid.workspace.batch import LocateRow, locate_rows
+
     workspace = Workspace.open()
     if csv is not None:
         _locate_csv(workspace, csv, out or csv.with_name(f"{csv.stem}-located.csv"), crs)
@@ -69,6 +75,10 @@ def _print_answer(answer: LocateAnswer) -> None:
 
 
 def _read_rows(path: Path, default_crs: str) -> tuple[pd.DataFrame, list[LocateRow]]:
+    import pandas as pd
+
+    from geogrid.workspace.batch import LocateRow
+
     try:
         table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
@@ -106,6 +116,10 @@ def _read_rows(path: Path, default_crs: str) -> tuple[pd.DataFrame, list[LocateR
 
 
 def _locate_csv(workspace: Workspace, path: Path, out: Path, crs: str) -> None:
+    import pandas as pd
+
+    from geogrid.workspace.batch import RowResult, locate_rows, summarise
+
     table, rows = _read_rows(path, crs)
     results: list[RowResult] = []
     with Progress(console=console, transient=True) as progress:

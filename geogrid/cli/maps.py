@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 from rich.progress import Progress
 
 from geogrid.cli._app import app, console, errors_as_messages
-from geogrid.maps import Printer
-from geogrid.maps.printing import Orientation
-from geogrid.workspace import Workspace
-from geogrid.workspace.sheets import child_sheets, grid_sheet
+
+if TYPE_CHECKING:
+    from geogrid.maps.printing import Orientation
 
 Format = Literal["html", "png", "pdf"]
 
@@ -31,6 +30,9 @@ def print_sheets(
     ] = False,
 ) -> None:
     """Print the sheet of a grid, or of each of its children, for the wall and the field."""
+    from geogrid.workspace import Workspace
+    from geogrid.workspace.sheets import child_sheets, grid_sheet
+
     kind = format.lower()
     if kind not in ("html", "png", "pdf"):
         raise typer.BadParameter("--format must be html, png or pdf")
@@ -58,6 +60,8 @@ def _write(
     paper: str,
     orientation: Orientation,
 ) -> list[Path]:
+    from geogrid.maps.printing import Printer
+
     written: list[Path] = []
     printer = Printer() if kind != "html" else None
     try:

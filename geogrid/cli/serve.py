@@ -6,14 +6,9 @@ import copy
 from typing import Annotated, Any
 
 import typer
-import uvicorn
 
 from geogrid.cli._app import app, console, errors_as_messages
 from geogrid.cli.load import load
-from geogrid.db.bootstrap import prepare_database
-from geogrid.settings import get_settings
-from geogrid.workspace import Workspace
-from geogrid.workspace.credentials import reissue_key
 
 DEMO_KEY_NAME = "demo 演示"
 
@@ -26,6 +21,11 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
 ) -> None:
     """Serve the geo API (OpenAPI docs at /docs)."""
+    import uvicorn
+
+    from geogrid.db.bootstrap import prepare_database
+    from geogrid.settings import get_settings
+
     settings = get_settings()
     host = host or settings.api_host
     port = port or settings.api_port
@@ -45,6 +45,8 @@ def serve(
 
 def _log_config() -> dict[str, Any]:
     """Uvicorn's logging configuration, plus geogrid's own loggers on the same handler."""
+    import uvicorn.config
+
     config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     config["loggers"]["geogrid"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
     return config
@@ -57,6 +59,11 @@ def demo(
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
 ) -> None:
     """Start the embedded PostGIS, load the demo data and serve the API with a demo key."""
+    from geogrid.db.bootstrap import prepare_database
+    from geogrid.settings import get_settings
+    from geogrid.workspace import Workspace
+    from geogrid.workspace.credentials import reissue_key
+
     ready = prepare_database()
     console.print(f"database ready: {ready.location}")
     load("demo")

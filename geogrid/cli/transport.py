@@ -4,30 +4,24 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import geopandas as gpd
-import pandas as pd
 import typer
 from rich.table import Table
 
-from geogrid import maps
 from geogrid.cli._app import app, console, errors_as_messages
-from geogrid.ingest.readers import read_layer
-from geogrid.ingest.specs import spec_for
-from geogrid.ingest.validate import prepare_layer
-from geogrid.spatial.transport import TransportSettings
-from geogrid.workspace import Workspace
-from geogrid.workspace.transport import (
-    LOCAL,
-    TransportOutcome,
-    plan_transfers,
-    replan_transfers,
-)
-from geogrid.workspace.transport_map import plan_map
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from geogrid.workspace.transport import TransportOutcome
 
 
 def _read(path: Path | None, kind: str, crs: str | None) -> gpd.GeoDataFrame | None:
+    from geogrid.ingest.readers import read_layer
+    from geogrid.ingest.specs import spec_for
+    from geogrid.ingest.validate import prepare_layer
+
     if path is None:
         return None
     spec = spec_for(kind)
@@ -70,6 +64,12 @@ def transport(
     every other household (and the new ones) is planned anew. Example:
     ``geogrid transport --replan 3 --now 2026-11-23T11:30 --requests late.csv``.
     """
+    from geogrid import maps
+    from geogrid.spatial.transport import TransportSettings
+    from geogrid.workspace import Workspace
+    from geogrid.workspace.transport import LOCAL, plan_transfers, replan_transfers
+    from geogrid.workspace.transport_map import plan_map
+
     workspace = Workspace.open()
     settings = TransportSettings(
         disinfection_s=round((15 if disinfection_min is None else disinfection_min) * 60),
@@ -104,6 +104,8 @@ def transport(
 
 
 def _print(outcome: TransportOutcome) -> None:
+    import pandas as pd
+
     s = outcome.summary()
     console.print(
         f"plan {s['plan_id']}: {s['people_moved']} people in {s['households_moved']} households "

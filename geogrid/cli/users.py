@@ -16,8 +16,6 @@ from rich.table import Table
 
 from geogrid.access import Role
 from geogrid.cli._app import app, console, errors_as_messages, stderr
-from geogrid.workspace import Workspace
-from geogrid.workspace.credentials import issue_key, list_keys, revoke_key
 
 users_app = typer.Typer(help="Manage the API keys (who may do what).", no_args_is_help=True)
 app.add_typer(users_app, name="users")
@@ -35,6 +33,9 @@ def add(
     ] = None,
 ) -> None:
     """Create an API key and print it (once: it cannot be shown again)."""
+    from geogrid.workspace import Workspace
+    from geogrid.workspace.credentials import issue_key
+
     issued = issue_key(Workspace.open(), name, role, grid)
     row = issued.credential
     where = f" for grid {row.grid_code}" if row.grid_code else ""
@@ -54,6 +55,9 @@ def add(
 @errors_as_messages
 def list_() -> None:
     """List the API keys (never their secrets), revoked ones included."""
+    from geogrid.workspace import Workspace
+    from geogrid.workspace.credentials import list_keys
+
     rows = list_keys(Workspace.open())
     if not rows:
         console.print("no API keys yet: geogrid users add NAME --role ROLE")
@@ -79,5 +83,8 @@ def revoke(
     key: Annotated[str, typer.Argument(help="The key id, or the name of an active key.")],
 ) -> None:
     """Revoke an API key; the API refuses it within GEOGRID_CACHE_CHECK_INTERVAL_S."""
+    from geogrid.workspace import Workspace
+    from geogrid.workspace.credentials import revoke_key
+
     row = revoke_key(Workspace.open(), key)
     console.print(f"revoked key {row.key_id} ({escape(row.name)}, {row.role})", highlight=False)

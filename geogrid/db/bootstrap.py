@@ -9,8 +9,9 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
 from geogrid.db.cluster import PACKAGES_HINT
-from geogrid.db.engine import create_geogrid_engine, embedded_cluster, resolve_url
+from geogrid.db.engine import create_geogrid_engine
 from geogrid.db.migrate import upgrade
+from geogrid.db.urls import embedded_cluster, libpq_url, resolve_url
 from geogrid.errors import DatabaseUnavailableError, PostgresNotInstalledError
 from geogrid.settings import Settings, get_settings
 
@@ -60,8 +61,7 @@ def prepare_database(settings: Settings | None = None, *, migrate: bool = True) 
 
 
 def _create_database(admin_url: str, name: str) -> None:
-    conninfo = make_url(admin_url).set(drivername="postgresql").render_as_string(False)
-    with psycopg.connect(conninfo, autocommit=True) as conn:
+    with psycopg.connect(libpq_url(admin_url), autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
         if not exists:
             conn.execute(

@@ -19,6 +19,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from geogrid.errors import GeoGridError, PostgresNotInstalledError
 
@@ -129,7 +130,8 @@ class EmbeddedCluster:
 
     def url(self, database: str = "geogrid") -> str:
         """Return the SQLAlchemy URL that reaches ``database`` through the socket."""
-        return f"postgresql+psycopg://postgres@/{database}?host={self.socket_dir}&port={self.port}"
+        socket_dir, name = quote(str(self.socket_dir)), quote(database, safe="")
+        return f"postgresql+psycopg://postgres@/{name}?host={socket_dir}&port={self.port}"
 
     # -- state -------------------------------------------------------------------------
 

@@ -1,34 +1,20 @@
-"""Engines and the database URL: the embedded cluster's, or ``GEOGRID_DATABASE_URL``."""
+"""Engines on the database in use: the embedded cluster's, or ``GEOGRID_DATABASE_URL``.
+
+``embedded_cluster`` and ``resolve_url`` live in :mod:`geogrid.db.urls` (no SQLAlchemy
+import) and are kept here under their old names.
+"""
 
 from __future__ import annotations
 
 from functools import lru_cache
 
 from sqlalchemy import Engine, create_engine
-from sqlalchemy.engine import make_url
 
-from geogrid.db.cluster import EmbeddedCluster
 from geogrid.db.errors import translate_engine_errors
+from geogrid.db.urls import embedded_cluster, resolve_url
 from geogrid.settings import Settings, get_settings
 
 __all__ = ["create_geogrid_engine", "embedded_cluster", "get_engine", "resolve_url"]
-
-
-def embedded_cluster(settings: Settings | None = None) -> EmbeddedCluster:
-    """Return the private cluster described by the settings (it may not be running)."""
-    settings = settings or get_settings()
-    return EmbeddedCluster(settings.cluster_dir, port=settings.pg_port, pg_bin=settings.pg_bin)
-
-
-def resolve_url(settings: Settings | None = None) -> str:
-    """Return the database URL: ``GEOGRID_DATABASE_URL`` if set, else the embedded one."""
-    settings = settings or get_settings()
-    if settings.database_url:
-        url = make_url(settings.database_url)
-        if url.drivername in ("postgresql", "postgres"):
-            url = url.set(drivername="postgresql+psycopg")
-        return url.render_as_string(hide_password=False)
-    return embedded_cluster(settings).url(settings.database_name)
 
 
 def create_geogrid_engine(url: str, settings: Settings | None = None) -> Engine:

@@ -64,6 +64,11 @@ from geogrid.spatial._gridtiling import (
 )
 from geogrid.spatial.gridlocations import TERRITORIAL_LEVELS
 from geogrid.spatial.gridproblems import GridProblem, GridReport, ProblemKind
+from geogrid.spatial.gridtolerances import (
+    DEFAULT_SLIVER_M2,
+    DEFAULT_SLIVER_WIDTH_M,
+    DEFAULT_TOLERANCE_M2,
+)
 
 __all__ = [
     "DEFAULT_SLIVER_M2",
@@ -78,9 +83,6 @@ __all__ = [
     "repair_grid_geometry",
 ]
 
-DEFAULT_TOLERANCE_M2 = 1.0
-DEFAULT_SLIVER_M2 = 100.0
-DEFAULT_SLIVER_WIDTH_M = 1.0
 ObjectArray = npt.NDArray[np.object_]
 repair_grid_geometry = rules.repair_grid_geometry
 _KIND_ORDER = {kind: k for k, kind in enumerate(ProblemKind)}
