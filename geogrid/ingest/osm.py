@@ -14,7 +14,9 @@ Addresses
     Nodes and ways with ``addr:housenumber`` become gazetteer entries (a way at the mean of
     its nodes); the text is ``addr:full`` when present, else county (``addr:district``),
     town (``addr:subdistrict``/``addr:town``), village (``addr:village``/``addr:hamlet``),
-    street and number. Codes are ``osm-n<id>`` / ``osm-w<id>``.
+    street and number, joined as written: no ``号`` is added to a house number (the
+    matcher adds what it needs), and a space separates two parts in Latin script
+    (``Eerikinkatu 10``), none Chinese ones. Codes are ``osm-n<id>`` / ``osm-w<id>``.
 """
 
 from __future__ import annotations
@@ -142,6 +144,26 @@ def _roads(path: Path) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(records, geometry=geometries, crs=4326)
 
 
+def _join(parts: list[str | None]) -> str:
+    """Join address parts as written: a space only between two non-Chinese characters.
+
+    Examples
+    --------
+    >>> _join(["平阳县", None, "工业路", "18"]), _join(["Eerikinkatu", "10"])
+    ('平阳县工业路18', 'Eerikinkatu 10')
+    """
+    text = ""
+    for part in (p.strip() for p in parts if p and p.strip()):
+        if text and not _is_cjk(text[-1]) and not _is_cjk(part[0]):
+            text += " "
+        text += part
+    return text
+
+
+def _is_cjk(char: str) -> bool:
+    return "\u2e80" <= char <= "\u9fff" or "\uf900" <= char <= "\uffef"
+
+
 ADDRESS_PARTS = (
     ("county", ("addr:district", "addr:county")),
     ("town", ("addr:subdistrict", "addr:town")),
@@ -176,10 +198,9 @@ def _addresses(path: Path) -> gpd.GeoDataFrame:
         parts = {
             key: next((tags[k] for k in keys if k in tags), None) for key, keys in ADDRESS_PARTS
         }
-        number = parts["number"] or ""
-        full = tags.get("addr:full") or "".join(
-            p for p in (parts["county"], parts["town"], parts["village"], parts["road"]) if p
-        ) + (number if number.endswith("号") else f"{number}号")
+        full = tags.get("addr:full") or _join(
+            [parts[key] for key in ("county", "town", "village", "road", "number")]
+        )
         records.append({"code": code, "full_text": full, **parts})
         points.append(point)
     return gpd.GeoDataFrame(records, geometry=points, crs=4326)

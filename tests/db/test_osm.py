@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import geopandas as gpd
 import osmium
 import pytest
 import shapely
@@ -12,6 +13,7 @@ from sqlalchemy import Engine, text
 from geogrid.ingest.load import load_file
 from geogrid.ingest.readers import read_layer
 from geogrid.ingest.specs import spec_for
+from geogrid.spatial.addresses import AddressMatcher
 
 NODES = {
     1: (120.49, 27.50),  # W
@@ -87,5 +89,34 @@ def test_addresses_from_addr_tags(empty_db: Engine, extract: Path) -> None:
             text("SELECT code, full_text, village, road, number FROM addresses")
         ).one()
     assert row.code == "osm-n7"
-    assert row.full_text == "平阳县鳌江镇曾山村工业路18号"
+    assert row.full_text == "平阳县鳌江镇曾山村工业路18"  # as written: no 号 added
     assert (row.village, row.road, row.number) == ("曾山村", "工业路", "18")
+    # the matcher adds the 号 it needs: the address as people write it is found exactly
+    stored = gpd.read_postgis("SELECT * FROM addresses", empty_db).rename_geometry("geometry")
+    found = AddressMatcher.from_gazetteer(stored).match("平阳县鳌江镇曾山村工业路18号")
+    assert (found.code, found.level) == ("osm-n7", "house")
+
+
+def test_house_numbers_are_kept_as_written(empty_db: Engine, tmp_path: Path) -> None:
+    path = tmp_path / "helsinki.osm.pbf"
+    addresses = {
+        21: {"addr:street": "Eerikinkatu", "addr:housenumber": "10"},
+        22: {"addr:street": "Mannerheimintie", "addr:housenumber": "5 A"},
+        23: {"addr:street": "工业路", "addr:housenumber": "18号"},
+        24: {"addr:street": "江滨路", "addr:housenumber": "126之2"},
+        25: {"addr:full": "Eerikinkatu 12", "addr:housenumber": "12"},
+    }
+    with osmium.SimpleWriter(str(path)) as writer:
+        for node_id, tags in addresses.items():
+            location = (24.93 + node_id / 1e4, 60.16)
+            writer.add_node(osmium.osm.mutable.Node(id=node_id, location=location, tags=tags))
+    load_file(empty_db, path, "addresses")
+    with empty_db.connect() as conn:
+        rows = dict(conn.execute(text("SELECT code, full_text FROM addresses")).all())
+    assert rows == {
+        "osm-n21": "Eerikinkatu 10",
+        "osm-n22": "Mannerheimintie 5 A",
+        "osm-n23": "工业路18号",
+        "osm-n24": "江滨路126之2",
+        "osm-n25": "Eerikinkatu 12",
+    }
