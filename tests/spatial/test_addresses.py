@@ -67,7 +67,7 @@ def _parts(parsed: ParsedAddress) -> tuple[str | None, ...]:
         parsed.town,
         parsed.village,
         parsed.road,
-        parsed.number,
+        parsed.door,
         parsed.building,
         parsed.unit,
         parsed.room,
@@ -120,12 +120,12 @@ def test_vocabulary_reads_short_forms() -> None:
 
 def test_vocabulary_splits_a_misspelt_village_from_a_known_road() -> None:
     parsed = parse_address("曾山材工业路18号", VOCABULARY)
-    assert (parsed.village, parsed.road, parsed.number) == ("曾山材", "工业路", "18")
+    assert (parsed.village, parsed.road, parsed.door) == ("曾山材", "工业路", "18")
 
 
 def test_vocabulary_splits_a_village_with_a_misspelt_suffix() -> None:
     parsed = parse_address("江滨杜区江宾路8号", VOCABULARY)
-    assert (parsed.village, parsed.road, parsed.number) == ("江滨杜区", "江宾路", "8")
+    assert (parsed.village, parsed.road, parsed.door) == ("江滨杜区", "江宾路", "8")
 
 
 def test_vocabulary_prefers_the_longer_road_over_a_village() -> None:

@@ -35,6 +35,7 @@ what they share, their town or nothing, and lists them as ``candidates``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -43,8 +44,14 @@ import geopandas as gpd
 import pandas as pd
 
 from geogrid.spatial.addresses._index import AddressIndex, Point, TownKey, build_index
-from geogrid.spatial.addresses._search import AddressSearch, Option
-from geogrid.spatial.addresses.text import ParsedAddress, normalize_address, parse_address
+from geogrid.spatial.addresses._search import AddressSearch, Option, fuzzy
+from geogrid.spatial.addresses.elsewhere import WENZHOU_AND_NEIGHBOURS
+from geogrid.spatial.addresses.text import (
+    ParsedAddress,
+    dropped_words,
+    normalize_address,
+    parse_address,
+)
 
 __all__ = ["AddressCandidate", "AddressMatch", "AddressMatcher", "MatchLevel"]
 
@@ -57,6 +64,13 @@ _CAP_ROAD_NOT_IN_VILLAGE = 0.75
 _CAP_RUNNER_UP_CLOSE = 0.7  # another village explains the text as far, a little worse
 _CAP_RUNNER_UP_FAR = 0.85  # another village explains less of it (no such number or road)
 _TIE = 0.02
+_CAP_UNCONFIRMED = 0.45  # a village with a typo, nothing else written to confirm it
+_CAP_UNCONFIRMED_HOMOPHONE = 0.6  # the same with a homophone: what a phone call gives
+_CAP_FOREIGN = 0.45  # the text names a town or place the gazetteer does not know
+_PLACE_NAME = re.compile(r"[\u4e00-\u9fff]{2,4}?(?:自治县|县|市|区|街道|镇|乡)")
+_NOT_PLACES = ("小区", "社区", "园区", "城区", "市区", "景区", "校区", "街区", "片区", "乡镇")
+_CHATTER_CHARS = frozenset("我你您他她是在住到放送的了吗呢这那个家")
+_PLACE_SUFFIXES = ("畲族自治县", "自治县", "畲族镇", "畲族乡", "街道", "县", "市", "区", "镇", "乡")
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +113,13 @@ class AddressMatch:
         ``town_conflict``, ``ambiguous``, ``town`` or ``unmatched``.
     candidates
         The top alternatives, best first, when more than one village was plausible.
+    reasons
+        Why the confidence is what it is, in short phrases: ``town omitted``,
+        ``homophone in village (默里 for 墨里村)``, ``road type differs (...)``,
+        ``names a place outside the county (苍南县)``...
+    ignored
+        Words of the text that played no part in the match: chatter, filler such as
+        ``附近`` or ``门口``, a name the parser could not place.
     """
 
     text: str
@@ -115,6 +136,8 @@ class AddressMatch:
     parsed: ParsedAddress
     method: str
     candidates: tuple[AddressCandidate, ...] = ()
+    reasons: tuple[str, ...] = ()
+    ignored: tuple[str, ...] = ()
 
 
 class AddressMatcher:
@@ -138,15 +161,27 @@ class AddressMatcher:
     'town'
     """
 
-    def __init__(self, index: AddressIndex, *, top_k: int = 5) -> None:
+    def __init__(
+        self,
+        index: AddressIndex,
+        *,
+        top_k: int = 5,
+        elsewhere: Iterable[str] = WENZHOU_AND_NEIGHBOURS,
+    ) -> None:
         self._index = index
         self._top_k = top_k
         self._search = AddressSearch(index)
         self._counties = sorted({k[0] for k in index.towns if k[0]}, key=len, reverse=True)
+        self._elsewhere = _elsewhere_names(elsewhere, index)
 
     @classmethod
     def from_gazetteer(
-        cls, frame: pd.DataFrame, villages: pd.DataFrame | None = None, *, top_k: int = 5
+        cls,
+        frame: pd.DataFrame,
+        villages: pd.DataFrame | None = None,
+        *,
+        top_k: int = 5,
+        elsewhere: Iterable[str] = WENZHOU_AND_NEIGHBOURS,
     ) -> AddressMatcher:
         """Build a matcher from a gazetteer frame.
 
@@ -163,13 +198,17 @@ class AddressMatcher:
             village-level answers, and villages without any address become known.
         top_k
             How many candidates an ambiguous answer lists.
+        elsewhere
+            Names of places outside the gazetteer's county (counties, towns, with or
+            without their suffix in the text); an address naming one gets no village.
+            Names the gazetteer holds are left out.
 
         Raises
         ------
         geogrid.errors.IngestError
             When a required column is missing.
         """
-        return cls(build_index(frame, villages), top_k=top_k)
+        return cls(build_index(frame, villages), top_k=top_k, elsewhere=elsewhere)
 
     @classmethod
     def from_grids(
@@ -194,7 +233,7 @@ class AddressMatcher:
     def match(self, text: str) -> AddressMatch:
         """Match one address; see :class:`AddressMatch` for the answer."""
         normalized = normalize_address(text)
-        return replace(self._match_normalized(normalized), text=text)
+        return _with_text(self._match_normalized(normalized), text)
 
     def match_many(self, texts: Iterable[str]) -> list[AddressMatch]:
         """Match many addresses; equal to ``[self.match(t) for t in texts]``, faster."""
@@ -205,7 +244,7 @@ class AddressMatcher:
             found = cache.get(normalized)
             if found is None:
                 found = cache[normalized] = self._match_normalized(normalized)
-            out.append(found if found.text == text else replace(found, text=text))
+            out.append(_with_text(found, text))
         return out
 
     # ------------------------------------------------------------------ steps
@@ -213,13 +252,24 @@ class AddressMatcher:
     def _match_normalized(self, s: str) -> AddressMatch:
         index = self._index
         parsed = parse_address(s, index.vocabulary)
-        scope, town_quality = self._search.towns(parsed)
+        notes: list[str] = []
+        outside = self._outside(s, parsed)
+        if outside is not None:
+            return self._none(s, parsed, "elsewhere", (), [outside])
+        scope, town_quality, town_notes = self._search.towns(parsed)
+        notes += town_notes
+        if parsed.town and parsed.town not in s:
+            notes.append(f"town abbreviated ({self._short_town(s, parsed.town)} for {parsed.town})")
+        place = self._place_in_ignored(parsed)
+        if place is not None:
+            notes.append(f"ignored words name a place not in the gazetteer ({place})")
         row = index.exact.get(self._without_county(s))
         if row is not None:
             key = index.road_of(row)
             best = Option(key[:3], 1.0, 1.0, "exact", road=key, depth=3, row=row, written=True)
             best.point = index.point(row)
-            resolved, scope, town_quality = [best], [key[:2]], 1.0
+            best.notes.append("standard address as written")
+            resolved, scope, town_quality, notes = [best], [key[:2]], 1.0, []
         else:
             options = self._search.village_options(parsed, scope)
             resolved = self._search.resolve_all(options, parsed)
@@ -232,7 +282,9 @@ class AddressMatcher:
                 resolved += self._search.resolve_all(extra, parsed)
             if not resolved:
                 stated = scope[0] if parsed.town and scope and len(scope) == 1 else None
-                return self._town_answer(s, parsed, stated, town_quality)
+                if parsed.village:
+                    notes.append(f"village not in the gazetteer ({parsed.village})")
+                return self._town_answer(s, parsed, stated, town_quality, notes)
             resolved.sort(key=Option.order)
             best = resolved[0]
         cap = 1.0
@@ -248,21 +300,78 @@ class AddressMatcher:
                 cap = _CAP_RUNNER_UP_CLOSE
                 resolved = sorted([*resolved, *confusable], key=Option.order)
                 best = resolved[0]
+                notes.append("a village one character away has the same road")
         if best.depth == 1 and parsed.road:
             cap = min(cap, _CAP_ROAD_NOT_IN_VILLAGE)  # the village or the road is wrong
-        penalty = town_quality * (0.95 if parsed.rest and len(parsed.rest) >= 2 else 1.0)
+            notes.append(f"road not found in the village ({parsed.road})")
+        if best.method == "fuzzy" and best.depth == 1 and not best.road:
+            # a village name with a slip and nothing else to confirm it
+            cap = min(cap, _CAP_UNCONFIRMED_HOMOPHONE if best.homophone else _CAP_UNCONFIRMED)
+            notes.append("village with a slip, not confirmed by a road or door")
+        if town_notes and town_notes[0].startswith("town not in the gazetteer"):
+            cap = min(cap, _CAP_FOREIGN)
+        if place is not None:
+            cap = min(cap, _CAP_FOREIGN)
+        rest = parsed.rest and len(parsed.rest) >= 2
+        penalty = town_quality * (0.95 if rest else 1.0)
         confidence = min(cap, best.cap, _LEVEL_BASE[best.depth] * best.quality * penalty)
+        reasons = [*best.notes, *notes]
         rivals = [o for o in resolved[1:] if o.village != best.village]
         if not rivals:
-            return self._answer(s, parsed, best, confidence, ())
+            return self._answer(s, parsed, best, confidence, (), reasons)
         candidates = self._candidates(resolved)
         runner = rivals[0]
         tied = [o for o in rivals if o.depth == best.depth and o.quality >= best.quality - _TIE]
         if tied:
-            return self._ambiguous(s, parsed, [best, *tied], candidates)
+            reasons.append(f"{len(tied) + 1} villages explain the text equally well")
+            return self._ambiguous(s, parsed, [best, *tied], candidates, reasons)
         close = runner.depth == best.depth
         confidence = min(confidence, _CAP_RUNNER_UP_CLOSE if close else _CAP_RUNNER_UP_FAR)
-        return self._answer(s, parsed, best, confidence, candidates)
+        reasons.append(
+            "another village explains the text almost as well"
+            if close
+            else "another village explains part of the text"
+        )
+        return self._answer(s, parsed, best, confidence, candidates, reasons)
+
+    def _outside(self, s: str, parsed: ParsedAddress) -> str | None:
+        """Why the text is outside the county (a county or place named elsewhere), or None."""
+        vocabulary = self._index.vocabulary
+        county = parsed.county
+        if (
+            county
+            and county not in vocabulary.counties
+            and not fuzzy(county, sorted(vocabulary.counties.names))
+        ):
+            return f"county not in the gazetteer ({county})"
+        pieces = [p for p in (parsed.town, *parsed.ignored) if p]
+        if parsed.town and parsed.town in vocabulary.towns:
+            pieces.remove(parsed.town)
+        if county is not None and county in vocabulary.counties:
+            # words before the county's own name are its province or city
+            at = max(s.find(county), s.find(_short(county)))
+            pieces = [p for p in pieces if not 0 <= s.find(p) < at]
+        for piece in pieces:
+            for name, full in self._elsewhere:
+                if name in piece:
+                    return f"names a place outside the county ({full})"
+        return None
+
+    def _place_in_ignored(self, parsed: ParsedAddress) -> str | None:
+        """A county, town or district name in the ignored words, or None."""
+        for piece in parsed.ignored:
+            for found in _PLACE_NAME.finditer(piece):
+                name = found.group()
+                if not name.endswith(_NOT_PLACES) and not _CHATTER_CHARS.intersection(name):
+                    return name
+        return None
+
+    def _short_town(self, s: str, town: str) -> str:
+        for cut in (2, 1):
+            short = town[:-cut]
+            if len(short) >= 2 and short in s:
+                return short
+        return town
 
     def _without_county(self, s: str) -> str:
         for county in self._counties:
@@ -279,6 +388,7 @@ class AddressMatcher:
         option: Option,
         confidence: float,
         candidates: tuple[AddressCandidate, ...],
+        reasons: list[str],
     ) -> AddressMatch:
         index = self._index
         tentry = index.towns[option.village[:2]]
@@ -297,6 +407,8 @@ class AddressMatcher:
             parsed=parsed,
             method=option.method,
             candidates=candidates,
+            reasons=_unique(reasons),
+            ignored=parsed.ignored,
         )
 
     def _candidates(self, options: list[Option]) -> tuple[AddressCandidate, ...]:
@@ -330,19 +442,25 @@ class AddressMatcher:
         parsed: ParsedAddress,
         tied: list[Option],
         candidates: tuple[AddressCandidate, ...],
+        reasons: list[str],
     ) -> AddressMatch:
         """Answer at the finest level all tied options share: a town, or nothing."""
         towns = {o.village[:2] for o in tied}
         if len(towns) == 1:
-            match = self._town_answer(s, parsed, towns.pop(), 1.0)
+            match = self._town_answer(s, parsed, towns.pop(), 1.0, reasons)
             return replace(match, method="ambiguous", candidates=candidates)
-        return self._none(s, parsed, "ambiguous", candidates)
+        return self._none(s, parsed, "ambiguous", candidates, reasons)
 
     def _town_answer(
-        self, s: str, parsed: ParsedAddress, town_key: TownKey | None, quality: float
+        self,
+        s: str,
+        parsed: ParsedAddress,
+        town_key: TownKey | None,
+        quality: float,
+        reasons: list[str],
     ) -> AddressMatch:
         if town_key is None:
-            return self._none(s, parsed, "unmatched", ())
+            return self._none(s, parsed, "unmatched", (), reasons)
         town = self._index.towns[town_key]
         return AddressMatch(
             text=s,
@@ -358,6 +476,8 @@ class AddressMatcher:
             road=None,
             parsed=parsed,
             method="town",
+            reasons=_unique([*reasons, "no village found: town level"]),
+            ignored=parsed.ignored,
         )
 
     def _none(
@@ -366,6 +486,7 @@ class AddressMatcher:
         parsed: ParsedAddress,
         method: str,
         candidates: tuple[AddressCandidate, ...],
+        reasons: list[str],
     ) -> AddressMatch:
         return AddressMatch(
             text=s,
@@ -382,4 +503,47 @@ class AddressMatcher:
             parsed=parsed,
             method=method,
             candidates=candidates,
+            reasons=_unique(reasons or ["nothing in the text matched the gazetteer"]),
+            ignored=parsed.ignored,
         )
+
+
+def _with_text(match: AddressMatch, text: str) -> AddressMatch:
+    """The answer for one text: its own spelling and the filler words it dropped."""
+    dropped = dropped_words(text)
+    if match.text == text and not dropped:
+        return match
+    return replace(match, text=text, ignored=(*dropped, *match.ignored))
+
+
+def _short(name: str) -> str:
+    for suffix in _PLACE_SUFFIXES:
+        if name.endswith(suffix) and len(name) - len(suffix) >= 2:
+            return name[: -len(suffix)]
+    return name
+
+
+def _unique(items: list[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(items))
+
+
+def _elsewhere_names(names: Iterable[str], index: AddressIndex) -> list[tuple[str, str]]:
+    """(name as it may be written, full name) pairs, longest first, without names the
+    gazetteer holds (in full or short form)."""
+    vocabulary = index.vocabulary
+    ours = set(vocabulary.counties.names) | set(vocabulary.towns.names)
+    ours |= set(vocabulary.counties.short) | set(vocabulary.towns.short)
+    pairs = set()
+    for raw in names:
+        full = str(raw).strip()  # not normalised: that drops province-level names
+        if len(full) < 2:
+            continue
+        forms = {full}
+        for suffix in _PLACE_SUFFIXES:
+            if full.endswith(suffix) and len(full) - len(suffix) >= 2:
+                forms.add(full[: -len(suffix)])
+                break
+        if forms & ours:
+            continue
+        pairs |= {(form, raw) for form in forms}
+    return sorted(pairs, key=lambda p: (-len(p[0]), p))

@@ -16,11 +16,14 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from zhconv import zhconv as _zhconv
 
 __all__ = [
     "AddressVocabulary",
     "ParsedAddress",
+    "dropped_words",
     "normalize_address",
     "parse_address",
 ]
@@ -34,6 +37,16 @@ _TRANSLATE = str.maketrans(
     "号栋单县镇乡区楼层园门阳业庄湾岭桥龙凤岛东华兴贸滨场厂车头沟岗坝鳌萧昆腾"
     "ABCDEFGHIJKLMNOPQRSTUVWXYZ-----------",
 )
+
+
+def _traditional_to_simplified() -> dict[int, str]:
+    """One-character traditional → simplified table (zhconv's ``zh-cn`` dictionary)."""
+    table = _zhconv.getdict("zh-cn")
+    pairs = {k: v for k, v in table.items() if len(k) == 1 and len(v) == 1 and k != v}
+    return str.maketrans(pairs)
+
+
+_T2S = _traditional_to_simplified()
 _NUMERAL_HINT = re.compile(r"[零〇一幺二两三四五六七八九十百千之第]")
 
 _CN_DIGIT = {
@@ -105,7 +118,7 @@ def _numbers_to_arabic(match: re.Match[str]) -> str:
 
 
 def _normalize_once(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).translate(_TRANSLATE)
+    text = unicodedata.normalize("NFKC", text).translate(_T2S).translate(_TRANSLATE)
     text = _HASH.sub("号", text)
     text = _KEEP.sub("", text)
     text = _LONE_DASH.sub("", text)
@@ -164,6 +177,22 @@ def normalize_address(text: str | None) -> str:
     return current
 
 
+def dropped_words(text: str | None) -> tuple[str, ...]:
+    """The filler words :func:`normalize_address` drops from ``text``, in order.
+
+    Examples
+    --------
+    >>> dropped_words("现住鳌江镇曾山村工业路18号附近")
+    ('现住', '附近')
+    """
+    if not text:
+        return ()
+    plain = _KEEP.sub("", unicodedata.normalize("NFKC", str(text)).translate(_T2S))
+    lead = _LEADING_FILLER.match(plain)
+    words = [lead.group()] if lead else []
+    return (*words, *_FILLER.findall(plain))
+
+
 # --------------------------------------------------------------------------- parse
 
 
@@ -171,8 +200,11 @@ def normalize_address(text: str | None) -> str:
 class ParsedAddress:
     """The components of one address; each is ``None`` when absent.
 
-    Components are in normalised spelling (see :func:`normalize_address`).
-    ``rest`` holds text the parser could not place, e.g. filler or garbage.
+    Components are in normalised spelling (see :func:`normalize_address`). A door
+    numbered ``46-2`` (``46号之2``, ``46之2号``, ``46号附2``) has ``number='46'`` and
+    ``sub_number='2'``; :attr:`door` joins them again. ``landmark`` is a place named
+    after the village (``村委会``, ``东北卡口``). ``rest`` holds the text the parser could
+    not place, e.g. chatter before the address; ``ignored`` the same, piece by piece.
     """
 
     county: str | None = None
@@ -184,6 +216,16 @@ class ParsedAddress:
     unit: str | None = None
     room: str | None = None
     rest: str | None = None
+    sub_number: str | None = None
+    landmark: str | None = None
+    ignored: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def door(self) -> str | None:
+        """The door number as the gazetteer writes it: ``'46-2'``, ``'46'`` or None."""
+        if self.number is None or self.sub_number is None:
+            return self.number
+        return f"{self.number}-{self.sub_number}"
 
 
 _COUNTY_SUFFIX = ("自治县", "县", "市", "区")
@@ -346,13 +388,14 @@ def parse_address(text: str, known: AddressVocabulary | None = None) -> ParsedAd
     >>> p = parse_address("平阳县鳌江镇江滨社区江滨路126号3栋2单元301")
     >>> (p.county, p.town, p.village, p.road, p.number, p.building, p.unit, p.room)
     ('平阳县', '鳌江镇', '江滨社区', '江滨路', '126', '3', '2', '301')
-    >>> parse_address("曾山村工业路十八之二号").number
-    '18-2'
+    >>> p = parse_address("曾山村工业路十八之二号")
+    >>> (p.number, p.sub_number, p.door)
+    ('18', '2', '18-2')
     >>> parse_address("301室")
-    ParsedAddress(county=None, town=None, village=None, road=None, number=None, building=None, unit=None, room='301', rest=None)
+    ParsedAddress(county=None, town=None, village=None, road=None, number=None, building=None, unit=None, room='301', rest=None, sub_number=None, landmark=None, ignored=())
     """  # noqa: E501
     s = normalize_address(text)
-    parts: dict[str, str | None] = dict.fromkeys(ParsedAddress.__slots__)
+    parts: dict[str, str | None] = dict.fromkeys(_TEXT_FIELDS)
     rest: list[str] = []
     pos = 0
     if known is not None:
@@ -409,9 +452,16 @@ def parse_address(text: str, known: AddressVocabulary | None = None) -> ParsedAd
             if split is not None:
                 parts["village"], parts["road"] = split
 
+    s = _take_landmark(s, pos, parts)
     _parse_tail(s, pos, parts, rest)
+    number = parts["number"]
+    if number is not None and "-" in number:
+        parts["number"], parts["sub_number"] = number.split("-", 1)
     parts["rest"] = "".join(rest) or None
-    return ParsedAddress(**parts)
+    return ParsedAddress(**parts, ignored=tuple(r for r in rest if r))
+
+
+_TEXT_FIELDS = tuple(f for f in ParsedAddress.__slots__ if f != "ignored")
 
 
 def _misspelt_village_suffix(road: str, known: AddressVocabulary) -> tuple[str, str] | None:
@@ -423,24 +473,45 @@ def _misspelt_village_suffix(road: str, known: AddressVocabulary) -> tuple[str, 
     return None
 
 
+_JUNK_WINDOW = 16  # chatter before an address rarely runs longer
+
+
 def _skip_leading_junk(s: str, known: AddressVocabulary, rest: list[str]) -> int:
-    """Skip text before the first known county or town found near the start."""
-    if known.counties.prefix(s, 0) or known.towns.prefix(s, 0):
+    """Skip chatter before the first known county, town, village or road near the start.
+
+    Text that starts with a short name ending in a county or town suffix (``苍南县``,
+    ``塘下镇``) is a place, known or not, and is not skipped.
+    """
+    lexicons = (known.counties, known.towns, known.villages, known.roads)
+    if any(lexicon.prefix(s, 0) for lexicon in lexicons):
         return 0
-    best = None
-    for lexicon in (known.counties, known.towns):
-        if len(lexicon) > 64:
-            continue
-        for name in lexicon.names:
-            index = s.find(name, 0, 8 + len(name))
-            if index > 0 and (best is None or index < best):
-                best = index
-        if best is not None:
-            break
-    if best is None:
-        return 0
-    rest.append(s[:best])
-    return best
+    for pattern, longest in ((_COUNTY_RE, 4), (_TOWN_RE, 5)):
+        found = pattern.match(s)
+        if found is not None and len(found.group()) <= longest:
+            return 0
+    # a road counts only after chatter: before a road may stand an unknown village
+    places = lexicons if _CHATTER_START.match(s) else lexicons[:3]
+    for pos in range(1, min(len(s), _JUNK_WINDOW)):
+        if any(lexicon.prefix(s, pos) for lexicon in places):
+            rest.append(s[:pos])
+            return pos
+    return 0
+
+
+_CHATTER_START = re.compile(r"你好|您好|喂|哈喽|老板|麻烦|请问|请|我")
+_LANDMARK = re.compile(
+    r"村?委员?会|村委|村部|居委会?|[东南西北]{0,2}(?:[0-9]+号)?(?:临时)?(?:卡口|检查站)"
+    r"|小学|中学|幼儿园|卫生院|医院|加油站|菜市场|农贸市场"
+)
+
+
+def _take_landmark(s: str, pos: int, parts: dict[str, str | None]) -> str:
+    """Move a landmark (村委会, a checkpoint's name...) after ``pos`` into ``parts``."""
+    found = _LANDMARK.search(s, pos)
+    if found is None:
+        return s
+    parts["landmark"] = found.group()
+    return s[: found.start()] + s[found.end() :]
 
 
 def _parse_tail(s: str, pos: int, parts: dict[str, str | None], rest: list[str]) -> None:
