@@ -19,7 +19,16 @@ import numpy.typing as npt
 from scipy.sparse import csr_array
 from scipy.sparse.csgraph import dijkstra
 
-__all__ = ["Locations", "Ports", "WeightedGraph", "direct_costs", "finish", "ports", "search"]
+__all__ = [
+    "Locations",
+    "Ports",
+    "WeightedGraph",
+    "direct_costs",
+    "finish",
+    "part",
+    "ports",
+    "search",
+]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -128,11 +137,11 @@ def ports(
     f = locs.fraction[on_edge]
     along, against = graph.along[e], graph.against[e]
     if leaving:  # forward to the end, or backward to the start
-        first = (target[e], _part(1 - f, along))
-        second = (source[e], _part(f, against))
+        first = (target[e], part(1 - f, along))
+        second = (source[e], part(f, against))
     else:  # arrive forward from the start, or backward from the end
-        first = (source[e], _part(f, along))
-        second = (target[e], _part(1 - f, against))
+        first = (source[e], part(f, along))
+        second = (target[e], part(1 - f, against))
     loc = np.concatenate([at_node, on_edge, on_edge])
     node = np.concatenate([locs.node[at_node], first[0], second[0]])
     cost = np.concatenate([np.zeros(len(at_node)), first[1], second[1]])
@@ -141,8 +150,11 @@ def ports(
     return Ports(loc[keep][order], node[keep][order], cost[keep][order])
 
 
-def _part(fraction: FloatArray, cost: FloatArray) -> FloatArray:
-    """Return ``fraction * cost``, ``inf`` where the direction is closed."""
+def part(fraction: FloatArray, cost: FloatArray) -> FloatArray:
+    """Return ``fraction * cost``, ``inf`` where the direction is closed.
+
+    Never ``0 * inf``: a closed direction stays closed (inf) even for a zero fraction.
+    """
     out = np.full(len(cost), np.inf)
     ok = np.isfinite(cost)
     out[ok] = fraction[ok] * cost[ok]
@@ -257,6 +269,6 @@ def direct_costs(
     j = d[np.arange(len(i)) - first + np.repeat(lo, counts)]
     e = origins.edge[i]
     step = destinations.fraction[j] - origins.fraction[i]
-    fwd = np.where(step >= 0, _part(np.abs(step), graph.along[e]), np.inf)
-    bwd = np.where(step <= 0, _part(np.abs(step), graph.against[e]), np.inf)
+    fwd = np.where(step >= 0, part(np.abs(step), graph.along[e]), np.inf)
+    bwd = np.where(step <= 0, part(np.abs(step), graph.against[e]), np.inf)
     return i, j, np.minimum(fwd, bwd)

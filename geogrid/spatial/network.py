@@ -10,6 +10,13 @@ database, so answers can be compared one to one with pgRouting.
 Points snapped onto roads (:meth:`RoadNetwork.snap`) act as virtual nodes that split
 their edge: the cost from a point at ``fraction`` of an edge to its end is
 ``(1 - fraction) * cost``, and a route may start or end part-way along an edge.
+
+A snapped point that lies on a node *is* that node, whatever edge it snapped to: when it is
+at most :data:`NODE_TOLERANCE_M` (1 mm) along the edge from the edge's start, it routes as
+the start node; within 1 mm of the end, as the end node (the nearer one when the edge is
+shorter than 2 mm). So a place at the start of a one-way street can leave by every road
+at that junction, not only along that street, and matrices, paths and service areas give
+the node's answers there.
 """
 
 from __future__ import annotations
@@ -37,11 +44,14 @@ if TYPE_CHECKING:
     from geogrid.spatial.routes import Route
     from geogrid.spatial.servicearea import ServiceArea
 
-__all__ = ["Place", "RoadNetwork", "Snapped", "Weight"]
+__all__ = ["NODE_TOLERANCE_M", "Place", "RoadNetwork", "Snapped", "Weight"]
 
 Weight = Literal["time", "length"]
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
+
+NODE_TOLERANCE_M = 1e-3
+"""A snapped point this close to an edge's end (metres along the edge) routes as that node."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -281,7 +291,8 @@ class RoadNetwork:
         """Place points (EPSG:4326) on their nearest edge.
 
         Among equally near edges (a point nearest to a junction) the lower edge position
-        wins; the place on the road is the same either way.
+        wins. The place is the same either way, and so is every route from or to it: a
+        point within :data:`NODE_TOLERANCE_M` of a node routes as that node.
 
         Parameters
         ----------
@@ -438,15 +449,24 @@ class RoadNetwork:
         return np.unique(edges[np.repeat(lo, counts) + offsets])
 
     def _locations(self, places: Place) -> _graph.Locations:
-        """Turn node ids or snapped points into internal locations."""
+        """Turn node ids or snapped points into internal locations.
+
+        A snapped point within :data:`NODE_TOLERANCE_M` of its edge's start or end
+        becomes that node (see the module docstring).
+        """
         if isinstance(places, Snapped):
-            k = len(places)
             edge = places.edge.astype(np.int64)
             if np.any(edge >= self.n_edges):
                 raise NotFoundError("snapped points refer to edges this network does not have")
-            return _graph.Locations(
-                np.full(k, -1, np.int64), edge, np.nan_to_num(places.fraction.astype(float))
-            )
+            fraction = np.nan_to_num(places.fraction.astype(float))
+            node = np.full(len(places), -1, np.int64)
+            on = np.flatnonzero(edge >= 0)
+            e, f = edge[on], fraction[on]
+            at_start = (f * self.length_m[e] <= NODE_TOLERANCE_M) & (f <= 0.5)
+            at_end = ((1 - f) * self.length_m[e] <= NODE_TOLERANCE_M) & (f > 0.5)
+            node[on[at_start]] = self._src[e[at_start]]
+            node[on[at_end]] = self._tgt[e[at_end]]
+            return _graph.Locations(node, np.where(node >= 0, -1, edge), fraction)
         ids = np.atleast_1d(np.asarray(places))
         if ids.size and not np.issubdtype(ids.dtype, np.integer):
             raise ValueError("origins and destinations must be node ids (integers) or Snapped")

@@ -134,13 +134,17 @@ def _end_options(
     if e < 0:
         return []
     u, v = int(network._src[e]), int(network._tgt[e])
-    along, against = graph.along[e], graph.against[e]
+    one = np.array([e])
+    ahead = float(_graph.part(np.array([1 - f]), graph.along[one])[0])
+    behind = float(_graph.part(np.array([f]), graph.against[one])[0])
     options: list[tuple[int, float, Piece | None]]
     if leaving:
-        options = [(v, (1 - f) * along, (e, f, 1.0)), (u, f * against, (e, f, 0.0))]
-    else:
-        options = [(u, f * along, (e, 0.0, f)), (v, (1 - f) * against, (e, 1.0, f))]
-    return [(n, float(c), p) for n, c, p in options if np.isfinite(c)]
+        options = [(v, ahead, (e, f, 1.0)), (u, behind, (e, f, 0.0))]
+    else:  # arriving forward from the start, or backward from the end
+        to_f = float(_graph.part(np.array([f]), graph.along[one])[0])
+        from_end = float(_graph.part(np.array([1 - f]), graph.against[one])[0])
+        options = [(u, to_f, (e, 0.0, f)), (v, from_end, (e, 1.0, f))]
+    return [(n, c, p) for n, c, p in options if np.isfinite(c)]
 
 
 def _route(
@@ -157,8 +161,10 @@ def _route(
     step = end - start
     totals = []
     for graph in (network._weighted("time"), network._weighted("length")):
-        per = np.where(step >= 0, step * graph.along[edge], -step * graph.against[edge])
-        totals.append(float(np.sum(np.where(step == 0, 0.0, per))))
+        forward = _graph.part(np.maximum(step, 0.0), graph.along[edge])
+        backward = _graph.part(np.maximum(-step, 0.0), graph.against[edge])
+        per = np.where(step > 0, forward, np.where(step < 0, backward, 0.0))
+        totals.append(float(np.sum(per)))
     coords = shapely.get_coordinates(substrings(network._xy[edge], start, end))
     if len(coords):
         keep = np.ones(len(coords), bool)
