@@ -93,6 +93,36 @@ def test_address_gives_chain_worker_and_masked_phone(client: TestClient) -> None
     assert body["worker"]["name"] == "网格员1"
 
 
+def test_address_answer_says_why(client: TestClient) -> None:
+    text = "你好，我住鳌江乙村工業路四號之二門口"
+    address = client.get("/locate", params={"address": text}).json()["address"]
+    assert address["village"] == "乙村"
+    assert address["parsed"] == {
+        "county": None,
+        "town": "鳌江镇",
+        "village": "乙村",
+        "road": "工业路",
+        "number": "4",
+        "sub_number": "2",
+        "building": None,
+        "unit": None,
+        "room": None,
+        "landmark": None,
+    }
+    assert "门口" in address["ignored"]
+    assert "你好我住" in address["ignored"]
+    assert any(r.startswith("town abbreviated") for r in address["reasons"])
+    assert address["confidence"] < 1.0
+
+
+def test_a_place_outside_the_county_gets_no_village(client: TestClient) -> None:
+    body = client.get("/locate", params={"address": "苍南县灵溪镇乙村工业路4号"}).json()
+    assert "village" not in [g["level"] for g in body["chain"]]
+    assert body["address"]["level"] == "none"
+    assert body["address"]["method"] == "elsewhere"
+    assert body["address"]["reasons"] == ["county not in the gazetteer (苍南县)"]
+
+
 def test_unknown_village_is_not_placed_in_another(client: TestClient) -> None:
     body = client.get("/locate", params={"address": "平阳县鳌江镇戊村工业路4号"}).json()
     levels = [g["level"] for g in body["chain"]]
@@ -114,6 +144,8 @@ def test_batch_keeps_order_and_isolates_bad_rows(client: TestClient) -> None:
     assert [r["id"] for r in results] == ["a", "b", "c", "d", "e"]
     assert [r["ok"] for r in results] == [True, False, True, False, False]
     assert results[2]["answer"]["chain"][2]["code"] == "C-002-002"
+    assert results[2]["answer"]["address"]["parsed"]["road"] == "工业路"
+    assert isinstance(results[2]["answer"]["address"]["reasons"], list)
     assert "EPSG:nope" in results[3]["error"]
 
 

@@ -129,9 +129,59 @@ def test_building_unit_room_variants(matcher: AddressMatcher, text: str) -> None
     assert m.confidence >= 0.8
 
 
-def test_dash_number_and_zhi(matcher: AddressMatcher) -> None:
-    m = matcher.match("鳌江镇曾山村工业路十八之二号")
+@pytest.mark.parametrize(
+    "text",
+    [
+        "鳌江镇曾山村工业路十八之二号",
+        "鳌江镇曾山村工业路18号之2",
+        "鳌江镇曾山村工业路18号附2",
+        "鳌江镇曾山村工业路18附2号",
+        "鳌江镇曾山村工业路18号-2",
+        "鳌江镇曾山村工业路18-2号",
+        "鳌江镇曾山村工业路18号附二",
+    ],
+)
+def test_sub_numbers(matcher: AddressMatcher, text: str) -> None:
+    m = matcher.match(text)
     assert (m.level, m.code) == ("house", code_of("鳌江镇", "曾山村", "工业路", "18-2"))
+    assert (m.parsed.number, m.parsed.sub_number) == ("18", "2")
+
+
+def test_answers_say_why(matcher: AddressMatcher) -> None:
+    m = matcher.match("你好，我是鳌江曾三工业路18号的，门口")
+    assert (m.level, m.village) == ("house", "曾山村")
+    assert "homophone in village (曾三村 for 曾山村)" in m.reasons
+    assert any(r.startswith("town abbreviated") for r in m.reasons)
+    assert {"你好我是", "门口"} <= set(m.ignored)
+    assert 0.5 <= m.confidence < 0.8
+
+
+def test_road_type_slip(matcher: AddressMatcher) -> None:
+    m = matcher.match("鳌江镇曾山村工业街18号")
+    assert (m.level, m.code) == ("house", code_of("鳌江镇", "曾山村", "工业路", "18"))
+    assert "road type differs (工业街 for 工业路)" in m.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["苍南县灵溪镇曾山村工业路18号", "灵溪镇曾山村工业路18号", "瑞安曾山村工业路18号"],
+)
+def test_a_place_named_outside_the_county_gets_no_village(
+    matcher: AddressMatcher, text: str
+) -> None:
+    m = matcher.match(text)
+    assert (m.level, m.village, m.method) == ("none", None, "elsewhere")
+
+
+def test_an_unknown_town_is_below_half(matcher: AddressMatcher) -> None:
+    m = matcher.match("红星镇曾山村工业路18号")
+    assert m.confidence < 0.5
+    assert "town not in the gazetteer (红星镇)" in m.reasons
+
+
+def test_landmark_is_parsed(matcher: AddressMatcher) -> None:
+    m = matcher.match("鳌江曾山村村委会旁边")
+    assert (m.level, m.village, m.parsed.landmark) == ("village", "曾山村", "村委会")
 
 
 def test_missing_room_still_finds_the_door(matcher: AddressMatcher) -> None:

@@ -6,13 +6,14 @@ import functools
 
 from pydantic import BaseModel, Field
 
-from geogrid.spatial.addresses import AddressMatch
+from geogrid.spatial.addresses import AddressMatch, ParsedAddress
 from geogrid.workspace.batch import RowResult
 from geogrid.workspace.locate import GridRef, LocateAnswer, WorkerRef
 
 __all__ = [
     "AddressMatchPublic",
     "GridPublic",
+    "ParsedAddressPublic",
     "LocateBatchIn",
     "LocateBatchPublic",
     "LocatePublic",
@@ -70,14 +71,64 @@ class CandidatePublic(BaseModel):
     point: PointPublic | None
 
 
+class ParsedAddressPublic(BaseModel):
+    """The parts read from an address text, in normalised spelling; null where absent."""
+
+    county: str | None
+    town: str | None
+    village: str | None
+    road: str | None
+    number: str | None = Field(description="door number without its sub-number: '46' of 46号之2")
+    sub_number: str | None = Field(description="'2' of 46号之2, 46之2号, 46-2号 or 46号附2")
+    building: str | None
+    unit: str | None
+    room: str | None
+    landmark: str | None = Field(description="a place named after the village: 村委会, 东北卡口")
+
+    @classmethod
+    def of(cls, parsed: ParsedAddress) -> ParsedAddressPublic:
+        """Build from the parser's answer."""
+        return cls(
+            county=parsed.county,
+            town=parsed.town,
+            village=parsed.village,
+            road=parsed.road,
+            number=parsed.number,
+            sub_number=parsed.sub_number,
+            building=parsed.building,
+            unit=parsed.unit,
+            room=parsed.room,
+            landmark=parsed.landmark,
+        )
+
+
 class AddressMatchPublic(BaseModel):
     """How an address text was matched against the standard-address gazetteer."""
 
     text: str
     normalized: str
     level: str = Field(description="house, road, village, town or none")
-    confidence: float = Field(ge=0, le=1)
-    method: str
+    confidence: float = Field(
+        ge=0,
+        le=1,
+        description=(
+            "at or above 0.8 the village is right; 0.5 to 0.8: probably right, worth a look"
+            " (a slip in a name); below 0.5: a guess or no village (see README)"
+        ),
+    )
+    method: str = Field(
+        description="exact, components, fuzzy, inferred, town_conflict, ambiguous, town,"
+        " elsewhere (the text names a place outside the county) or unmatched"
+    )
+    parsed: ParsedAddressPublic
+    reasons: list[str] = Field(
+        description="why the confidence is what it is: 'town omitted', 'homophone in village"
+        " (默里 for 墨里村)', 'road type differs (宁泰路 for 宁泰街)', 'names a place outside"
+        " the county (苍南县)'..."
+    )
+    ignored: list[str] = Field(
+        description="words that played no part in the match: chatter, 附近, 门口..."
+    )
     code: str | None = Field(description="matched standard address (house level)")
     full_text: str | None
     town: str | None
@@ -94,6 +145,9 @@ class AddressMatchPublic(BaseModel):
             level=match.level,
             confidence=round(match.confidence, 4),
             method=match.method,
+            parsed=ParsedAddressPublic.of(match.parsed),
+            reasons=list(match.reasons),
+            ignored=list(match.ignored),
             code=match.code,
             full_text=match.full_text,
             town=match.town,

@@ -312,7 +312,9 @@ class AddressMatcher:
             cap = min(cap, _CAP_FOREIGN)
         if place is not None:
             cap = min(cap, _CAP_FOREIGN)
-        rest = parsed.rest and len(parsed.rest) >= 2
+        rest = parsed.rest is not None and len(parsed.rest) >= 2
+        if rest:
+            notes.append("words around the address ignored")
         penalty = town_quality * (0.95 if rest else 1.0)
         confidence = min(cap, best.cap, _LEVEL_BASE[best.depth] * best.quality * penalty)
         reasons = [*best.notes, *notes]

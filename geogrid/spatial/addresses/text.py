@@ -89,6 +89,10 @@ _LONE_DASH = re.compile(r"(?<![0-9A-Z])-|-(?![0-9A-Z])")
 # a room number written last without 室: '2单元三零一'
 _TRAILING_ROOM = re.compile(r"(?<=单元|[0-9A-Z]幢)[零〇一幺二两三四五六七八九十百千]+$")
 _ZHI = re.compile(r"(?<=[0-9])之(?=[0-9])")
+# a sub-number: '46号之2', '46号附2号', '46号-2', '46附2号' all mean door 46-2
+_SUB_NUMERAL = re.compile(r"(?<=[0-9号])(?P<sep>[之附])(?P<n>[零〇一幺二两三四五六七八九十百]+)")
+_SUB_AFTER_HAO = re.compile(r"(?P<a>[0-9]+)号[之附-](?P<b>[0-9]+)号?")
+_SUB_FU = re.compile(r"(?P<a>[0-9]+)附(?P<b>[0-9]+)(?=号)")
 _HASH = re.compile(r"(?<=[0-9A-Z])#")
 _BUILDING_WORD = re.compile(r"(?<=[0-9A-Z])(?:号楼|号幢|栋|座)")
 _ROOM_WORD = re.compile(r"(?<=[0-9])(?:房间|房)")
@@ -121,6 +125,9 @@ def _normalize_once(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).translate(_T2S).translate(_TRANSLATE)
     text = _HASH.sub("号", text)
     text = _KEEP.sub("", text)
+    text = _SUB_NUMERAL.sub(lambda m: m["sep"] + str(_cn_to_int(m["n"])), text)
+    text = _SUB_AFTER_HAO.sub(r"\g<a>-\g<b>号", text)
+    text = _SUB_FU.sub(r"\g<a>-\g<b>", text)
     text = _LONE_DASH.sub("", text)
     text = _LEADING_FILLER.sub("", text)
     text = _FILLER.sub("", text)
@@ -161,6 +168,8 @@ def normalize_address(text: str | None) -> str:
     '平阳县鳌江镇曾山村工业路18号'
     >>> normalize_address("江滨路十八之二号三栋二单元三零一室")
     '江滨路18-2号3幢2单元301室'
+    >>> [normalize_address(s) for s in ("46号之2", "46号附二", "46附2号", "46号-2")]
+    ['46-2号', '46-2号', '46-2号', '46-2号']
     >>> normalize_address("浙江省温州市平阳县鳌江镇Ａ座附近")
     '平阳县鳌江镇A幢'
     >>> normalize_address(None)
@@ -510,7 +519,8 @@ def _take_landmark(s: str, pos: int, parts: dict[str, str | None]) -> str:
     found = _LANDMARK.search(s, pos)
     if found is None:
         return s
-    parts["landmark"] = found.group()
+    name = found.group()
+    parts["landmark"] = "村" + name if name.startswith("委") else name  # 大坑村委会: 村 is shared
     return s[: found.start()] + s[found.end() :]
 
 
