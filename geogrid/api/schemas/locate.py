@@ -13,11 +13,11 @@ from geogrid.workspace.locate import GridRef, LocateAnswer, WorkerRef
 __all__ = [
     "AddressMatchPublic",
     "GridPublic",
-    "ParsedAddressPublic",
     "LocateBatchIn",
     "LocateBatchPublic",
     "LocatePublic",
     "LocateRowIn",
+    "ParsedAddressPublic",
 ]
 
 
