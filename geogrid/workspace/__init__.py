@@ -37,6 +37,7 @@ from geogrid.workspace.locate import LocateAnswer, Locator
 __all__ = ["LocateAnswer", "Workspace"]
 
 LOCATOR_LAYERS = ("grids", "grid_workers", "addresses")
+POINT_LOCATOR_LAYERS = ("grids", "grid_workers")
 
 
 class Workspace:
@@ -148,8 +149,27 @@ class Workspace:
         """Return True when :meth:`locator` would answer without building anything."""
         return self._cache.peek(f"locator:{reveal_personal}", LOCATOR_LAYERS) is not None
 
-    def locator(self, *, reveal_personal: bool = False) -> Locator:
-        """Return a locator over the cached indexes (itself cached per privacy level)."""
+    def locator(self, *, reveal_personal: bool = False, addresses: bool = True) -> Locator:
+        """Return a locator over the cached indexes (itself cached per privacy level).
+
+        With ``addresses=False`` it need only answer points: the full locator when it is
+        built already, else one without the gazetteer, so a one-off point question (one
+        ``geogrid locate --lon --lat``) never reads or indexes the addresses.
+        """
+        if not addresses:
+            ready = self._cache.peek(f"locator:{reveal_personal}", LOCATOR_LAYERS)
+            if ready is not None:
+                return ready  # type: ignore[no-any-return]
+            return self._cache.get(
+                f"point_locator:{reveal_personal}",
+                POINT_LOCATOR_LAYERS,
+                lambda: Locator(
+                    self.grids(),
+                    self.grid_index(),
+                    self.grid_workers(),
+                    reveal_personal=reveal_personal,
+                ),
+            )
         return self._cache.get(
             f"locator:{reveal_personal}",
             LOCATOR_LAYERS,
@@ -179,7 +199,7 @@ class Workspace:
     ) -> list[LocateAnswer]:
         """Return the owning grid chain of each point given in ``crs``."""
         x, y = gcrs.to_wgs84(np.asarray(lon, float), np.asarray(lat, float), gcrs.parse_crs(crs))
-        return self.locator(reveal_personal=reveal_personal).points(x, y)
+        return self.locator(reveal_personal=reveal_personal, addresses=False).points(x, y)
 
     def locate_point(
         self, lon: float, lat: float, crs: str = "wgs84", *, reveal_personal: bool = False

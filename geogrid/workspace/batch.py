@@ -57,7 +57,7 @@ def locate_rows(
             by_crs[row.crs or "wgs84"].append(i)
         else:
             texts.append(i)
-    locator = workspace.locator(reveal_personal=reveal_personal)
+    locator = workspace.locator(reveal_personal=reveal_personal, addresses=bool(texts))
     for crs_name, members in by_crs.items():
         try:
             system = gcrs.parse_crs(crs_name)
