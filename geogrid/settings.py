@@ -79,7 +79,9 @@ class Settings(BaseSettings):
         default=10_000, ge=1, description="Largest page; a bigger `limit` is capped to it."
     )
     max_vertices: int = Field(
-        default=100_000, ge=4, description="Most vertices an edited feature's geometry may have."
+        default=100_000,
+        ge=4,
+        description="Most vertices the geometry of an edited feature or of a loaded row may have.",
     )
     grid_overlap_tolerance_m2: float = Field(
         default=1.0, ge=0, description="Overlap between sibling grids an edit may leave (m²)."

@@ -27,11 +27,22 @@ def load(
         str | None, typer.Option(help="Source CRS: wgs84, cgcs2000, gcj02, bd09 or EPSG:n.")
     ] = None,
     replace: Annotated[
-        bool, typer.Option(help="Delete stored rows of the layer that the file lacks.")
+        bool,
+        typer.Option(
+            help="Delete stored rows the file lacks: for grids, only under the parents the "
+            "file holds (level by level); for workers, of the grids it names; for other "
+            "kinds, in the whole layer."
+        ),
     ] = False,
     repair: Annotated[
         bool, typer.Option(help="Repair invalid geometries (and report them) or refuse.")
     ] = True,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Say what the load would add, change and delete; write nothing."
+        ),
+    ] = False,
 ) -> None:
     """Load a GeoPackage, GeoJSON, Shapefile (zip), CSV or OSM extract, in one transaction."""
     from geogrid.db.engine import get_engine
@@ -51,9 +62,12 @@ def load(
             replace=replace,
             repair=repair,
             progress=status.update,
+            dry_run=dry_run,
         )
-    console.print(_summary(reports))
+    console.print(_summary(reports, dry_run))
     for report in reports:
+        if report.deleted:
+            console.print(_deleted(report), highlight=False, soft_wrap=True)
         for note in report.notes:
             console.print(f"note: {report.path} ({report.layer}): {note}")
         for fixed in report.repaired:
@@ -63,8 +77,18 @@ def load(
             )
 
 
-def _summary(reports: list[LoadReport]) -> Table:
-    table = Table(title="loaded")
+def _deleted(report: LoadReport, shown: int = 10) -> str:
+    """Return "layer: n rows deleted: the first codes and how many more"."""
+    codes = ", ".join(report.deleted_codes[:shown])
+    more = report.deleted - min(shown, len(report.deleted_codes))
+    rows = "1 row" if report.deleted == 1 else f"{report.deleted:,} rows"
+    verb = "would be deleted" if report.dry_run else "deleted"
+    return f"{report.layer}: {rows} {verb}: {codes}" + (f" and {more:,} more" if more else "")
+
+
+def _summary(reports: list[LoadReport], dry_run: bool) -> Table:
+    title = "dry run: nothing was written" if dry_run else "loaded"
+    table = Table(title=title)
     for column in ("layer", "rows", "new", "changed", "same", "deleted", "repaired", "rows/s"):
         table.add_column(column, justify="left" if column == "layer" else "right", no_wrap=True)
     for r in reports:

@@ -2,6 +2,13 @@
 
 A load either stores every row of every file it was given or nothing at all: the first
 bad row aborts the transaction and the error names the file, the row and the reason.
+A dry run does the same work in a transaction that is rolled back, after checking the
+deferred constraints a commit would check: its counts are the real load's, and nothing
+is written.
+
+``replace`` deletes the stored rows a file lacks, within the bounds its layer's spec
+sets (:attr:`~geogrid.ingest.specs.LayerSpec.replace_within`): for grids, the children
+of the parents the file holds, level by level, with everything under them.
 """
 
 from __future__ import annotations
@@ -17,12 +24,12 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from geogrid.db.errors import database_errors
-from geogrid.db.queries.layers import bump_version, upsert_rows
+from geogrid.db.queries.layers import bump_version, check_deferred_constraints, upsert_rows
 from geogrid.db.queries.roads import read_roads, write_topology
 from geogrid.errors import DatabaseUnavailableError, IngestError, QueryTimeoutError
 from geogrid.ingest.readers import read_layer
 from geogrid.ingest.specs import DEFAULT_SPEED_KMH, LayerSpec, spec_for
-from geogrid.ingest.validate import LoadReport, prepare_layer
+from geogrid.ingest.validate import REPORTED_CODES, LoadReport, prepare_layer
 from geogrid.settings import get_settings
 from geogrid.spatial.addresses import normalize_address
 from geogrid.spatial.topology import edge_costs, geodesic_length_m, road_topology
@@ -52,12 +59,19 @@ def load_file(
     replace: bool = False,
     repair: bool = True,
     max_vertices: int | None = None,
+    dry_run: bool = False,
 ) -> LoadReport:
     """Load one layer of one file; see :func:`load_files`."""
     request = LoadRequest(Path(path), kind, layer, crs)
-    return load_files(engine, [request], replace=replace, repair=repair, max_vertices=max_vertices)[
-        0
-    ]
+    reports = load_files(
+        engine,
+        [request],
+        replace=replace,
+        repair=repair,
+        max_vertices=max_vertices,
+        dry_run=dry_run,
+    )
+    return reports[0]
 
 
 def load_files(
@@ -68,14 +82,17 @@ def load_files(
     repair: bool = True,
     progress: Progress | None = None,
     max_vertices: int | None = None,
+    dry_run: bool = False,
 ) -> list[LoadReport]:
     """Load several files in ONE transaction, in the order given.
 
     Every file is read and validated before the database is touched; then all rows are
     upserted by code. With ``replace`` the rows of a layer that are not in its file are
-    deleted. Roads get their routing topology recomputed over the whole table. A
-    geometry with more than ``max_vertices`` vertices is refused (None: the setting
-    ``GEOGRID_MAX_VERTICES``, the bound edits have too).
+    deleted, within the bounds of the layer's spec (for grids: the subtrees the file
+    holds). With ``dry_run`` the transaction is rolled back: the reports say what the
+    load would do and nothing is written. Roads get their routing topology recomputed
+    over the whole table. A geometry with more than ``max_vertices`` vertices is refused
+    (None: the setting ``GEOGRID_MAX_VERTICES``, the bound edits have too).
     """
     if max_vertices is None:
         max_vertices = get_settings().max_vertices
@@ -99,12 +116,19 @@ def load_files(
         prepared.append((spec, frame, report))
     try:
         # database_errors: the upserts also use the driver's own cursor (COPY)
-        with database_errors(), engine.begin() as conn:
+        with database_errors(), engine.connect() as conn, conn.begin() as transaction:
             for spec, frame, report in prepared:
                 if progress:
-                    progress(f"storing {len(frame):,} {spec.name}")
+                    progress(f"{'comparing' if dry_run else 'storing'} {len(frame):,} {spec.name}")
                 started = time.perf_counter()
-                counts = upsert_rows(conn, spec.name, frame, replace=replace)
+                counts = upsert_rows(
+                    conn,
+                    spec.name,
+                    frame,
+                    replace=replace,
+                    within=spec.replace_within,
+                    parent=spec.tree_parent,
+                )
                 changed = counts.changed
                 if spec.name == "roads":
                     changed = _refresh_topology(conn) > 0 or changed
@@ -112,7 +136,12 @@ def load_files(
                     bump_version(conn, spec.name)
                 report.inserted, report.updated = counts.inserted, counts.updated
                 report.unchanged, report.deleted = counts.unchanged, counts.deleted
+                report.deleted_codes = list(counts.deleted_codes[:REPORTED_CODES])
+                report.dry_run = dry_run
                 report.seconds += time.perf_counter() - started
+            if dry_run:
+                check_deferred_constraints(conn)  # what the commit would refuse
+                transaction.rollback()
     except IntegrityError as exc:
         raise _integrity_error(exc, prepared) from exc
     except DatabaseUnavailableError as exc:
@@ -189,4 +218,7 @@ def _integrity_error(
                     f"{detail} Nothing was stored.", path=report.path, row=row, column=column
                 )
         return IngestError(f"{detail} Nothing was stored.", path=report.path)
-    return IngestError(f"{detail} Nothing was stored.")
+    if "still referenced" in detail:  # --replace would delete a row others refer to
+        detail += " --replace would delete it; keep it in the file or remove those first."
+    paths = ", ".join(report.path for _, _, report in prepared)
+    return IngestError(f"{detail} Nothing was stored.", path=paths or None)

@@ -44,6 +44,15 @@ class LayerSpec:
         Columns that may be absent, with their types and defaults.
     choices
         Allowed values of some columns.
+    code_optional
+        Rows without a ``code`` get ``<name>-<row>``.
+    replace_within
+        Columns that bound ``--replace``: a stored row the file lacks is deleted only when
+        the file holds rows with the same values in these columns (rows with an empty
+        value bound nothing). Empty: the file is the whole layer.
+    tree_parent
+        The column naming a row's parent in the same table: the rows under a row that
+        ``--replace`` deletes are deleted with it.
     """
 
     name: str
@@ -53,6 +62,8 @@ class LayerSpec:
     optional: dict[str, tuple[ColumnType, Any]] = field(default_factory=dict)
     choices: dict[str, tuple[str, ...]] = field(default_factory=dict)
     code_optional: bool = False
+    replace_within: tuple[str, ...] = ()
+    tree_parent: str | None = None
 
     @property
     def columns(self) -> dict[str, ColumnType]:
@@ -74,6 +85,11 @@ LAYER_SPECS: dict[str, LayerSpec] = {
                 "households": ("int", None),
             },
             choices={"level": ("county", "town", "village", "micro", "industry")},
+            # --replace replaces the children of the parents the file holds, level by
+            # level: a file of one county's towns leaves other counties, and the
+            # county's industry grids, alone
+            replace_within=("parent_code", "level"),
+            tree_parent="parent_code",
         ),
         LayerSpec(
             name="grid_workers",
@@ -81,6 +97,7 @@ LAYER_SPECS: dict[str, LayerSpec] = {
             geometry=None,
             required={"code": "str", "name": "str", "grid_code": "str"},
             optional={"phone": ("str", None)},
+            replace_within=("grid_code",),
         ),
         LayerSpec(
             name="checkpoints",

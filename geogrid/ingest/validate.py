@@ -35,7 +35,9 @@ from geogrid.errors import AxisOrderError, IngestError, UnknownCRSError
 from geogrid.ingest.readers import GEOMETRY_COLUMN
 from geogrid.ingest.specs import LayerSpec
 
-__all__ = ["LoadReport", "prepare_layer"]
+__all__ = ["REPORTED_CODES", "LoadReport", "prepare_layer"]
+
+REPORTED_CODES = 100  # deleted codes a report keeps (the count is always whole)
 
 FAMILY_TYPES = {
     "polygon": ("Polygon", "MultiPolygon"),
@@ -54,7 +56,10 @@ FALSE_WORDS = {"0", "false", "f", "no", "n", "否", ""}
 
 @dataclass
 class LoadReport:
-    """What happened to a layer between the file and the database."""
+    """What happened to a layer between the file and the database.
+
+    In a dry run the counts are those the load would have had; nothing was written.
+    """
 
     path: str
     layer: str
@@ -66,6 +71,8 @@ class LoadReport:
     updated: int = 0
     unchanged: int = 0
     deleted: int = 0
+    deleted_codes: list[str] = field(default_factory=list)  # sorted, the first REPORTED_CODES
+    dry_run: bool = False
     seconds: float = 0.0
 
 

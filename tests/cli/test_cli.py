@@ -79,3 +79,28 @@ def test_locate_csv_writes_answers_and_summary(
     assert assigned.loc[2, "status"] == "failed"
     assert "level:house" in result.output
     assert "failed" in result.output
+
+
+def test_load_dry_run_and_replace_print_what_they_would_delete(
+    cli_env: Engine, tmp_path: Path
+) -> None:
+    path = _csv(tmp_path / "gates.csv", ["village_gate"] * 15)
+    assert runner.invoke(app, ["load", str(path), "--kind", "checkpoints"]).exit_code == 0
+    _csv(tmp_path / "gates.csv", ["village_gate"] * 2)
+    args = ["load", str(path), "--kind", "checkpoints", "--replace"]
+    result = runner.invoke(app, [*args, "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "dry run: nothing was written" in result.output
+    # 13 deleted: the first 10 codes are named, then how many more
+    assert (
+        "checkpoints: 13 rows would be deleted: K10, K11, K12, K13, K14, K2, K3, K4, K5, K6 "
+        "and 3 more" in result.output
+    )
+    with cli_env.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM checkpoints")).scalar_one() == 15
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "dry run" not in result.output
+    assert "checkpoints: 13 rows deleted: K10" in result.output
+    with cli_env.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM checkpoints")).scalar_one() == 2

@@ -453,3 +453,141 @@ def test_vertex_cap_is_configurable(empty_db: Engine, tmp_path: Path) -> None:
     with pytest.raises(IngestError, match="50 vertices; the limit is 49"):
         load_file(empty_db, path, "grids", max_vertices=49)
     assert load_file(empty_db, path, "grids", max_vertices=50).inserted == 2
+
+
+def _county(code: str, x: float, towns: int = 2, industry: bool = False) -> gpd.GeoDataFrame:
+    """A county ``code`` at longitude ``x`` with ``towns`` towns (and an industry grid)."""
+    rows = [(code, "county", None, _square(x, 27.5, 0.1))]
+    rows += [(f"{code}-{t}", "town", code, _square(x + 0.05 * t, 27.5, 0.05)) for t in range(towns)]
+    if industry:
+        rows.append((f"{code}-IND", "industry", code, _square(x + 0.01, 27.51, 0.01)))
+    codes, levels, parents, geoms = zip(*rows, strict=True)
+    return gpd.GeoDataFrame(
+        {"code": codes, "name": codes, "level": levels, "parent_code": parents},
+        geometry=list(geoms),
+        crs=4326,
+    )
+
+
+def _codes(engine: Engine, table: str = "grids") -> list[str]:
+    with engine.connect() as conn:
+        return list(conn.execute(text(f"SELECT code FROM {table} ORDER BY code")).scalars())
+
+
+def test_replace_keeps_grids_outside_the_subtrees_of_the_file(
+    empty_db: Engine, tmp_path: Path
+) -> None:
+    first, second = tmp_path / "330326.gpkg", tmp_path / "330327.gpkg"
+    _county("330326", 120.5, industry=True).to_file(first)
+    _county("330327", 120.7).to_file(second)
+    load_file(empty_db, first, "grids", replace=True)
+    report = load_file(empty_db, second, "grids", replace=True)
+    assert (report.inserted, report.deleted, report.deleted_codes) == (3, 0, [])
+    assert len(_codes(empty_db)) == 7  # the first county is all there
+    # the first county again without its town 1: that town goes, and only it (its
+    # industry grid is another level under the same parent: not in the file's subtrees)
+    _county("330326", 120.5, towns=1).to_file(first)
+    report = load_file(empty_db, first, "grids", replace=True)
+    assert (report.deleted, report.deleted_codes) == (1, ["330326-1"])
+    assert _codes(empty_db) == [
+        "330326",
+        "330326-0",
+        "330326-IND",
+        "330327",
+        "330327-0",
+        "330327-1",
+    ]
+
+
+def test_replace_deletes_the_grids_under_a_deleted_grid(empty_db: Engine, tmp_path: Path) -> None:
+    grids = _county("330326", 120.5, towns=2)
+    village = grids.iloc[[1]].assign(code="330326-1-V", level="village", parent_code="330326-1")
+    path = tmp_path / "grids.gpkg"
+    pd.concat([grids, village]).to_file(path)
+    load_file(empty_db, path, "grids")
+    _county("330326", 120.5, towns=1).to_file(path)
+    report = load_file(empty_db, path, "grids", replace=True)
+    assert report.deleted_codes == ["330326-1", "330326-1-V"]
+    assert _codes(empty_db) == ["330326", "330326-0"]
+
+
+def test_replace_that_would_orphan_a_worker_is_refused(empty_db: Engine, tmp_path: Path) -> None:
+    path = tmp_path / "grids.gpkg"
+    _county("330326", 120.5).to_file(path)
+    workers = tmp_path / "workers.csv"
+    pd.DataFrame({"code": ["W1"], "name": ["张三"], "grid_code": ["330326-1"]}).to_csv(
+        workers, index=False
+    )
+    load_files(empty_db, [LoadRequest(path, "grids"), LoadRequest(workers, "grid_workers")])
+    before = _snapshot(empty_db, "grids")
+    _county("330326", 120.5, towns=1).to_file(path)
+    with pytest.raises(IngestError, match="grid_workers") as caught:
+        load_file(empty_db, path, "grids", replace=True)
+    assert "grids.gpkg" in str(caught.value)
+    assert "Nothing was stored" in str(caught.value)
+    assert _snapshot(empty_db, "grids") == before
+
+
+def test_replace_of_a_layer_without_parents_replaces_the_whole_layer(
+    empty_db: Engine, tmp_path: Path
+) -> None:
+    path = tmp_path / "cp.gpkg"
+    _checkpoints(5).to_file(path)
+    load_file(empty_db, path, "checkpoints")
+    _checkpoints(5).iloc[[0, 2]].to_file(path)
+    report = load_file(empty_db, path, "checkpoints", replace=True)
+    assert (report.deleted, report.deleted_codes) == (3, ["CP001", "CP003", "CP004"])
+    assert _codes(empty_db, "checkpoints") == ["CP000", "CP002"]
+
+
+def _everything(engine: Engine) -> dict[str, list[tuple]]:
+    tables = ("grids", "grid_workers", "checkpoints", "layer_versions")
+    with engine.connect() as conn:
+        return {
+            t: [tuple(r) for r in conn.execute(text(f"SELECT * FROM {t} ORDER BY 1"))]
+            for t in tables
+        }
+
+
+def test_dry_run_counts_and_writes_nothing(empty_db: Engine, tmp_path: Path) -> None:
+    grids, checkpoints = tmp_path / "grids.gpkg", tmp_path / "cp.gpkg"
+    _county("330326", 120.5, towns=3).to_file(grids)
+    frame = _checkpoints(4)
+    frame.to_file(checkpoints)
+    load_files(empty_db, [LoadRequest(grids, "grids"), LoadRequest(checkpoints, "checkpoints")])
+    before = _everything(empty_db)
+    changed = _county("330326", 120.5, towns=2)
+    changed.loc[1, "name"] = "改名"
+    pd.concat([changed, _county("330327", 120.7, towns=0)]).to_file(grids)
+    frame.loc[0, "status"] = "closed"
+    frame.iloc[[0, 1]].to_file(checkpoints)
+    reports = load_files(
+        empty_db,
+        [LoadRequest(grids, "grids"), LoadRequest(checkpoints, "checkpoints")],
+        replace=True,
+        dry_run=True,
+    )
+    counts = [(r.inserted, r.updated, r.unchanged, r.deleted, r.dry_run) for r in reports]
+    assert counts == [(1, 1, 2, 1, True), (0, 1, 1, 2, True)]
+    assert reports[0].deleted_codes == ["330326-2"]
+    assert _everything(empty_db) == before
+    # the same load for real gives the same counts
+    real = load_files(
+        empty_db,
+        [LoadRequest(grids, "grids"), LoadRequest(checkpoints, "checkpoints")],
+        replace=True,
+    )
+    assert [(r.inserted, r.updated, r.unchanged, r.deleted, r.dry_run) for r in real] == [
+        (*c[:4], False) for c in counts
+    ]
+    assert _everything(empty_db) != before
+
+
+def test_dry_run_finds_what_the_real_load_would_refuse(empty_db: Engine, tmp_path: Path) -> None:
+    workers = tmp_path / "workers.csv"
+    pd.DataFrame({"code": ["W1"], "name": ["张三"], "grid_code": ["NOPE"]}).to_csv(
+        workers, index=False
+    )
+    with pytest.raises(IngestError, match="NOPE"):
+        load_file(empty_db, workers, "grid_workers", dry_run=True)
+    assert _codes(empty_db, "grid_workers") == []

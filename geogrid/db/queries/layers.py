@@ -7,6 +7,7 @@ the caller owns, so a load of several steps commits or rolls back as one.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,17 +17,27 @@ import shapely
 from psycopg import sql
 from sqlalchemy import Connection, text
 
-__all__ = ["UpsertCounts", "bump_version", "layer_version", "upsert_rows"]
+__all__ = [
+    "UpsertCounts",
+    "bump_version",
+    "check_deferred_constraints",
+    "layer_version",
+    "upsert_rows",
+]
 
 
 @dataclass(frozen=True)
 class UpsertCounts:
-    """How many rows an upsert inserted, changed, left as they were and deleted."""
+    """How many rows an upsert inserted, changed, left as they were and deleted.
+
+    ``deleted_codes`` are the codes of the deleted rows, sorted.
+    """
 
     inserted: int
     updated: int
     unchanged: int
     deleted: int = 0
+    deleted_codes: tuple[str, ...] = ()
 
     @property
     def changed(self) -> bool:
@@ -40,13 +51,20 @@ def upsert_rows(
     frame: pd.DataFrame,
     *,
     replace: bool = False,
+    within: Sequence[str] = (),
+    parent: str | None = None,
 ) -> UpsertCounts:
     """Insert or update ``frame``'s rows in ``table`` by their ``code``.
 
     Rows whose values are all equal to the stored ones are left untouched (so loading a
-    file twice changes nothing, ``updated_at`` included). With ``replace`` the rows of the
-    table whose code is not in ``frame`` are deleted. A GeoDataFrame's geometry goes to
-    the ``geom`` column as EPSG:4326.
+    file twice changes nothing, ``updated_at`` included). A GeoDataFrame's geometry goes
+    to the ``geom`` column as EPSG:4326.
+
+    With ``replace`` the rows of the table whose code is not in ``frame`` are deleted:
+    all of them, or with ``within`` (column names) only those whose values in these
+    columns equal those of some row of ``frame`` (NULLs match nothing). With ``parent``
+    (a column naming a parent row of the same table) a row that ``frame`` names as a
+    parent is kept, and the rows under a deleted row are deleted too.
     """
     columns, rows = _copy_rows(frame)
     stage = f"stage_{table}"
@@ -90,19 +108,51 @@ def upsert_rows(
             )
         )
         flags = [bool(r[0]) for r in cur.fetchall()]
-        deleted = 0
+        deleted: list[str] = []
         if replace:
-            cur.execute(
-                sql.SQL(
-                    "DELETE FROM {table} t WHERE NOT EXISTS "
-                    "(SELECT 1 FROM {stage} s WHERE s.code = t.code)"
-                ).format(table=sql.Identifier(table), stage=sql.Identifier(stage))
-            )
-            deleted = cur.rowcount
+            cur.execute(_replace_sql(table, stage, within, parent))
+            deleted = sorted(str(r[0]) for r in cur.fetchall())
         cur.execute(sql.SQL("DROP TABLE {stage}").format(stage=sql.Identifier(stage)))
     inserted = sum(flags)
     updated = len(flags) - inserted
-    return UpsertCounts(inserted, updated, len(frame) - len(flags), deleted)
+    return UpsertCounts(inserted, updated, len(frame) - len(flags), len(deleted), tuple(deleted))
+
+
+def _replace_sql(table: str, stage: str, within: Sequence[str], parent: str | None) -> sql.Composed:
+    """Return the DELETE of the rows ``--replace`` removes, returning their codes."""
+    names = {"table": sql.Identifier(table), "stage": sql.Identifier(stage)}
+    lacking = sql.SQL("NOT EXISTS (SELECT 1 FROM {stage} s WHERE s.code = t.code)").format(**names)
+    conditions = [lacking]
+    if within:
+        mine = sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(c)) for c in within)
+        theirs = sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(c)) for c in within)
+        present = sql.SQL(" AND ").join(
+            sql.SQL("s.{} IS NOT NULL").format(sql.Identifier(c)) for c in within
+        )
+        conditions.append(
+            sql.SQL("({mine}) IN (SELECT {theirs} FROM {stage} s WHERE {present})").format(
+                mine=mine, theirs=theirs, present=present, **names
+            )
+        )
+    if parent is None:
+        return sql.SQL("DELETE FROM {table} t WHERE {where} RETURNING t.code").format(
+            where=sql.SQL(" AND ").join(conditions), **names
+        )
+    up = sql.Identifier(parent)
+    conditions.append(
+        sql.SQL("NOT EXISTS (SELECT 1 FROM {stage} s WHERE s.{up} = t.code)").format(up=up, **names)
+    )
+    return sql.SQL(
+        "WITH RECURSIVE doomed AS ("
+        "SELECT t.code FROM {table} t WHERE {where} "
+        "UNION SELECT t.code FROM {table} t JOIN doomed d ON t.{up} = d.code WHERE {lacking}) "
+        "DELETE FROM {table} t USING doomed d WHERE t.code = d.code RETURNING t.code"
+    ).format(where=sql.SQL(" AND ").join(conditions), up=up, lacking=lacking, **names)
+
+
+def check_deferred_constraints(conn: Connection) -> None:
+    """Check the deferred constraints now, as a commit would (for a run rolled back)."""
+    conn.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))
 
 
 def _copy_rows(frame: pd.DataFrame) -> tuple[list[str], list[tuple[Any, ...]]]:
