@@ -9,12 +9,16 @@ village. A name that the gazetteer itself holds is never treated as elsewhere.
 county-level units of Wenzhou and of the cities that border it, and the towns and
 streets of the counties next to Pingyang (Cangnan, Longgang, Rui'an, Wencheng,
 Taishun) and of Fuding across the Fujian border. A deployment elsewhere passes its
-own neighbours to :meth:`AddressMatcher.from_gazetteer`.
+own neighbours to :meth:`AddressMatcher.from_gazetteer`, and the units that enclose its
+county (:data:`PINGYANG_ENCLOSING` here): ``温州市鳌江镇...`` is in the county.
 """
 
 from __future__ import annotations
 
-__all__ = ["WENZHOU_AND_NEIGHBOURS"]
+__all__ = ["PINGYANG_ENCLOSING", "WENZHOU_AND_NEIGHBOURS"]
+
+#: The units that enclose Pingyang county: written before it, they say nothing against it.
+PINGYANG_ENCLOSING: tuple[str, ...] = ("浙江省", "温州市")
 
 _CITIES = (
     "杭州市 宁波市 温州市 嘉兴市 湖州市 绍兴市 金华市 衢州市 舟山市 台州市 丽水市 "

@@ -45,7 +45,7 @@ import pandas as pd
 
 from geogrid.spatial.addresses._index import AddressIndex, Point, TownKey, build_index
 from geogrid.spatial.addresses._search import AddressSearch, Option, fuzzy
-from geogrid.spatial.addresses.elsewhere import WENZHOU_AND_NEIGHBOURS
+from geogrid.spatial.addresses.elsewhere import PINGYANG_ENCLOSING, WENZHOU_AND_NEIGHBOURS
 from geogrid.spatial.addresses.text import (
     ParsedAddress,
     dropped_words,
@@ -167,12 +167,16 @@ class AddressMatcher:
         *,
         top_k: int = 5,
         elsewhere: Iterable[str] = WENZHOU_AND_NEIGHBOURS,
+        enclosing: Iterable[str] = PINGYANG_ENCLOSING,
     ) -> None:
         self._index = index
         self._top_k = top_k
         self._search = AddressSearch(index)
         self._counties = sorted({k[0] for k in index.towns if k[0]}, key=len, reverse=True)
-        self._elsewhere = _elsewhere_names(elsewhere, index)
+        self._enclosing = {f for name in enclosing for f in (name, _short(name))}
+        self._elsewhere = [
+            p for p in _elsewhere_names(elsewhere, index) if p[1] not in self._enclosing
+        ]
 
     @classmethod
     def from_gazetteer(
@@ -182,6 +186,7 @@ class AddressMatcher:
         *,
         top_k: int = 5,
         elsewhere: Iterable[str] = WENZHOU_AND_NEIGHBOURS,
+        enclosing: Iterable[str] = PINGYANG_ENCLOSING,
     ) -> AddressMatcher:
         """Build a matcher from a gazetteer frame.
 
@@ -202,13 +207,17 @@ class AddressMatcher:
             Names of places outside the gazetteer's county (counties, towns, with or
             without their suffix in the text); an address naming one gets no village.
             Names the gazetteer holds are left out.
+        enclosing
+            The province and city that enclose the gazetteer's county: written where
+            a county would stand (``温州市鳌江镇...``), they are not another county.
 
         Raises
         ------
         geogrid.errors.IngestError
             When a required column is missing.
         """
-        return cls(build_index(frame, villages), top_k=top_k, elsewhere=elsewhere)
+        index = build_index(frame, villages)
+        return cls(index, top_k=top_k, elsewhere=elsewhere, enclosing=enclosing)
 
     @classmethod
     def from_grids(
@@ -342,6 +351,7 @@ class AddressMatcher:
         county = parsed.county
         if (
             county
+            and county not in self._enclosing
             and county not in vocabulary.counties
             and not fuzzy(county, sorted(vocabulary.counties.names))
         ):
