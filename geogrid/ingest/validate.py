@@ -124,7 +124,7 @@ def _convert_columns(frame: pd.DataFrame, spec: LayerSpec, path: str) -> pd.Data
         have = ", ".join(c for c in frame.columns if c != frame.geometry.name)
         raise IngestError(
             f"missing required column(s) {', '.join(missing)} for layer {spec.name!r}; "
-            f"the file has: {have}",
+            + (f"the file has: {have}" if have else "the file has no column (no property)"),
             path=path,
             column=missing[0],
         )

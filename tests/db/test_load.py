@@ -591,3 +591,20 @@ def test_dry_run_finds_what_the_real_load_would_refuse(empty_db: Engine, tmp_pat
     with pytest.raises(IngestError, match="NOPE"):
         load_file(empty_db, workers, "grid_workers", dry_run=True)
     assert _codes(empty_db, "grid_workers") == []
+
+
+def test_features_without_properties_are_refused_saying_so(
+    empty_db: Engine, tmp_path: Path
+) -> None:
+    feature = {
+        "type": "Feature",
+        "properties": {},
+        "geometry": {"type": "Polygon", "coordinates": [SQUARE]},
+    }
+    path = _write_json(
+        tmp_path / "bare.geojson", {"type": "FeatureCollection", "features": [feature]}
+    )
+    with pytest.raises(IngestError) as caught:
+        load_file(empty_db, path, "grids")
+    assert "missing required column(s) code, name, level" in str(caught.value)
+    assert "the file has no column (no property)" in str(caught.value)
