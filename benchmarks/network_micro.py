@@ -48,7 +48,7 @@ def timed(label: str, call: Callable[[], object], repeat: int) -> None:
 
 def engines(net: RoadNetwork, repeat: int) -> None:
     """Time one-to-all Dijkstra in scipy and in igraph/rustworkx when installed."""
-    graph = net._weighted("time")
+    graph = net.weighted("time")
     timed("scipy csgraph dijkstra, one to all", lambda: dijkstra(graph.csr, indices=[0]), repeat)
     coo = graph.csr.tocoo()
     try:

@@ -276,7 +276,8 @@ def map_to_html(m: folium.Map) -> str:
         If the page would load a script, style or image from another machine (a folium
         plugin with CDN links was added, for instance).
     """
-    flag = m._children.pop("geogrid_ready", None)
+    # folium has no public way to move a child: take the flag out and add it again
+    flag = m._children.pop("geogrid_ready", None)  # noqa: SLF001
     if flag is not None:  # keep the ready flag last, after anything added since new_map
         m.add_child(flag, name="geogrid_ready")
     page = m.get_root().render()

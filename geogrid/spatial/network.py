@@ -101,7 +101,15 @@ class RoadNetwork:
     """A directed road graph with travel-time and length weights.
 
     Build it with :meth:`from_geodataframe`. Edges are addressed by their position in
-    the roads frame, nodes by their ids. Immutable; safe to share between threads.
+    the roads frame, nodes by their ids. Frozen: attributes cannot be set and the arrays
+    are read-only, so one network is safely shared between threads and callers.
+
+    The attributes and the methods :meth:`weighted`, :meth:`locations`, :meth:`ports`
+    and :meth:`edges_at` are the road-graph contract that routes, service areas,
+    coverage and transport build on; nothing outside this class reads its private
+    members. Nodes have an *index* ``0 .. n_nodes - 1`` (their position in
+    ``node_ids``), which is how the array engine (:mod:`geogrid.spatial._graph`) and
+    the ``*_index`` arrays address them.
 
     Parameters
     ----------
@@ -116,6 +124,25 @@ class RoadNetwork:
         that direction is closed.
     code
         Edge codes; defaults to the positions as strings.
+
+    Attributes
+    ----------
+    lines, lines_xy
+        Edge geometries: LineStrings in EPSG:4326, and the same in :attr:`projection`
+        (metres).
+    source, target
+        Node id at each edge's first and last vertex.
+    source_index, target_index
+        The same nodes as indices into ``node_ids``.
+    length_m, cost_s, reverse_cost_s, code
+        Per edge, as given (negative cost: that direction is closed).
+    node_ids
+        Sorted node ids.
+    node_lon, node_lat, node_x, node_y
+        Node positions, EPSG:4326 and in :attr:`projection` (metres).
+    projection
+        The local metric projection (Transverse Mercator around the nodes) used for
+        snapping, cutting and buffering.
 
     Examples
     --------
@@ -153,8 +180,8 @@ class RoadNetwork:
         reverse_cost_s: npt.ArrayLike,
         code: npt.ArrayLike | None = None,
     ) -> None:
-        self._lines = line_array(geometry)
-        m = len(self._lines)
+        self.lines = line_array(geometry)
+        m = len(self.lines)
         source_a = np.asarray(source).reshape(-1)
         target_a = np.asarray(target).reshape(-1)
         arrays = [
@@ -172,34 +199,43 @@ class RoadNetwork:
         self.code = np.arange(m).astype(str) if code is None else np.asarray(code, dtype=object)
         ends = np.concatenate([self.source, self.target])
         self.node_ids, first = np.unique(ends, return_index=True)
-        self._src = np.searchsorted(self.node_ids, self.source)
-        self._tgt = np.searchsorted(self.node_ids, self.target)
+        self.source_index = np.searchsorted(self.node_ids, self.source)
+        self.target_index = np.searchsorted(self.node_ids, self.target)
         first_xy = np.concatenate(
-            [shapely.get_coordinates(shapely.get_point(self._lines, i)) for i in (0, -1)]
+            [shapely.get_coordinates(shapely.get_point(self.lines, i)) for i in (0, -1)]
         )
         self.node_lon = first_xy[first, 0] if m else np.empty(0)
         self.node_lat = first_xy[first, 1] if m else np.empty(0)
-        self._proj = LocalProjection.around(self.node_lon, self.node_lat)
-        self._xy = self._proj.lines_to_xy(self._lines)
-        self._node_x, self._node_y = self._proj.lonlat_to_xy(self.node_lon, self.node_lat)
+        self.projection = LocalProjection.around(self.node_lon, self.node_lat)
+        self.lines_xy = self.projection.lines_to_xy(self.lines)
+        self.node_x, self.node_y = self.projection.lonlat_to_xy(self.node_lon, self.node_lat)
         open_f, open_b = self.cost_s >= 0, self.reverse_cost_s >= 0
         n = len(self.node_ids)
         self._graphs = {
             "time": _graph.WeightedGraph.build(
-                self._src,
-                self._tgt,
+                self.source_index,
+                self.target_index,
                 np.where(open_f, self.cost_s, np.inf),
                 np.where(open_b, self.reverse_cost_s, np.inf),
                 n,
             ),
             "length": _graph.WeightedGraph.build(
-                self._src,
-                self._tgt,
+                self.source_index,
+                self.target_index,
                 np.where(open_f, self.length_m, np.inf),
                 np.where(open_b, self.length_m, np.inf),
                 n,
             ),
         }
+        for value in vars(self).values():
+            if isinstance(value, np.ndarray):
+                value.flags.writeable = False
+        self._frozen = True
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if getattr(self, "_frozen", False):
+            raise AttributeError(f"RoadNetwork is frozen: cannot set {name!r}")
+        super().__setattr__(name, value)
 
     @classmethod
     def from_geodataframe(cls, roads: gpd.GeoDataFrame, *, tolerance_m: float = 0.5) -> RoadNetwork:
@@ -237,7 +273,7 @@ class RoadNetwork:
     @property
     def n_edges(self) -> int:
         """Number of edges (roads frame rows)."""
-        return len(self._lines)
+        return len(self.lines)
 
     @property
     def memory_bytes(self) -> int:
@@ -249,14 +285,14 @@ class RoadNetwork:
             self.source,
             self.target,
             self.node_ids,
-            self._src,
-            self._tgt,
+            self.source_index,
+            self.target_index,
             self.node_lon,
             self.node_lat,
-            self._node_x,
-            self._node_y,
+            self.node_x,
+            self.node_y,
         ]
-        n_coords = int(shapely.get_num_coordinates(self._lines).sum())
+        n_coords = int(shapely.get_num_coordinates(self.lines).sum())
         geometry = 2 * (16 * n_coords + 120 * self.n_edges)  # lon/lat and projected copies
         return (
             sum(a.nbytes for a in arrays)
@@ -268,22 +304,22 @@ class RoadNetwork:
     @property
     def metric_crs(self) -> pyproj.CRS:
         """The local Transverse Mercator used for snapping, cutting and buffering."""
-        return self._proj.crs
+        return self.projection.crs
 
     # -- snapping ---------------------------------------------------------------------
 
     @cached_property
-    def _tree(self) -> shapely.STRtree:
+    def edge_tree(self) -> shapely.STRtree:
         """An R-tree of the projected edges, for queries by area."""
-        return shapely.STRtree(self._xy)
+        return shapely.STRtree(self.lines_xy)
 
     @cached_property
     def _pieces(self) -> EdgePieces:
-        return EdgePieces.from_lines(self._xy)
+        return EdgePieces.from_lines(self.lines_xy)
 
     @cached_property
     def _node_tree(self) -> cKDTree:
-        return cKDTree(np.column_stack([self._node_x, self._node_y]))
+        return cKDTree(np.column_stack([self.node_x, self.node_y]))
 
     def snap(
         self, lon: npt.ArrayLike, lat: npt.ArrayLike, max_distance_m: float | None = None
@@ -321,13 +357,13 @@ class RoadNetwork:
         )
         if k == 0 or self.n_edges == 0:
             return out
-        x, y = self._proj.lonlat_to_xy(lon_a, lat_a)
+        x, y = self.projection.lonlat_to_xy(lon_a, lat_a)
         found = self._pieces.nearest(x, y, max_distance_m)
         rows = found.rows
         out.edge[rows] = found.edge
         out.fraction[rows] = found.fraction
         out.distance_m[rows] = found.distance_m
-        out.lon[rows], out.lat[rows] = self._proj.xy_to_lonlat(found.x, found.y)
+        out.lon[rows], out.lat[rows] = self.projection.xy_to_lonlat(found.x, found.y)
         return out
 
     def snapped_from_fractions(self, edge: npt.ArrayLike, fraction: npt.ArrayLike) -> Snapped:
@@ -349,14 +385,14 @@ class RoadNetwork:
         if edge_a.shape != frac.shape or np.any((edge_a < 0) | (edge_a >= self.n_edges)):
             raise ValueError("edge and fraction must match, and edges must exist")
         on = shapely.get_coordinates(
-            shapely.line_interpolate_point(self._xy[edge_a], frac, normalized=True)
+            shapely.line_interpolate_point(self.lines_xy[edge_a], frac, normalized=True)
         )
-        lon, lat = self._proj.xy_to_lonlat(on[:, 0], on[:, 1])
+        lon, lat = self.projection.xy_to_lonlat(on[:, 0], on[:, 1])
         return Snapped(edge_a, frac, np.zeros(len(edge_a)), lon, lat)
 
     def nearest_node(self, lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[IntArray, FloatArray]:
         """Return the id of the nearest node to each point and the distance in metres."""
-        x, y = self._proj.lonlat_to_xy(np.atleast_1d(lon), np.atleast_1d(lat))
+        x, y = self.projection.lonlat_to_xy(np.atleast_1d(lon), np.atleast_1d(lat))
         if self.n_nodes == 0:
             return np.full(len(x), -1, np.int64), np.full(len(x), np.inf)
         dist, idx = self._node_tree.query(np.column_stack([x, y]))
@@ -387,19 +423,19 @@ class RoadNetwork:
         numpy.ndarray
             ``(len(origins), len(destinations))`` costs, inf where unreachable.
         """
-        graph = self._weighted(weight)
-        o, d = self._locations(origins), self._locations(destinations)
+        graph = self.weighted(weight)
+        o, d = self.locations(origins), self.locations(destinations)
         limit = np.inf if max_cost is None else float(max_cost)
         if len(o) == 0 or len(d) == 0:
             return np.full((len(o), len(d)), np.inf)
         if len(d) < len(o):  # fewer searches: go backward from the destinations
             dist, _, _ = _graph.search(
-                graph, self._ports(d, graph, False), len(d), reverse=True, limit=limit
+                graph, self.ports(d, graph, False), len(d), reverse=True, limit=limit
             )
-            out = np.ascontiguousarray(_graph.finish(dist, self._ports(o, graph, True), len(o)).T)
+            out = np.ascontiguousarray(_graph.finish(dist, self.ports(o, graph, True), len(o)).T)
         else:
-            dist, _, _ = _graph.search(graph, self._ports(o, graph, True), len(o), limit=limit)
-            out = _graph.finish(dist, self._ports(d, graph, False), len(d))
+            dist, _, _ = _graph.search(graph, self.ports(o, graph, True), len(o), limit=limit)
+            out = _graph.finish(dist, self.ports(d, graph, False), len(d))
         i, j, direct = _graph.direct_costs(o, d, graph)
         out[i, j] = np.minimum(out[i, j], direct)
         out[out > limit] = np.inf
@@ -423,9 +459,16 @@ class RoadNetwork:
 
         return service_area(self, origins, max_cost, weight)
 
-    # -- internals --------------------------------------------------------------------
+    # -- the graph contract -----------------------------------------------------------
 
-    def _weighted(self, weight: str) -> _graph.WeightedGraph:
+    def weighted(self, weight: str) -> _graph.WeightedGraph:
+        """Return the CSR graph of one weight, ``"time"`` (seconds) or ``"length"`` (metres).
+
+        Raises
+        ------
+        ValueError
+            Another weight.
+        """
         try:
             return self._graphs[weight]
         except KeyError:
@@ -434,13 +477,13 @@ class RoadNetwork:
     @cached_property
     def _incidence(self) -> tuple[IntArray, IntArray]:
         """Return CSR-style ``(indptr, edges)``: the edges touching each node."""
-        ends = np.concatenate([self._src, self._tgt])
+        ends = np.concatenate([self.source_index, self.target_index])
         order = np.argsort(ends, kind="stable")
         indptr = np.zeros(self.n_nodes + 1, dtype=np.int64)
         np.cumsum(np.bincount(ends, minlength=self.n_nodes), out=indptr[1:])
         return indptr, np.tile(np.arange(self.n_edges), 2)[order]
 
-    def _edges_at(self, nodes: IntArray) -> IntArray:
+    def edges_at(self, nodes: IntArray) -> IntArray:
         """Return the sorted edges touching any of ``nodes`` (internal indices)."""
         indptr, edges = self._incidence
         lo, hi = indptr[nodes], indptr[nodes + 1]
@@ -448,11 +491,18 @@ class RoadNetwork:
         offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
         return np.unique(edges[np.repeat(lo, counts) + offsets])
 
-    def _locations(self, places: Place) -> _graph.Locations:
-        """Turn node ids or snapped points into internal locations.
+    def locations(self, places: Place) -> _graph.Locations:
+        """Turn node ids or snapped points into locations for the array engine.
 
         A snapped point within :data:`NODE_TOLERANCE_M` of its edge's start or end
-        becomes that node (see the module docstring).
+        becomes that node (see the module docstring); an unsnapped point is nowhere.
+
+        Raises
+        ------
+        NotFoundError
+            A node id or a snapped edge this network does not have.
+        ValueError
+            Places that are neither integers nor :class:`Snapped`.
         """
         if isinstance(places, Snapped):
             edge = places.edge.astype(np.int64)
@@ -464,8 +514,8 @@ class RoadNetwork:
             e, f = edge[on], fraction[on]
             at_start = (f * self.length_m[e] <= NODE_TOLERANCE_M) & (f <= 0.5)
             at_end = ((1 - f) * self.length_m[e] <= NODE_TOLERANCE_M) & (f > 0.5)
-            node[on[at_start]] = self._src[e[at_start]]
-            node[on[at_end]] = self._tgt[e[at_end]]
+            node[on[at_start]] = self.source_index[e[at_start]]
+            node[on[at_end]] = self.target_index[e[at_end]]
             return _graph.Locations(node, np.where(node >= 0, -1, edge), fraction)
         ids = np.atleast_1d(np.asarray(places))
         if ids.size and not np.issubdtype(ids.dtype, np.integer):
@@ -485,7 +535,11 @@ class RoadNetwork:
         k = len(ids)
         return _graph.Locations(pos.astype(np.int64), np.full(k, -1, np.int64), np.zeros(k))
 
-    def _ports(
+    def ports(
         self, locs: _graph.Locations, graph: _graph.WeightedGraph, leaving: bool
     ) -> _graph.Ports:
-        return _graph.ports(locs, graph, self._src, self._tgt, leaving)
+        """Return where one leaves the locations (``leaving``) or arrives at them, at what cost.
+
+        See :func:`geogrid.spatial._graph.ports`.
+        """
+        return _graph.ports(locs, graph, self.source_index, self.target_index, leaving)

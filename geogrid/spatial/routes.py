@@ -88,11 +88,11 @@ def shortest_path(
     >>> route.nodes.tolist(), route.edges.tolist(), len(route.geometry.coords)
     ([2, 3], [0, 1], 3)
     """
-    graph = network._weighted(weight)
-    o, d = network._locations(origin), network._locations(destination)
+    graph = network.weighted(weight)
+    o, d = network.locations(origin), network.locations(destination)
     if len(o) != 1 or len(d) != 1:
         raise ValueError("shortest_path takes one origin and one destination")
-    seeds = network._ports(o, graph, True)
+    seeds = network.ports(o, graph, True)
     dist, pred, _ = _graph.search(graph, seeds, 1, predecessors=True)
     best_cost, best_node, last = np.inf, -1, None
     for node, cost, piece in _end_options(network, d, graph, leaving=False):
@@ -133,7 +133,7 @@ def _end_options(
     e, f = int(locs.edge[0]), float(locs.fraction[0])
     if e < 0:
         return []
-    u, v = int(network._src[e]), int(network._tgt[e])
+    u, v = int(network.source_index[e]), int(network.target_index[e])
     one = np.array([e])
     ahead = float(_graph.part(np.array([1 - f]), graph.along[one])[0])
     behind = float(_graph.part(np.array([f]), graph.against[one])[0])
@@ -160,21 +160,21 @@ def _route(
     end = np.array([p[2] for p in pieces], dtype=float)
     step = end - start
     totals = []
-    for graph in (network._weighted("time"), network._weighted("length")):
+    for graph in (network.weighted("time"), network.weighted("length")):
         forward = _graph.part(np.maximum(step, 0.0), graph.along[edge])
         backward = _graph.part(np.maximum(-step, 0.0), graph.against[edge])
         per = np.where(step > 0, forward, np.where(step < 0, backward, 0.0))
         totals.append(float(np.sum(per)))
-    coords = shapely.get_coordinates(substrings(network._xy[edge], start, end))
+    coords = shapely.get_coordinates(substrings(network.lines_xy[edge], start, end))
     if len(coords):
         keep = np.ones(len(coords), bool)
         keep[1:] = np.any(coords[1:] != coords[:-1], axis=1)
         coords = coords[keep]
     else:  # from a node to itself
         node = int(origin.node[0])
-        coords = np.array([[network._node_x[node], network._node_y[node]]])
+        coords = np.array([[network.node_x[node], network.node_y[node]]])
     if len(coords) == 1:
         coords = np.repeat(coords, 2, axis=0)
-    lon, lat = network._proj.xy_to_lonlat(coords[:, 0], coords[:, 1])
+    lon, lat = network.projection.xy_to_lonlat(coords[:, 0], coords[:, 1])
     line = LineString(np.column_stack([lon, lat]))
     return Route(cost, totals[0], totals[1], nodes, edge[step != 0], line)

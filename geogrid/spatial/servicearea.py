@@ -75,13 +75,13 @@ class ServiceArea:
         ``full``, ``length_m`` (length of the piece) and ``geometry``.
         """
         net = self.network
-        geometry = net._lines[self.edge].copy()
+        geometry = net.lines[self.edge].copy()
         part = np.flatnonzero(~self.full)
         if len(part):
             cut = substrings(
-                net._xy[self.edge[part]], self.fraction_from[part], self.fraction_to[part]
+                net.lines_xy[self.edge[part]], self.fraction_from[part], self.fraction_to[part]
             )
-            geometry[part] = net._proj.geometries_to_lonlat(cut)
+            geometry[part] = net.projection.geometries_to_lonlat(cut)
         return gpd.GeoDataFrame(
             {
                 "edge": self.edge,
@@ -104,9 +104,9 @@ class ServiceArea:
         if len(self.edge) == 0:
             return Polygon()
         net = self.network
-        pieces = substrings(net._xy[self.edge], self.fraction_from, self.fraction_to)
+        pieces = substrings(net.lines_xy[self.edge], self.fraction_from, self.fraction_to)
         area = shapely.buffer(shapely.multilinestrings(pieces), buffer_m, quad_segs=4)
-        out = net._proj.geometries_to_lonlat([area])[0]
+        out = net.projection.geometries_to_lonlat([area])[0]
         assert isinstance(out, Polygon | MultiPolygon)
         return out
 
@@ -142,9 +142,9 @@ def service_area(
     """
     if not max_cost >= 0:
         raise ValueError(f"max_cost must be >= 0, got {max_cost}")
-    graph = network._weighted(weight)
-    locs = network._locations(origins)
-    seeds = network._ports(locs, graph, True)
+    graph = network.weighted(weight)
+    locs = network.locations(origins)
+    seeds = network.ports(locs, graph, True)
     dist, _, src = _graph.search(graph, seeds, len(locs), limit=max_cost, min_only=True)
     assert src is not None
     edge, start, end = _reached_pieces(network, graph, dist, max_cost, locs)
@@ -182,10 +182,10 @@ def _reached_pieces(
     on_edge = (locs.node < 0) & (locs.edge >= 0)
     special = np.unique(locs.edge[on_edge])  # edges holding an origin
     candidates = np.setdiff1d(
-        network._edges_at(np.flatnonzero(np.isfinite(dist))), special, assume_unique=True
+        network.edges_at(np.flatnonzero(np.isfinite(dist))), special, assume_unique=True
     )
-    a = _reach(max_cost - dist[network._src[candidates]], graph.along[candidates])
-    b = _reach(max_cost - dist[network._tgt[candidates]], graph.against[candidates])
+    a = _reach(max_cost - dist[network.source_index[candidates]], graph.along[candidates])
+    b = _reach(max_cost - dist[network.target_index[candidates]], graph.against[candidates])
     full = (a >= 1) | (b >= 1) | ((a >= 0) & (b >= 0) & (a + b >= 1))
     head = ~full & (a > 0)  # reached from the start only, forward
     tail = ~full & (b > 0)  # reached from the end only, backward
@@ -194,8 +194,8 @@ def _reached_pieces(
     ends = [np.ones(full.sum()), a[head], np.ones(tail.sum())]
     for e in special:  # merge by hand: ends reached from nodes, and around each origin
         one = np.array([e])
-        a_e = _reach(max_cost - dist[network._src[one]], graph.along[one])[0]
-        b_e = _reach(max_cost - dist[network._tgt[one]], graph.against[one])[0]
+        a_e = _reach(max_cost - dist[network.source_index[one]], graph.along[one])[0]
+        b_e = _reach(max_cost - dist[network.target_index[one]], graph.against[one])[0]
         ahead = max(_reach(np.array([max_cost]), graph.along[one])[0], 0.0)
         behind = max(_reach(np.array([max_cost]), graph.against[one])[0], 0.0)
         spans = [(0.0, a_e)] if a_e > 0 else []

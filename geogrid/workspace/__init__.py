@@ -8,9 +8,9 @@ most once per ``cache_check_interval_s``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import Any, TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -31,13 +31,15 @@ from geogrid.spatial.addresses import AddressMatcher
 from geogrid.spatial.gridindex import GridIndex
 from geogrid.spatial.network import RoadNetwork
 from geogrid.workspace._cache import VersionedCache
-from geogrid.workspace.credentials import CredentialTable
+from geogrid.workspace.credential_table import CredentialTable
 from geogrid.workspace.locate import LocateAnswer, Locator
 
 __all__ = ["LocateAnswer", "Workspace"]
 
 LOCATOR_LAYERS = ("grids", "grid_workers", "addresses")
 POINT_LOCATOR_LAYERS = ("grids", "grid_workers")
+
+T = TypeVar("T")
 
 
 class Workspace:
@@ -75,6 +77,14 @@ class Workspace:
     def invalidate(self) -> None:
         """Drop every cached index (they are rebuilt on next use)."""
         self._cache.invalidate()
+
+    def recheck(self) -> None:
+        """Read the data versions again on next use: this process has just written."""
+        self._cache.recheck()
+
+    def cached(self, name: str, layers: tuple[str, ...], build: Callable[[], T]) -> T:
+        """Return the cached value ``name``, built again by ``build`` when ``layers`` change."""
+        return self._cache.get(name, layers, build)
 
     # -- snapshots and indexes -----------------------------------------------------------
 

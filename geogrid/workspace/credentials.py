@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from geogrid.access import Caller, Role
-from geogrid.apikeys import hash_secret, new_api_key, parse_api_key, secret_matches
+from geogrid.apikeys import hash_secret, new_api_key, parse_api_key
 from geogrid.db.queries.credentials import (
     CredentialRow,
     insert_credential,
@@ -21,6 +21,7 @@ from geogrid.db.queries.credentials import (
     revoke_credential,
 )
 from geogrid.errors import AuthenticationError, InvalidRequestError
+from geogrid.workspace.credential_table import ActiveCredential, CredentialTable
 
 if TYPE_CHECKING:
     from geogrid.workspace import Workspace
@@ -40,56 +41,11 @@ _NAME = re.compile(r"[^\x00-\x1f\x7f]{1,100}")
 
 
 @dataclass(frozen=True)
-class ActiveCredential:
-    """What the API needs to check a key: the secret's hash and the caller it stands for."""
-
-    secret_hash: str
-    caller: Caller
-
-
-@dataclass(frozen=True)
 class IssuedKey:
     """A new key (``key``: show it once, it is not stored) and its stored credential."""
 
     key: str
     credential: CredentialRow
-
-
-class CredentialTable:
-    """The active credentials by key id, remembering the keys it has already verified.
-
-    The workspace replaces the whole table when a credential is added or revoked, so a
-    remembered key never outlives its revocation; only valid keys are remembered, at most
-    :attr:`MEMO_LIMIT` of them.
-    """
-
-    MEMO_LIMIT = 10_000
-
-    def __init__(self, rows: list[CredentialRow]) -> None:
-        self.by_key_id: dict[str, ActiveCredential] = {
-            row.key_id: ActiveCredential(
-                row.secret_hash, Caller(row.name, Role(row.role), row.grid_code)
-            )
-            for row in rows
-            if row.active
-        }
-        self._verified: dict[str, Caller] = {}
-
-    def __len__(self) -> int:
-        return len(self.by_key_id)
-
-    def verify(self, key: str) -> Caller | None:
-        """Return the caller of a valid key, or None (malformed, unknown, wrong secret)."""
-        caller = self._verified.get(key)
-        if caller is not None:
-            return caller
-        parsed = parse_api_key(key)
-        found = self.by_key_id.get(parsed.key_id) if parsed is not None else None
-        if parsed is None or found is None or not secret_matches(parsed.secret, found.secret_hash):
-            return None
-        if len(self._verified) < self.MEMO_LIMIT:
-            self._verified[key] = found.caller
-        return found.caller
 
 
 def authenticate(workspace: Workspace, key: str) -> Caller:
@@ -135,7 +91,7 @@ def issue_key(
             grid_code=grid_code or None,
             secret_hash=hash_secret(key.secret),
         )
-    workspace._cache.recheck()  # this process sees the new key at once
+    workspace.recheck()  # this process sees the new key at once
     return IssuedKey(str(key), row)
 
 
@@ -150,7 +106,7 @@ def revoke_key(workspace: Workspace, key_id_or_name: str) -> CredentialRow:
     parsed = parse_api_key(key_id_or_name)
     with workspace.engine.begin() as conn:
         row = revoke_credential(conn, parsed.key_id if parsed else key_id_or_name.strip())
-    workspace._cache.recheck()  # this process refuses the key at once
+    workspace.recheck()  # this process refuses the key at once
     return row
 
 

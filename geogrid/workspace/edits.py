@@ -338,7 +338,7 @@ def _run(workspace: Workspace, layer: FeatureLayer, write: Any, crs: gcrs.CRSLik
             f"the database refused the edit; nothing was changed: {detail}",
             details={"collection": layer.name},
         ) from None
-    workspace._cache.recheck()  # this process sees its own write at once
+    workspace.recheck()  # this process sees its own write at once
     page = feature_page(layer, rows, system, 1) if rows.values else None
     return EditOutcome(page, repaired, audit_id)
 

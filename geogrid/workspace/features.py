@@ -350,7 +350,7 @@ def read_feature_item(
 def collection_extent(workspace: Workspace, name: str) -> tuple[float, float, float, float] | None:
     """Return the WGS 84 bounding box of a layer (None when empty), cached per data version."""
     layer = feature_layer(name)
-    return workspace._cache.get(  # type: ignore[no-any-return]
+    return workspace.cached(
         f"extent:{layer.name}",
         (layer.name,),
         lambda: _extent(workspace, layer.name),

@@ -459,3 +459,12 @@ def test_network_reports_its_size(city):
     assert net.n_nodes == len(np.unique(np.concatenate([net.source, net.target])))
     assert 10_000 < net.memory_bytes < 1_000_000
     assert net.metric_crs.coordinate_operation.method_name == "Transverse Mercator"
+
+
+def test_network_is_frozen(city):
+    _, net, _ = city
+    with pytest.raises(AttributeError, match="frozen"):
+        net.cost_s = net.cost_s * 2
+    for array in (net.cost_s, net.source_index, net.node_ids, net.node_x, net.lines_xy):
+        with pytest.raises(ValueError, match="read-only"):
+            array[0] = array[0]

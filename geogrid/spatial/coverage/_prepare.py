@@ -79,18 +79,18 @@ class Context:
     def find(self, polygons: npt.NDArray[np.object_]) -> tuple[Entries, Guard]:
         """Return the entries of each polygon (EPSG:4326) and whether they are guarded."""
         net = self.network
-        xy = net._proj.geometries_to_xy(polygons)
+        xy = net.projection.geometries_to_xy(polygons)
         rank = _road_rank(net, self.roads)
         entries = find_entries(
             xy,
-            net._xy,
-            net._src,
-            net._tgt,
+            net.lines_xy,
+            net.source_index,
+            net.target_index,
             net.cost_s >= 0,
             net.reverse_cost_s >= 0,
             tolerance_m=self.settings.boundary_tolerance_m,
             rank=rank,
-            tree=net._tree,
+            tree=net.edge_tree,
         )
         return entries, guard_entries(net, entries, self.distance, self.settings.tolerance_m)
 
@@ -135,9 +135,9 @@ def prepare(
             f"the network has {net.n_edges} edges but the roads frame {len(roads)} rows; "
             "pass the frame the network was built from"
         )
-    box_xy = shapely.box(*shapely.total_bounds(net._proj.geometries_to_xy(polygons)))
+    box_xy = shapely.box(*shapely.total_bounds(net.projection.geometries_to_xy(polygons)))
     margin = settings.search_m + settings.checkpoint_snap_m
-    near = _in_box(checkpoints, net._proj.geometries_to_lonlat([box_xy.buffer(margin)])[0])
+    near = _in_box(checkpoints, net.projection.geometries_to_lonlat([box_xy.buffer(margin)])[0])
     cp_frame = checkpoints.iloc[near].reset_index(drop=True)
     cps = checkpoints_from_geodataframe(cp_frame, net, settings.checkpoint_snap_m)
     keep = _in_box(addresses, shapely.box(*shapely.total_bounds(polygons)))
@@ -187,7 +187,7 @@ def entries_frame(
             return roads[name].to_numpy()[e]
         return np.full(n, default, dtype=object)
 
-    lon, lat = ctx.network._proj.xy_to_lonlat(entries.x, entries.y)
+    lon, lat = ctx.network.projection.xy_to_lonlat(entries.x, entries.y)
     codes = ctx.checkpoints.code
     frame = pd.DataFrame(
         {

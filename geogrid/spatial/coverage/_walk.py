@@ -31,7 +31,7 @@ def walk_graph(network: RoadNetwork) -> _graph.WeightedGraph:
     if graph is None:
         length = network.length_m
         graph = _graph.WeightedGraph.build(
-            network._src, network._tgt, length, length, network.n_nodes
+            network.source_index, network.target_index, length, length, network.n_nodes
         )
         _GRAPHS[network] = graph
     return graph
@@ -63,11 +63,11 @@ class NearestSite:
         Places farther than ``limit_m`` (or not snapped) get ``inf`` and ``-1``.
         """
         graph = walk_graph(self.network)
-        locs = self.network._locations(places)
+        locs = self.network.locations(places)
         k = len(locs)
         best = np.full(k, np.inf)
         site = np.full(k, -1, np.int64)
-        ports = self.network._ports(locs, graph, False)
+        ports = self.network.ports(locs, graph, False)
         cost = self.node_m[ports.node] + ports.cost
         _keep_min(best, site, ports.loc, cost, self.node_site[ports.node])
         i, j, direct = _graph.direct_costs(self.sites, locs, graph)
@@ -118,8 +118,8 @@ def nearest_site(network: RoadNetwork, sites: Snapped, limit_m: float) -> Neares
     ([393.4, 49.2], [0, 0])
     """
     graph = walk_graph(network)
-    locs = network._locations(sites)
-    seeds = network._ports(locs, graph, True)
+    locs = network.locations(sites)
+    seeds = network.ports(locs, graph, True)
     dist, _, src = _graph.search(graph, seeds, len(locs), limit=limit_m, min_only=True)
     assert src is not None
     return NearestSite(network, locs, float(limit_m), dist, src)

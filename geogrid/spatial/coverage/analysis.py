@@ -269,7 +269,7 @@ def _addresses_frame(ctx: Context, inside: np.ndarray, reach: Reach) -> gpd.GeoD
 def _unreached_frame(ctx: Context, area: UnreachedArea) -> gpd.GeoDataFrame:
     parts = shapely.get_parts(area.geometry)
     parts = parts[~shapely.is_empty(parts)]
-    area_m2 = shapely.area(ctx.network._proj.geometries_to_xy(parts)) if len(parts) else []
+    area_m2 = shapely.area(ctx.network.projection.geometries_to_xy(parts)) if len(parts) else []
     return gpd.GeoDataFrame({"area_m2": area_m2}, geometry=parts, crs="EPSG:4326")
 
 

@@ -132,13 +132,13 @@ _Incidence = tuple[IntArray, IntArray, BoolArray]  # CSR indptr, edge, whether a
 def _near_nodes(network: RoadNetwork, targets: Snapped, radius_m: float) -> _Near:
     """Return every (target, node) pair within ``radius_m``, by chunks of targets."""
     graph = walk_graph(network)
-    locs = network._locations(targets)
+    locs = network.locations(targets)
     step = max(1, _CELLS_PER_CHUNK // max(network.n_nodes, 1))
     parts: list[_Near] = []
     for lo in range(0, len(locs), step):
         hi = min(len(locs), lo + step)
         chunk = _graph.Locations(locs.node[lo:hi], locs.edge[lo:hi], locs.fraction[lo:hi])
-        seeds = network._ports(chunk, graph, True)
+        seeds = network.ports(chunk, graph, True)
         dist, _, _ = _graph.search(graph, seeds, len(chunk), limit=radius_m)
         t, v = np.nonzero(dist <= radius_m)
         parts.append((t + lo, v, dist[t, v]))
@@ -151,7 +151,7 @@ def _near_nodes(network: RoadNetwork, targets: Snapped, radius_m: float) -> _Nea
 def _incidence(network: RoadNetwork) -> _Incidence:
     """Return the edges at every node (internal index) and whether the node is their end."""
     m = network.n_edges
-    ends = np.concatenate([network._src, network._tgt])
+    ends = np.concatenate([network.source_index, network.target_index])
     order = np.argsort(ends, kind="stable")
     indptr = np.zeros(network.n_nodes + 1, np.int64)
     np.cumsum(np.bincount(ends, minlength=network.n_nodes), out=indptr[1:])
@@ -235,7 +235,8 @@ def _guarded_pairs(
 
     length = network.length_m[e]
     via = np.minimum(
-        to_node(network._src[e]) + f * length, to_node(network._tgt[e]) + (1 - f) * length
+        to_node(network.source_index[e]) + f * length,
+        to_node(network.target_index[e]) + (1 - f) * length,
     )
     same = e == t_edge[row]
     direct = np.where(same, np.abs(f - t_frac[row]) * length, np.inf)

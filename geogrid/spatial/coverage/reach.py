@@ -163,7 +163,7 @@ def unreached_area(
     See the module's rules. ``cell_m`` defaults to :func:`cell_size_for` the polygon's
     area.
     """
-    proj = network._proj
+    proj = network.projection
     shape_xy = shapely.make_valid(proj.geometries_to_xy([polygon])[0])
     area_m2 = float(shapely.area(shape_xy))
     side = cell_size_for(area_m2) if cell_m is None else float(cell_m)

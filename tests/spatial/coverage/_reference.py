@@ -42,8 +42,8 @@ def distances_from(graph: nx.MultiGraph, source: object, cutoff: float) -> dict:
 
 def metric_polygon(net: RoadNetwork, polygon_xy: shapely.Geometry) -> shapely.Geometry:
     """Return a polygon drawn in the network's metric frame, in EPSG:4326."""
-    return net._proj.geometries_to_lonlat([polygon_xy])[0]
+    return net.projection.geometries_to_lonlat([polygon_xy])[0]
 
 
 def centre_xy(net: RoadNetwork) -> tuple[float, float]:
-    return float(np.mean(net._node_x)), float(np.mean(net._node_y))
+    return float(np.mean(net.node_x)), float(np.mean(net.node_y))

@@ -53,7 +53,7 @@ def town():
         crs=4326,
     )
     ax, ay = cx + rng.uniform(-450, 450, 800), cy + rng.uniform(-450, 450, 800)
-    lon, lat = net._proj.xy_to_lonlat(ax, ay)
+    lon, lat = net.projection.xy_to_lonlat(ax, ay)
     addresses = gpd.GeoDataFrame(
         {"code": [f"A{i:04d}" for i in range(800)], "full_text": ["x"] * 800},
         geometry=shapely.points(lon, lat),
@@ -136,7 +136,7 @@ def test_unreached_land_is_the_cells_whose_centre_is_unreached(town):
 
     # the centres of the lattice cells well inside the grid decide their cells exactly
     side = result.area.cell_m
-    poly_xy = net._proj.geometries_to_xy([polygon])[0]
+    poly_xy = net.projection.geometries_to_xy([polygon])[0]
     x0, y0, x1, y1 = poly_xy.bounds
     gx, gy = np.meshgrid(
         np.arange(np.floor(x0 / side), np.ceil(x1 / side)) * side + side / 2,
@@ -144,7 +144,7 @@ def test_unreached_land_is_the_cells_whose_centre_is_unreached(town):
     )
     gx, gy = gx.ravel(), gy.ravel()
     inner = shapely.contains_xy(poly_xy.buffer(-side), gx, gy)
-    lon, lat = net._proj.xy_to_lonlat(gx[inner], gy[inner])
+    lon, lat = net.projection.xy_to_lonlat(gx[inner], gy[inner])
     assert np.array_equal(shapely.contains_xy(unreached, lon, lat), far(lon, lat))
     # and random spots mostly agree (a spot halfway between two roads may differ)
     rng = np.random.default_rng(5)

@@ -30,7 +30,7 @@ def case():
     cx, cy = centre_xy(net)
     area_xy = shapely.affinity.rotate(shapely.box(cx - 260, cy - 190, cx + 240, cy + 210), 17)
     entries = find_entries(
-        [area_xy], net._xy, net.source, net.target, net.cost_s >= 0, net.reverse_cost_s >= 0
+        [area_xy], net.lines_xy, net.source, net.target, net.cost_s >= 0, net.reverse_cost_s >= 0
     )
     rng = np.random.default_rng(7)
     # checkpoints near the crossings (some within the tolerance, some beyond) and anywhere
@@ -40,9 +40,9 @@ def case():
     )
     frac = rng.uniform(0, 1, len(edge))
     on = net.snapped_from_fractions(edge, frac)
-    x, y = net._proj.lonlat_to_xy(on.lon, on.lat)
+    x, y = net.projection.lonlat_to_xy(on.lon, on.lat)
     angle = rng.uniform(0, 2 * np.pi, len(edge))
-    lon, lat = net._proj.xy_to_lonlat(x + 3 * np.cos(angle), y + 3 * np.sin(angle))
+    lon, lat = net.projection.xy_to_lonlat(x + 3 * np.cos(angle), y + 3 * np.sin(angle))
     status = np.where(rng.random(len(edge)) < 0.8, "active", "closed")
     frame = gpd.GeoDataFrame(
         {"code": [f"C{i:03d}" for i in range(len(edge))], "status": status},
@@ -95,7 +95,7 @@ def test_reached_addresses_match_networkx(case):
     rng = np.random.default_rng(3)
     x0, y0, x1, y1 = area_xy.bounds
     ax, ay = rng.uniform(x0, x1, 150), rng.uniform(y0, y1, 150)
-    lon, lat = net._proj.xy_to_lonlat(ax, ay)
+    lon, lat = net.projection.xy_to_lonlat(ax, ay)
     ref_snap = net.snap(lon, lat, max_distance_m=250.0)  # checked on its own below
     reach = reach_points(distance, ref_snap, 150.0)
     points: dict = {}
@@ -122,12 +122,12 @@ def test_reached_addresses_match_networkx(case):
 
 def nearest_by_rtree(net, lon, lat, max_distance_m):
     """The nearest edge by shapely's R-tree query on whole edges: an independent reference."""
-    x, y = net._proj.lonlat_to_xy(lon, lat)
+    x, y = net.projection.lonlat_to_xy(lon, lat)
     points = shapely.points(x, y)
-    (which, edge), dist = shapely.STRtree(net._xy).query_nearest(
+    (which, edge), dist = shapely.STRtree(net.lines_xy).query_nearest(
         points, max_distance=max_distance_m, return_distance=True, all_matches=False
     )
-    lines = net._xy[edge]
+    lines = net.lines_xy[edge]
     fraction = shapely.line_locate_point(lines, points[which], normalized=True)
     on = shapely.get_coordinates(shapely.line_interpolate_point(lines, fraction, normalized=True))
     out = {
@@ -138,7 +138,7 @@ def nearest_by_rtree(net, lon, lat, max_distance_m):
         "lat": np.full(len(x), np.nan),
     }
     out["edge"][which], out["distance_m"][which], out["fraction"][which] = edge, dist, fraction
-    out["lon"][which], out["lat"][which] = net._proj.xy_to_lonlat(on[:, 0], on[:, 1])
+    out["lon"][which], out["lat"][which] = net.projection.xy_to_lonlat(on[:, 0], on[:, 1])
     return out
 
 
@@ -147,7 +147,7 @@ def test_snapping_matches_an_rtree_of_whole_edges(case):
     rng = np.random.default_rng(11)
     cx, cy = centre_xy(net)
     x, y = cx + rng.uniform(-600, 600, 3000), cy + rng.uniform(-600, 600, 3000)
-    lon, lat = net._proj.xy_to_lonlat(x, y)
+    lon, lat = net.projection.xy_to_lonlat(x, y)
     mine = net.snap(lon, lat, max_distance_m=60.0)
     ref = nearest_by_rtree(net, lon, lat, 60.0)
     assert np.array_equal(mine.edge >= 0, ref["edge"] >= 0)
