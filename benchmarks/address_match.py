@@ -9,9 +9,17 @@ the batch throughput. Seeded and deterministic.
 Targets: village correct >= 98 %, house correct >= 90 %, no answer in a wrong
 village with confidence >= 0.8, 10,000 addresses in under 10 s.
 
+With ``--eval`` it scores instead the hand-written set ``tests/data/address_eval.csv``
+(addresses as people type them) with three matchers side by side, located in the demo
+grids the same way: geogrid's matcher; PostgreSQL's pg_trgm nearest standard address
+(``%`` on the GIN trigram index, most similar row; needs a database holding the demo data,
+``geogrid load demo``); and cpca's parse (province, city, county) followed by a plain
+gazetteer lookup of the town, village, road and door names in the rest of the text.
+
 Usage::
 
     .venv/bin/python benchmarks/address_match.py              # demo GeoPackage, else synthetic
+    .venv/bin/python benchmarks/address_match.py --eval       # hand-written set, three matchers
     .venv/bin/python benchmarks/address_match.py --synthetic  # synthetic gazetteer of ~50,000
     .venv/bin/python benchmarks/address_match.py --cases 5000 --seed 3
 """
@@ -19,6 +27,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import csv
 import itertools
 import sys
 import time
@@ -31,7 +40,17 @@ import numpy as np
 import pandas as pd
 from rapidfuzz.distance import Levenshtein
 
-from geogrid.spatial.addresses import AddressMatch, AddressMatcher
+from geogrid.spatial.addresses import (
+    AddressMatch,
+    AddressMatcher,
+    EvalAnswer,
+    EvalFigures,
+    EvalRow,
+    score_answers,
+)
+from geogrid.spatial.gridindex import GridIndex
+
+EVAL = Path(__file__).resolve().parents[1] / "tests" / "data" / "address_eval.csv"
 
 DEMO = Path(__file__).resolve().parents[1] / "geodata" / "pingyang-demo.gpkg.zip"
 
@@ -424,7 +443,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=20200131)
     parser.add_argument("--gpkg", type=Path, default=DEMO, help="demo GeoPackage (.gpkg.zip)")
     parser.add_argument("--failures", type=int, default=0, help="print this many misplaced")
+    parser.add_argument("--eval", action="store_true", help="score the hand-written set")
+    parser.add_argument("--database-url", default=None, help="for pg_trgm (else embedded)")
     args = parser.parse_args(argv)
+    if args.eval:
+        return eval_peers(args.gpkg, args.database_url)
 
     villages = None
     if args.synthetic or not args.gpkg.exists():
@@ -474,6 +497,165 @@ def main(argv: list[str] | None = None) -> int:
         f"batch {elapsed:.2f} s (< 10): {'PASS' if ok else 'FAIL'}"
     )
     return 0 if ok else 1
+
+
+# --------------------------------------------------------------------------- --eval
+
+
+def read_eval(path: Path = EVAL) -> list[EvalRow]:
+    with path.open(encoding="utf-8", newline="") as f:
+        return [
+            EvalRow(r["text"], r["kind"], r["truth_village_code"], r["truth_grid_code"], r["note"])
+            for r in csv.DictReader(f)
+        ]
+
+
+def locate_answers(
+    index: GridIndex, points: list[tuple[float, float] | None], depth: list[str], conf: list[float]
+) -> list[EvalAnswer]:
+    """Village and micro-grid codes of each point; a point claims the micro-grid only
+    when the answer is a door (``depth == 'house'``)."""
+    placed = [i for i, p in enumerate(points) if p is not None]
+    out = [EvalAnswer("", "", c) for c in conf]
+    if not placed:
+        return out
+    found = index.locate(
+        np.array([points[i][0] for i in placed]),  # type: ignore[index]
+        np.array([points[i][1] for i in placed]),  # type: ignore[index]
+    )
+    for k, i in enumerate(placed):
+        one = found.point(k)
+        village = one.code("village") or "" if depth[i] in ("house", "road", "village") else ""
+        micro = one.code("micro") or "" if depth[i] == "house" else ""
+        out[i] = EvalAnswer(village, micro, conf[i])
+    return out
+
+
+def geogrid_answers(
+    matcher: AddressMatcher, index: GridIndex, rows: list[EvalRow]
+) -> list[EvalAnswer]:
+    matches = matcher.match_many([r.text for r in rows])
+    return locate_answers(
+        index,
+        [m.point for m in matches],
+        [m.level for m in matches],
+        [m.confidence for m in matches],
+    )
+
+
+def trigram_answers(
+    database_url: str | None, index: GridIndex, rows: list[EvalRow]
+) -> list[EvalAnswer] | None:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from geogrid.db.bootstrap import prepare_database
+    from geogrid.db.engine import create_geogrid_engine
+    from geogrid.db.queries.addresses import nearest_by_trigram
+    from geogrid.db.urls import resolve_url
+    from geogrid.settings import Settings
+    from geogrid.spatial.addresses import normalize_address
+
+    try:
+        settings = Settings(database_url=database_url) if database_url else Settings()
+        prepare_database(settings)
+        engine = create_geogrid_engine(resolve_url(settings), settings)
+        with engine.begin() as conn:
+            hits = nearest_by_trigram(conn, [normalize_address(r.text) for r in rows])
+    except (SQLAlchemyError, OSError, RuntimeError) as exc:
+        print(f"pg_trgm: no database ({type(exc).__name__}: {exc}); skipped")
+        return None
+    return locate_answers(
+        index,
+        [(h.lon, h.lat) if h.code else None for h in hits],  # type: ignore[misc]
+        ["house" if h.code else "none" for h in hits],
+        [h.score for h in hits],
+    )
+
+
+class GazetteerLookup:
+    """cpca's parse, then the town, village, road and door names looked up as written."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+        self.towns = sorted(frame["town"].unique(), key=len, reverse=True)
+        self.county = str(frame["county"].iloc[0])
+        self.villages: dict[str, list[str]] = {}
+        for town, village in frame[["town", "village"]].drop_duplicates().itertuples(index=False):
+            self.villages.setdefault(village, []).append(town)
+        self.by_village = dict(iter(frame.groupby(["town", "village"])))
+
+    def answer(self, county: object, rest: str) -> tuple[tuple[float, float] | None, str]:
+        if isinstance(county, str) and county != self.county:
+            return None, "none"
+        town = next((t for t in self.towns if t in rest or t[:-1] in rest), None)
+        names = [v for v in self.villages if v in rest]
+        hits = [(t, v) for v in names for t in self.villages[v] if town in (None, t)]
+        if len(hits) != 1:
+            return None, "none"
+        rows = self.by_village[hits[0]]
+        road = next(
+            (r for r in sorted(rows["road"].unique(), key=len, reverse=True) if r in rest), None
+        )
+        if road is not None:
+            tail = rest.split(road, 1)[1]
+            number = "".join(itertools.takewhile(str.isdigit, tail))
+            door = rows[(rows["road"] == road) & (rows["number"].astype(str) == number)]
+            if len(door):
+                return (float(door["lon"].iloc[0]), float(door["lat"].iloc[0])), "house"
+        return (float(rows["lon"].mean()), float(rows["lat"].mean())), "village"
+
+
+def cpca_answers(
+    frame: pd.DataFrame, index: GridIndex, rows: list[EvalRow]
+) -> list[EvalAnswer] | None:
+    try:
+        import cpca
+    except ImportError:
+        print("cpca: not installed (pip install cpca); skipped")
+        return None
+    parsed = cpca.transform([r.text for r in rows])
+    lookup = GazetteerLookup(frame)
+    points, depth = [], []
+    for r, county, rest in zip(rows, parsed["区"], parsed["地址"], strict=True):
+        point, level = lookup.answer(county, rest if isinstance(rest, str) else r.text)
+        points.append(point)
+        depth.append(level)
+    return locate_answers(index, points, depth, [1.0 if p else 0.0 for p in points])
+
+
+def eval_peers(gpkg: Path, database_url: str | None) -> int:
+    rows = read_eval()
+    grids = gpd.read_file(gpkg, layer="grids")
+    frame = gpd.read_file(gpkg, layer="addresses")
+    frame["lon"], frame["lat"] = frame.geometry.x, frame.geometry.y
+    index = GridIndex.from_geodataframe(grids)
+    matcher = AddressMatcher.from_grids(frame, grids)
+    results: dict[str, tuple[EvalFigures, float]] = {}
+    peers = {
+        "geogrid": lambda: geogrid_answers(matcher, index, rows),
+        "pg_trgm": lambda: trigram_answers(database_url, index, rows),
+        "cpca+lookup": lambda: cpca_answers(frame, index, rows),
+    }
+    for name, run in peers.items():
+        start = time.perf_counter()
+        answers = run()
+        if answers is not None:
+            results[name] = (score_answers(rows, answers), time.perf_counter() - start)
+    print(f"hand-written set: {EVAL.name}, {len(rows)} texts\n")
+    print(
+        f"{'matcher':<14}{'village':>10}{'micro':>10}{'>=0.8 wrong':>13}{'0.5-0.8 right':>15}"
+        f"{'none placed':>13}{'seconds':>9}"
+    )
+    for name, (f, seconds) in results.items():
+        t = f.total
+        print(
+            f"{name:<14}{f.village_top1:>10.1%}{f.micro_top1:>10.1%}"
+            f"{t.trusted_wrong:>6}/{t.trusted:<6}{t.middle_right:>8}/{t.middle:<6}"
+            f"{t.nowhere_placed:>6}/{t.nowhere:<6}{seconds:>9.2f}"
+        )
+    for name, (f, _) in results.items():
+        print(f"\n{name}, by kind:\n{f.table()}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -6,18 +6,32 @@ that says at which level it matched (``house``, ``road``, ``village``, ``town`` 
 
 The search goes from strict to loose: the whole normalised text as a key, then the
 parsed components (a town, a village within it, a road within the village, a house
-number on the road), allowing one-character typos in town, village and road names.
+number on the road), allowing one-character typos in town, village and road names
+(a homophone, heard over the phone, counts less than another slip), a village name
+without 村/社区 and a road written with another type word (``宁泰路`` for ``宁泰街``).
 What cannot be found falls back to the road's, the village's or the town's
-representative point.
+representative point. Chatter before the address (``你好，我是…的``) is skipped up to
+the first known name, filler (``附近``, ``门口``) is dropped; both are reported as
+``ignored``.
 
-Confidence is calibrated against one rule: an answer with ``confidence >= 0.8`` has
-found the right village grid (0 exceptions on the benchmark,
+An address that names a place outside the county — a county the gazetteer does not hold
+(``苍南县``, ``瑞安市``), or a town or city of the ``elsewhere`` list, with or without
+its suffix (``灵溪镇``, ``龙港``) — gets no village (method ``elsewhere``), even when a
+village or road name after it also exists in the county.
+
+Confidence is calibrated against two rules: at ``confidence >= 0.8`` the village is
+right, and at 0.5 to 0.8 it is right too but something was repaired (0 exceptions on
+the hand-written set ``tests/data/address_eval.csv`` and on
 ``benchmarks/address_match.py``). It is a level base (house 1.0, road 0.92, village
-0.86) times the quality of each fuzzy step (0.9 per one-character slip), under caps
-that keep doubtful villages below 0.8:
+0.86) times the quality of each repair (0.9 per one-character slip, 0.95 per homophone
+or road type), under caps that keep doubtful villages below 0.8:
 
 - a village name matched with a slip: 0.75; a road matched with a slip when the
   village is inferred from the road: 0.75; a village inferred from an exact road: 0.9;
+- a village name with a slip and no road or door to confirm it: 0.6 for a homophone,
+  0.45 for another slip;
+- the text names a town the gazetteer does not know, or its ignored words name a
+  county, town or district: 0.45;
 - a written village that another real village one slip away explains as well (the
   road, or the house, is there too): 0.7;
 - a village found in a town other than the one written: 0.55; the written town
@@ -26,6 +40,9 @@ that keep doubtful villages below 0.8:
 - another village explains the text almost as well: 0.7; less well (no such number
   or road there): 0.85; equally well: no village at all (see below);
 - town level: 0.45; nothing: 0.
+
+Every answer lists its ``reasons`` (``town omitted``, ``homophone in village (默里 for
+墨里村)``, ``road type differs (...)``) and the ``ignored`` words.
 
 An address in a village the gazetteer does not know is not put in another village: it
 falls back to its town, or to nothing. When several villages explain the text equally
