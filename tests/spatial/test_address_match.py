@@ -174,6 +174,21 @@ def test_a_place_named_outside_the_county_gets_no_village(
     assert (m.level, m.village, m.method) == ("none", None, "elsewhere")
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我是鳌江曾山村工业路18号的，刚从瑞安市回来",  # a place after the address
+        "灵溪人，现住鳌江曾山村工业路18号",  # where the caller is from, not the address
+        "鳌江镇曾山村工业路18号旁边那栋高楼",  # 高楼 is also a town of Rui'an
+        "浙江省温州市鳌江镇曾山村工业路18号",  # the enclosing city is not elsewhere
+    ],
+)
+def test_places_in_the_chatter_do_not_move_the_address(matcher: AddressMatcher, text: str) -> None:
+    m = matcher.match(text)
+    assert (m.level, m.code) == ("house", code_of("鳌江镇", "曾山村", "工业路", "18"))
+    assert m.confidence >= 0.8
+
+
 def test_an_unknown_town_is_below_half(matcher: AddressMatcher) -> None:
     m = matcher.match("红星镇曾山村工业路18号")
     assert m.confidence < 0.5

@@ -194,6 +194,7 @@ class AddressMatcher:
         self._elsewhere = [
             p for p in _elsewhere_names(elsewhere, index) if p[1] not in self._enclosing
         ]
+        self._elsewhere_full = [p for p in self._elsewhere if p[0] == p[1]]
 
     @classmethod
     def from_gazetteer(
@@ -286,7 +287,7 @@ class AddressMatcher:
         notes += town_notes
         if parsed.town and parsed.town not in s:
             notes.append(f"town abbreviated ({self._short_town(s, parsed.town)} for {parsed.town})")
-        place = self._place_in_ignored(parsed)
+        place = self._place_in_ignored(s, parsed)
         if place is not None:
             notes.append(f"ignored words name a place not in the gazetteer ({place})")
         row = index.exact.get(self._without_county(s))
@@ -373,23 +374,27 @@ class AddressMatcher:
             and not fuzzy(county, sorted(vocabulary.counties.names))
         ):
             return f"county not in the gazetteer ({county})"
-        pieces = [p for p in (parsed.town, *parsed.ignored) if p]
-        if parsed.town and parsed.town in vocabulary.towns:
-            pieces.remove(parsed.town)
-        if county is not None and county in vocabulary.counties:
-            # words before the county's own name are its province or city
-            at = max(s.find(county), s.find(_short(county)))
-            pieces = [p for p in pieces if not 0 <= s.find(p) < at]
-        for piece in pieces:
+        if parsed.town and parsed.town not in vocabulary.towns:
             for name, full in self._elsewhere:
-                if name in piece:
+                if name in parsed.town:
+                    return f"names a place outside the county ({full})"
+        lead = _leading(s, parsed)
+        if lead and county not in vocabulary.counties:  # before our county: its province
+            # chatter before the address: a full name anywhere in it, a short one (灵溪,
+            # 龙港) only right before the address; words after the address say nothing
+            for name, full in self._elsewhere_full:
+                if name in lead:
+                    return f"names a place outside the county ({full})"
+            for name, full in self._elsewhere:
+                if lead.endswith(name):
                     return f"names a place outside the county ({full})"
         return None
 
-    def _place_in_ignored(self, parsed: ParsedAddress) -> str | None:
-        """A county, town or district name in the ignored words, or None."""
-        for piece in parsed.ignored:
-            for found in _PLACE_NAME.finditer(piece):
+    def _place_in_ignored(self, s: str, parsed: ParsedAddress) -> str | None:
+        """A county, town or district name in the chatter before the address, or None."""
+        lead = _leading(s, parsed)
+        if lead is not None:
+            for found in _PLACE_NAME.finditer(lead):
                 name = found.group()
                 if not name.endswith(_NOT_PLACES) and not _CHATTER_CHARS.intersection(name):
                     return name
@@ -543,6 +548,13 @@ def _with_text(match: AddressMatch, text: str) -> AddressMatch:
     if match.text == text and not dropped:
         return match
     return replace(match, text=text, ignored=(*dropped, *match.ignored))
+
+
+def _leading(s: str, parsed: ParsedAddress) -> str | None:
+    """The ignored words before the address (chatter, or a place the parser skipped)."""
+    if parsed.ignored and s.startswith(parsed.ignored[0]) and len(parsed.ignored[0]) < len(s):
+        return parsed.ignored[0]
+    return None
 
 
 def _short(name: str) -> str:

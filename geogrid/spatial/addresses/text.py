@@ -526,12 +526,16 @@ def _take_landmark(s: str, pos: int, parts: dict[str, str | None]) -> str:
 
 def _parse_tail(s: str, pos: int, parts: dict[str, str | None], rest: list[str]) -> None:
     """Read number, building, unit and room (in any order) from ``s[pos:]``."""
+    unplaced = ""  # characters no token takes, kept together as one word
     while pos < len(s):
         found = _TAIL.match(s, pos)
         if found is None:
-            rest.append(s[pos])
+            unplaced += s[pos]
             pos += 1
             continue
+        if unplaced:
+            rest.append(unplaced)
+            unplaced = ""
         pos = found.end()
         kind = found.lastgroup
         value = found.group(kind) if kind else None
@@ -555,3 +559,5 @@ def _parse_tail(s: str, pos: int, parts: dict[str, str | None], rest: list[str])
             parts[kind] = value
         else:
             rest.append(found.group())
+    if unplaced:
+        rest.append(unplaced)
