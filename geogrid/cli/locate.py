@@ -58,6 +58,10 @@ def _print_answer(answer: LocateAnswer) -> None:
             f"confidence {match.confidence:.2f}, {match.method}]",
             highlight=False,
         )
+        if match.reasons:
+            console.print(f"why: {'; '.join(match.reasons)}", highlight=False)
+        if match.ignored:
+            console.print(f"ignored: {' '.join(match.ignored)}", highlight=False)
     if answer.lon is not None:
         console.print(f"point (WGS 84): {answer.lon:.6f}, {answer.lat:.6f}")
     console.print(f"status: {answer.status}")
@@ -155,5 +159,6 @@ def _flatten(result: RowResult) -> dict[str, object]:
     row["worker_phone"] = answer.worker.phone if answer.worker else None
     row["match_level"] = answer.address.level if answer.address else None
     row["confidence"] = round(answer.confidence, 3)
+    row["reasons"] = "; ".join(answer.address.reasons) if answer.address else None
     row["lon_wgs84"], row["lat_wgs84"] = answer.lon, answer.lat
     return row

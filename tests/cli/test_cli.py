@@ -66,17 +66,20 @@ def test_locate_csv_writes_answers_and_summary(
     cli_database(county_db.url.render_as_string(False))
     arrivals = tmp_path / "arrivals.csv"
     arrivals.write_text(
-        "id,address,lon,lat\n1,平阳县鳌江镇甲村工业路2号,,\n2,,120.555,27.515\n3,,abc,27.5\n",
+        "id,address,lon,lat\n1,平阳县鳌江镇甲村工业路2号,,\n2,,120.555,27.515\n3,,abc,27.5\n"
+        "4,你好我住鳌江甲村工业路2号门口,,\n",
         encoding="utf-8",
     )
     out = tmp_path / "assigned.csv"
     result = runner.invoke(app, ["locate", "--csv", str(arrivals), "--out", str(out)])
     assert result.exit_code == 0, result.output
     assigned = pd.read_csv(out, dtype=str)
-    assert list(assigned["id"]) == ["1", "2", "3"]
+    assert list(assigned["id"]) == ["1", "2", "3", "4"]
     assert assigned.loc[0, "village_code"] == "C-001-001"
     assert assigned.loc[1, "micro_code"] == "C-002-001-01"
     assert assigned.loc[2, "status"] == "failed"
+    assert assigned.loc[3, "village_code"] == "C-001-001"
+    assert "town abbreviated (鳌江 for 鳌江镇)" in assigned.loc[3, "reasons"]
     assert "level:house" in result.output
     assert "failed" in result.output
 
