@@ -20,6 +20,9 @@ def gaps(
     plan: Annotated[bool, typer.Option(help="Also propose the fewest new sites.")] = False,
     budget: Annotated[int | None, typer.Option(help="At most this many new sites.")] = None,
     map: Annotated[Path | None, typer.Option(help="Write an offline HTML map here.")] = None,
+    profile: Annotated[
+        str, typer.Option(help="Distances walked on the foot or the car network.")
+    ] = "foot",
 ) -> None:
     """Print the entries, guarded and unguarded, of a grid and of each of its children."""
     from geogrid.maps import save_map
@@ -32,13 +35,22 @@ def gaps(
     with console.status("analysing…"):
         if plan or budget is not None:
             result, sites = plan_grid(
-                workspace, grid, budget=budget, tolerance_m=tolerance_m, reach_m=reach_m
+                workspace,
+                grid,
+                budget=budget,
+                tolerance_m=tolerance_m,
+                reach_m=reach_m,
+                profile=profile,  # type: ignore[arg-type]  # the workspace checks it
             )
         else:
-            result, sites = (
-                analyse_grid(workspace, grid, tolerance_m=tolerance_m, reach_m=reach_m),
-                None,
+            result = analyse_grid(
+                workspace,
+                grid,
+                tolerance_m=tolerance_m,
+                reach_m=reach_m,
+                profile=profile,  # type: ignore[arg-type]
             )
+            sites = None
     summary = result.summary()
     console.print(
         f"{summary['grid_name']} ({summary['grid_code']}): {summary['ways_in']} ways in, "

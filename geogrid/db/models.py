@@ -58,7 +58,7 @@ SRID = 4326
 GRID_LEVELS = ("county", "town", "village", "micro", "industry")
 CHECKPOINT_KINDS = ("traffic_station", "village_gate", "temporary")
 CHECKPOINT_STATUSES = ("active", "closed")
-ROAD_CLASSES = ("trunk", "primary", "secondary", "tertiary", "residential", "service")
+ROAD_CLASSES = ("trunk", "primary", "secondary", "tertiary", "residential", "service", "path")
 RISK_CLASSES = ("close_contact", "secondary_contact", "returnee")
 
 NAMING = {
@@ -193,8 +193,9 @@ class Road(_Stamped, Base):
     """A road edge between two intersections, with pgRouting topology.
 
     ``source``/``target`` are node ids shared with the in-memory ``RoadNetwork``;
-    ``cost``/``reverse_cost`` are travel times in seconds, ``reverse_cost < 0`` for one-way
-    edges (pgRouting's convention).
+    ``cost``/``reverse_cost`` are travel times by car in seconds, ``reverse_cost < 0`` for
+    one-way edges and both ``< 0`` for edges closed to cars (pgRouting's convention);
+    ``car``/``foot`` say which profiles may use the edge (see README, "Road profiles").
     """
 
     __tablename__ = "roads"
@@ -207,6 +208,8 @@ class Road(_Stamped, Base):
     speed_kmh: Mapped[float] = mapped_column(Float)
     oneway: Mapped[bool] = mapped_column(Boolean, server_default="false")
     bridge: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    car: Mapped[bool] = mapped_column(Boolean, server_default="true")
+    foot: Mapped[bool] = mapped_column(Boolean, server_default="true")
     length_m: Mapped[float | None] = mapped_column(Float)
     source: Mapped[int | None] = mapped_column(BigInteger, index=True)
     target: Mapped[int | None] = mapped_column(BigInteger, index=True)

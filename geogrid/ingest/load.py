@@ -32,7 +32,8 @@ from geogrid.ingest.specs import DEFAULT_SPEED_KMH, LayerSpec, spec_for
 from geogrid.ingest.validate import REPORTED_CODES, LoadReport, prepare_layer
 from geogrid.settings import get_settings
 from geogrid.spatial.addresses import normalize_address
-from geogrid.spatial.topology import edge_costs, geodesic_length_m, road_topology
+from geogrid.spatial.roads import car_costs, profile_flags
+from geogrid.spatial.topology import geodesic_length_m, road_topology
 
 __all__ = ["LoadRequest", "load_file", "load_files"]
 
@@ -169,20 +170,23 @@ def _derive(frame: gpd.GeoDataFrame, spec: LayerSpec) -> gpd.GeoDataFrame:
     elif spec.name == "roads":
         speeds = frame["road_class"].map(DEFAULT_SPEED_KMH)
         frame["speed_kmh"] = pd.to_numeric(frame["speed_kmh"]).fillna(speeds).astype(float)
+        frame["car"], frame["foot"] = profile_flags(frame)
         frame["length_m"] = geodesic_length_m(frame.geometry.to_numpy())
     return frame
 
 
 def _refresh_topology(conn: Connection) -> int:
-    """Recompute source/target/cost of every road edge; return how many rows changed."""
+    """Recompute source/target/cost (the car profile) of every road edge; return how many
+    rows changed."""
     roads = read_roads(conn)
     if roads.empty:
         return 0
     topology = road_topology(roads.geometry.to_numpy())
-    cost, reverse_cost = edge_costs(
+    cost, reverse_cost = car_costs(
         roads["length_m"].to_numpy(float),
         roads["speed_kmh"].to_numpy(float),
         roads["oneway"].to_numpy(bool),
+        roads["car"].to_numpy(bool),
     )
     table = pd.DataFrame(
         {

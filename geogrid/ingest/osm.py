@@ -1,15 +1,17 @@
-"""Read OpenStreetMap extracts (``.osm.pbf``, ``.osm``): drivable roads and addresses.
+"""Read OpenStreetMap extracts (``.osm.pbf``, ``.osm``): roads and addresses.
 
 Roads
-    Ways tagged ``highway`` with a drivable value become road edges, split at every node
-    that another drivable way shares (so the result is noded, as routing needs). OSM
-    classes map onto geogrid's six: ``motorway``/``trunk`` → ``trunk``, ``primary``,
+    Every way that the ``car`` or the ``foot`` profile may use becomes road edges, split
+    at every node another kept way shares (so the result is noded, as routing needs), with
+    ``car`` and ``foot`` flags (the README's "Road profiles" lists the rules). OSM classes
+    map onto geogrid's seven: ``motorway``/``trunk`` → ``trunk``, ``primary``,
     ``secondary``, ``tertiary``, ``unclassified``/``residential``/``living_street``/
     ``road`` → ``residential``, ``service``/``track`` → ``service`` (``*_link`` as its
-    road). ``oneway=-1`` reverses the geometry; motorways and roundabouts are one-way unless
-    tagged otherwise; ``maxspeed`` in km/h (or mph) becomes ``speed_kmh``. Ways closed to
-    motor vehicles (``access``/``motor_vehicle`` = ``no``) are left out. Codes are
-    ``osm-<way id>-<segment>``, stable across re-imports of the same extract.
+    road), ``footway``/``path``/``pedestrian``/``steps`` (and ``cycleway``/``bridleway``
+    that allow walkers) → ``path``. ``oneway=-1`` reverses the geometry; motorways and
+    roundabouts are one-way unless tagged otherwise; ``maxspeed`` in km/h (or mph)
+    becomes ``speed_kmh``. Codes are ``osm-<way id>-<segment>``, stable across
+    re-imports of the same extract.
 Addresses
     Nodes and ways with ``addr:housenumber`` become gazetteer entries (a way at the mean of
     its nodes); the text is ``addr:full`` when present, else county (``addr:district``),
@@ -25,7 +27,7 @@ import itertools
 import re
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import geopandas as gpd
 import numpy as np
@@ -35,7 +37,7 @@ import shapely
 from geogrid.errors import IngestError
 from geogrid.ingest.specs import LayerSpec
 
-__all__ = ["HIGHWAY_CLASSES", "read_osm"]
+__all__ = ["HIGHWAY_CLASSES", "WALKWAY_CLASSES", "WayUse", "read_osm", "way_use"]
 
 HIGHWAY_CLASSES = {
     "motorway": "trunk",
@@ -50,8 +52,76 @@ HIGHWAY_CLASSES = {
     "service": "service",
     "track": "service",
 }
+WALKWAY_CLASSES = {
+    "footway": "path",
+    "path": "path",
+    "pedestrian": "path",
+    "steps": "path",
+}
+"""Ways for walkers only; ``cycleway`` and ``bridleway`` join them when ``foot`` allows."""
+SHARED_PATHS = {"cycleway", "bridleway"}
 YES = {"yes", "true", "1"}
 REVERSE = {"-1", "reverse"}
+CLOSED = {"no", "private"}
+FOOT_ALLOWED = {"yes", "designated", "permissive"}
+CAR_TAGS = ("motorcar", "motor_vehicle", "vehicle", "access")  # most specific first
+FOOT_TAGS = ("foot", "access")
+
+
+class WayUse(NamedTuple):
+    """Who may use an OSM way: its geogrid class, the two profiles, and one-way."""
+
+    road_class: str
+    car: bool
+    foot: bool
+    oneway: bool
+    reverse: bool  # oneway=-1: the way is driven against its node order
+
+
+def way_use(tags: dict[str, str]) -> WayUse | None:
+    """Return how the profiles may use a way, or None when neither may.
+
+    Examples
+    --------
+    >>> way_use({"highway": "residential", "oneway": "-1"})
+    WayUse(road_class='residential', car=True, foot=True, oneway=True, reverse=True)
+    >>> way_use({"highway": "service", "access": "private"}) is None
+    True
+    >>> way_use({"highway": "service", "motor_vehicle": "no"})
+    WayUse(road_class='service', car=False, foot=True, oneway=False, reverse=False)
+    >>> way_use({"highway": "cycleway", "foot": "designated"}).road_class
+    'path'
+    """
+    if tags.get("area", "").lower() in YES:
+        return None
+    highway = tags.get("highway", "")
+    base = highway.removesuffix("_link")
+    if base in HIGHWAY_CLASSES:
+        road_class = HIGHWAY_CLASSES[base]
+        car = _allowed(tags, CAR_TAGS)
+        foot = _allowed(tags, FOOT_TAGS) and (base != "motorway" or "foot" in tags)
+    elif highway in WALKWAY_CLASSES or (
+        highway in SHARED_PATHS and tags.get("foot") in FOOT_ALLOWED
+    ):
+        road_class, car, foot = "path", False, _allowed(tags, FOOT_TAGS)
+    else:
+        return None
+    if not (car or foot):
+        return None
+    oneway_tag = tags.get("oneway", "").lower()
+    reverse = oneway_tag in REVERSE
+    implied = base == "motorway" or tags.get("junction") in ("roundabout", "circular")
+    oneway = reverse or oneway_tag in YES or (implied and oneway_tag != "no")
+    return WayUse(road_class, car, foot, oneway, reverse)
+
+
+def _allowed(tags: dict[str, str], keys: tuple[str, ...]) -> bool:
+    """Return False when the most specific of ``keys`` present says no or private."""
+    for key in keys:
+        value = tags.get(key)
+        if value is not None:
+            return value.strip().lower() not in CLOSED
+    return True
 
 
 def read_osm(path: Path, spec: LayerSpec) -> gpd.GeoDataFrame:
@@ -66,16 +136,6 @@ def read_osm(path: Path, spec: LayerSpec) -> gpd.GeoDataFrame:
     raise IngestError(
         f"OpenStreetMap files hold roads and addresses, not {spec.name}", path=str(path)
     )
-
-
-def _highway_class(tags: dict[str, str]) -> str | None:
-    highway = tags.get("highway", "")
-    base = highway.removesuffix("_link")
-    if base not in HIGHWAY_CLASSES:
-        return None
-    if "no" in (tags.get("access"), tags.get("motor_vehicle")):
-        return None
-    return HIGHWAY_CLASSES[base]
 
 
 def _speed_kmh(value: str | None) -> float | None:
@@ -96,13 +156,14 @@ def _speed_kmh(value: str | None) -> float | None:
 
 
 def _roads(path: Path) -> gpd.GeoDataFrame:
-    ways: list[tuple[int, dict[str, str], list[int], list[tuple[float, float]]]] = []
+    ways: list[tuple[int, dict[str, str], WayUse, list[int], list[tuple[float, float]]]] = []
     processor = osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
     for way in processor.with_locations():
         if not isinstance(way, osmium.osm.Way):
             continue
         tags = {tag.k: tag.v for tag in way.tags}
-        if _highway_class(tags) is None:
+        use = way_use(tags)
+        if use is None:
             continue
         refs, coords = [], []
         for node in way.nodes:
@@ -111,22 +172,15 @@ def _roads(path: Path) -> gpd.GeoDataFrame:
             refs.append(node.ref)
             coords.append((node.location.lon, node.location.lat))
         if len(refs) >= 2:
-            ways.append((way.id, tags, refs, coords))
-    usage = Counter(ref for _, _, refs, _ in ways for ref in set(refs))
+            ways.append((way.id, tags, use, refs, coords))
+    usage = Counter(ref for _, _, _, refs, _ in ways for ref in set(refs))
     records: list[dict[str, Any]] = []
     geometries: list[shapely.LineString] = []
-    for way_id, tags, refs, coords in ways:
-        oneway_tag = tags.get("oneway", "").lower()
-        reverse = oneway_tag in REVERSE
-        implied = tags.get("highway", "").startswith("motorway") or tags.get("junction") in (
-            "roundabout",
-            "circular",
-        )
-        oneway = reverse or oneway_tag in YES or (implied and oneway_tag != "no")
+    for way_id, tags, use, refs, coords in ways:
         cuts = [0] + [i for i in range(1, len(refs) - 1) if usage[refs[i]] > 1] + [len(refs) - 1]
         for segment, (start, end) in enumerate(itertools.pairwise(cuts)):
             part = coords[start : end + 1]
-            if reverse:
+            if use.reverse:
                 part = part[::-1]
             if len(set(part)) < 2:
                 continue
@@ -135,9 +189,11 @@ def _roads(path: Path) -> gpd.GeoDataFrame:
                 {
                     "code": f"osm-{way_id}-{segment}",
                     "name": tags.get("name:zh") or tags.get("name") or tags.get("ref"),
-                    "road_class": _highway_class(tags),
+                    "road_class": use.road_class,
                     "speed_kmh": _speed_kmh(tags.get("maxspeed")),
-                    "oneway": oneway,
+                    "oneway": use.oneway,
+                    "car": use.car,
+                    "foot": use.foot,
                     "bridge": tags.get("bridge", "no").lower() not in ("no", ""),
                 }
             )

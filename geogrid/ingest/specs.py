@@ -23,6 +23,7 @@ DEFAULT_SPEED_KMH = {
     "tertiary": 30.0,
     "residential": 20.0,
     "service": 15.0,
+    "path": 5.0,
 }
 
 
@@ -142,6 +143,8 @@ LAYER_SPECS: dict[str, LayerSpec] = {
                 "speed_kmh": ("float", None),
                 "oneway": ("bool", False),
                 "bridge": ("bool", False),
+                "car": ("bool", None),  # missing: every class but path
+                "foot": ("bool", True),
             },
             choices={"road_class": tuple(DEFAULT_SPEED_KMH)},
         ),

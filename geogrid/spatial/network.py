@@ -3,8 +3,9 @@
 A :class:`RoadNetwork` is built once from the roads (see
 :func:`geogrid.spatial.roads.roads_with_topology`) and cached by the caller. It is a
 directed graph held as ``scipy.sparse`` CSR matrices, one per weight: travel time in
-seconds (``"time"``) and length in metres (``"length"``); one-way roads are open in
-their geometry's direction only. Node ids are the ``source``/``target`` ids stored in the
+seconds (``"time"``) and length in metres (``"length"``), for one profile (``car``:
+one-way roads are open in their geometry's direction only; ``foot``: walkable edges both
+ways; see :mod:`geogrid.spatial.roads`). Node ids are the ``source``/``target`` ids stored in the
 database, so answers can be compared one to one with pgRouting.
 
 Points snapped onto roads (:meth:`RoadNetwork.snap`) act as virtual nodes that split
@@ -38,7 +39,7 @@ from geogrid.spatial import _graph
 from geogrid.spatial._geometry import line_array
 from geogrid.spatial._projection import LocalProjection
 from geogrid.spatial._snapping import EdgePieces
-from geogrid.spatial.roads import roads_with_topology
+from geogrid.spatial.roads import Profile, profile_costs, roads_with_topology
 
 if TYPE_CHECKING:
     from geogrid.spatial.routes import Route
@@ -124,6 +125,9 @@ class RoadNetwork:
         that direction is closed.
     code
         Edge codes; defaults to the positions as strings.
+    profile
+        The way of moving the costs are for (``car`` or ``foot``, see
+        :mod:`geogrid.spatial.roads`); a label only.
 
     Attributes
     ----------
@@ -143,6 +147,8 @@ class RoadNetwork:
     projection
         The local metric projection (Transverse Mercator around the nodes) used for
         snapping, cutting and buffering.
+    profile
+        ``car`` or ``foot``: whose costs these are.
 
     Examples
     --------
@@ -179,7 +185,9 @@ class RoadNetwork:
         cost_s: npt.ArrayLike,
         reverse_cost_s: npt.ArrayLike,
         code: npt.ArrayLike | None = None,
+        profile: Profile = "car",
     ) -> None:
+        self.profile = profile
         self.lines = line_array(geometry)
         m = len(self.lines)
         source_a = np.asarray(source).reshape(-1)
@@ -238,12 +246,32 @@ class RoadNetwork:
         super().__setattr__(name, value)
 
     @classmethod
-    def from_geodataframe(cls, roads: gpd.GeoDataFrame, *, tolerance_m: float = 0.5) -> RoadNetwork:
-        """Build the network from a roads frame in EPSG:4326.
+    def from_geodataframe(
+        cls, roads: gpd.GeoDataFrame, *, profile: Profile = "car", tolerance_m: float = 0.5
+    ) -> RoadNetwork:
+        """Build the network of one profile from a roads frame in EPSG:4326.
 
         Uses the frame's ``source``, ``target``, ``length_m``, ``cost`` and
         ``reverse_cost`` columns where present (as stored by the loader) and computes the
-        missing ones with :func:`geogrid.spatial.roads.roads_with_topology`.
+        missing ones with :func:`geogrid.spatial.roads.roads_with_topology`. Every row is
+        an edge (positions match the frame's rows); edges the profile may not use are
+        closed both ways and points never snap onto them
+        (:func:`geogrid.spatial.roads.profile_costs`).
+
+        Examples
+        --------
+        A street and a footway that shortens the walk:
+
+        >>> from shapely import LineString
+        >>> roads = gpd.GeoDataFrame(
+        ...     {"road_class": ["residential", "residential", "path"]}, crs=4326,
+        ...     geometry=[LineString([(120.0, 28.0), (120.0, 28.002)]),
+        ...               LineString([(120.0, 28.002), (120.002, 28.002)]),
+        ...               LineString([(120.0, 28.0), (120.002, 28.002)])])
+        >>> car = RoadNetwork.from_geodataframe(roads)
+        >>> foot = RoadNetwork.from_geodataframe(roads, profile="foot")
+        >>> [round(float(n.cost_matrix([1], [3], weight="length")[0, 0])) for n in (car, foot)]
+        [418, 296]
 
         Raises
         ------
@@ -253,14 +281,16 @@ class RoadNetwork:
             A geometry is not a non-empty LineString.
         """
         full = roads_with_topology(roads, tolerance_m=tolerance_m)
+        cost, reverse_cost = profile_costs(full, profile)
         return cls(
             geometry=full.geometry.to_numpy(),
             source=full["source"].to_numpy(),
             target=full["target"].to_numpy(),
             length_m=full["length_m"].to_numpy(),
-            cost_s=full["cost"].to_numpy(),
-            reverse_cost_s=full["reverse_cost"].to_numpy(),
+            cost_s=cost,
+            reverse_cost_s=reverse_cost,
             code=full["code"].to_numpy() if "code" in full else None,
+            profile=profile,
         )
 
     # -- size -------------------------------------------------------------------------
@@ -315,7 +345,9 @@ class RoadNetwork:
 
     @cached_property
     def _pieces(self) -> EdgePieces:
-        return EdgePieces.from_lines(self.lines_xy)
+        """Straight pieces of the edges the profile may use (closed ones have none)."""
+        usable = (self.cost_s >= 0) | (self.reverse_cost_s >= 0)
+        return EdgePieces.from_lines(np.where(usable, self.lines_xy, shapely.LineString()))
 
     @cached_property
     def _node_tree(self) -> cKDTree:
@@ -324,7 +356,7 @@ class RoadNetwork:
     def snap(
         self, lon: npt.ArrayLike, lat: npt.ArrayLike, max_distance_m: float | None = None
     ) -> Snapped:
-        """Place points (EPSG:4326) on their nearest edge.
+        """Place points (EPSG:4326) on their nearest edge open to the profile.
 
         Among equally near edges (a point nearest to a junction) the lower edge position
         wins. The place is the same either way, and so is every route from or to it: a

@@ -105,7 +105,8 @@ def grid_roads(
     proj = LocalProjection(*centre)
     lon, lat = proj.xy_to_lonlat(coords[..., 0].ravel(), coords[..., 1].ravel())
     lines = shapely.linestrings(np.column_stack([lon, lat]).reshape(n, 3, 2))
-    classes = np.asarray(ROAD_CLASSES, dtype=object)[rng.integers(0, len(ROAD_CLASSES), n)]
+    driving = [c for c in ROAD_CLASSES if c != "path"]
+    classes = np.asarray(driving, dtype=object)[rng.integers(0, len(driving), n)]
     speed = rng.uniform(15.0, 80.0, n).round(1)
     speed_col: npt.NDArray[np.float64] = np.where(rng.random(n) < null_speed, np.nan, speed)
     return gpd.GeoDataFrame(

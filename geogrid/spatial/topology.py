@@ -45,8 +45,9 @@ __all__ = [
     "speeds_from_classes",
 ]
 
-ROAD_CLASSES = ("trunk", "primary", "secondary", "tertiary", "residential", "service")
-"""Road classes geogrid knows, from the fastest to the slowest."""
+ROAD_CLASSES = ("trunk", "primary", "secondary", "tertiary", "residential", "service", "path")
+"""Road classes geogrid knows, from the fastest to the slowest (``path``: footways, steps,
+pedestrian streets: closed to cars unless a ``car`` column says otherwise)."""
 
 DEFAULT_SPEED_KMH: dict[str, float] = {
     "trunk": 80.0,
@@ -55,6 +56,7 @@ DEFAULT_SPEED_KMH: dict[str, float] = {
     "tertiary": 40.0,
     "residential": 30.0,
     "service": 15.0,
+    "path": 5.0,
 }
 """Speed used when a road has no ``speed_kmh``: typical free-flow speeds on county roads."""
 

@@ -26,10 +26,12 @@ from geogrid.db.queries.credentials import CREDENTIALS_LAYER, read_credentials
 from geogrid.db.queries.grids import grid_counts
 from geogrid.db.queries.health import database_versions, layer_counts
 from geogrid.db.queries.roads import read_roads
+from geogrid.errors import InvalidRequestError
 from geogrid.settings import Settings, get_settings
 from geogrid.spatial.addresses import AddressMatcher
 from geogrid.spatial.gridindex import GridIndex
 from geogrid.spatial.network import RoadNetwork
+from geogrid.spatial.roads import PROFILES, Profile
 from geogrid.workspace._cache import VersionedCache
 from geogrid.workspace.credential_table import CredentialTable
 from geogrid.workspace.locate import LocateAnswer, Locator
@@ -127,10 +129,18 @@ class Workspace:
             "roads", ("roads",), lambda: self._read(read_roads).rename_geometry("geometry")
         )
 
-    def road_network(self) -> RoadNetwork:
-        """Return the in-memory road network, rebuilt when the roads change."""
+    def road_network(self, profile: Profile = "car") -> RoadNetwork:
+        """Return the in-memory road network of a profile (``car`` or ``foot``), one per
+        profile, rebuilt when the roads change."""
+        if profile not in PROFILES:
+            raise InvalidRequestError(
+                f"profile must be one of {', '.join(PROFILES)}, got {profile!r}",
+                details={"profile": profile},
+            )
         return self._cache.get(
-            "road_network", ("roads",), lambda: RoadNetwork.from_geodataframe(self.roads())
+            f"road_network:{profile}",
+            ("roads",),
+            lambda: RoadNetwork.from_geodataframe(self.roads(), profile=profile),
         )
 
     def addresses(self) -> gpd.GeoDataFrame:

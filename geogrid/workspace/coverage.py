@@ -11,6 +11,7 @@ from geogrid import maps
 from geogrid.errors import UnknownGridError
 from geogrid.spatial.coverage import CoveragePlan, CoverageResult, analyse_coverage
 from geogrid.spatial.coverage import plan_checkpoints as plan_sites
+from geogrid.spatial.roads import Profile
 
 if TYPE_CHECKING:
     from geogrid.workspace import Workspace
@@ -42,9 +43,18 @@ def find_grid(workspace: Workspace, code_or_name: str) -> gpd.GeoDataFrame:
 
 
 def analyse_grid(
-    workspace: Workspace, code_or_name: str, *, tolerance_m: float = 50.0, reach_m: float = 1000.0
+    workspace: Workspace,
+    code_or_name: str,
+    *,
+    tolerance_m: float = 50.0,
+    reach_m: float = 1000.0,
+    profile: Profile = "foot",
 ) -> CoverageResult:
-    """Return the entries, guards, reach and per-child table of one grid."""
+    """Return the entries, guards, reach and per-child table of one grid.
+
+    Distances (guarding and reach) are walked on the ``profile``'s network (``foot`` by
+    default: footways count, one-way streets both ways; ``car``: only roads cars may use).
+    """
     grid = find_grid(workspace, code_or_name)
     grids = workspace.grids().rename_geometry("geometry")
     children = grids[grids["parent_code"] == grid["code"].iloc[0]]
@@ -53,7 +63,7 @@ def analyse_grid(
         workspace.roads(),
         workspace.checkpoints().rename_geometry("geometry"),
         workspace.addresses(),
-        network=workspace.road_network(),
+        network=workspace.road_network(profile),
         children=children,
         tolerance_m=tolerance_m,
         reach_m=reach_m,
@@ -67,9 +77,12 @@ def plan_grid(
     budget: int | None = None,
     tolerance_m: float = 50.0,
     reach_m: float = 1000.0,
+    profile: Profile = "foot",
 ) -> tuple[CoverageResult, CoveragePlan]:
     """Return the coverage of a grid and the new sites that close (or best reduce) its gaps."""
-    result = analyse_grid(workspace, code_or_name, tolerance_m=tolerance_m, reach_m=reach_m)
+    result = analyse_grid(
+        workspace, code_or_name, tolerance_m=tolerance_m, reach_m=reach_m, profile=profile
+    )
     return result, plan_sites(result, budget=budget)
 
 

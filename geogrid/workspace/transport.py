@@ -254,7 +254,7 @@ def _solve_on_roads(
     vehicles: gpd.GeoDataFrame,
 ) -> TransportOutcome:
     """Snap the locations, measure the matrices, solve, and draw the routes on the roads."""
-    network = workspace.road_network()
+    network = workspace.road_network("car")
     snapped = network.snap(shapely.get_x(points), shapely.get_y(points), max_distance_m=MAX_SNAP_M)
     duration = network.cost_matrix(snapped, snapped, weight="time")
     distance = network.cost_matrix(snapped, snapped, weight="length")

@@ -11,6 +11,7 @@ from geogrid.access import Caller
 from geogrid.api.auth import AUTH_RESPONSES, require
 from geogrid.api.deps import WorkspaceDep
 from geogrid.api.geojson import feature_collection, records
+from geogrid.spatial.roads import Profile
 from geogrid.workspace.coverage import analyse_grid, plan_grid
 from geogrid.workspace.jurisdiction import grid_in_reach
 
@@ -31,6 +32,9 @@ ENTRY_COLUMNS = (
 )
 Tolerance = Annotated[float, Query(gt=0, le=1000, description="guarding distance (m)")]
 Reach = Annotated[float, Query(gt=0, le=20_000, description="reach distance (m)")]
+ProfileQuery = Annotated[
+    Profile, Query(description="network distances are walked on: foot (default) or car")
+]
 
 
 class CoverageGapsPublic(BaseModel):
@@ -50,6 +54,7 @@ class CoveragePlanIn(BaseModel):
     budget: int | None = Field(default=None, ge=1, le=10_000)
     tolerance_m: float = Field(default=50.0, gt=0, le=1000)
     reach_m: float = Field(default=1000.0, gt=0, le=20_000)
+    profile: Profile = Field(default="foot", description="network distances are walked on")
 
 
 class CoveragePlanPublic(BaseModel):
@@ -67,10 +72,13 @@ def coverage_gaps(
     grid: Annotated[str, Query(min_length=1, max_length=64, description="grid code or name")],
     tolerance_m: Tolerance = 50.0,
     reach_m: Reach = 1000.0,
+    profile: ProfileQuery = "foot",
 ) -> CoverageGapsPublic:
     """Return every entry into the grid, whether it is guarded, and what is unreached."""
     grid = grid_in_reach(workspace, caller, grid)
-    result = analyse_grid(workspace, grid, tolerance_m=tolerance_m, reach_m=reach_m)
+    result = analyse_grid(
+        workspace, grid, tolerance_m=tolerance_m, reach_m=reach_m, profile=profile
+    )
     return CoverageGapsPublic(
         summary=result.summary(),
         children=records(result.children),
@@ -91,6 +99,7 @@ def coverage_plan(
         budget=body.budget,
         tolerance_m=body.tolerance_m,
         reach_m=body.reach_m,
+        profile=body.profile,
     )
     return CoveragePlanPublic(
         summary=plan.summary(),

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, text
 __all__ = ["read_roads", "write_topology"]
 
 ROAD_COLUMNS = (
-    "id, code, name, road_class, speed_kmh, oneway, bridge, length_m, source, target, "
+    "id, code, name, road_class, speed_kmh, oneway, bridge, car, foot, length_m, source, target, "
     "cost, reverse_cost"
 )
 

@@ -23,7 +23,8 @@ from geogrid.spatial.coverage.guard import (
     guard_entries,
 )
 from geogrid.spatial.network import RoadNetwork
-from geogrid.spatial.topology import ROAD_CLASSES
+from geogrid.spatial.roads import profile_flags
+from geogrid.spatial.topology import ROAD_CLASSES, oneway_flags
 
 __all__ = [
     "Context",
@@ -81,18 +82,34 @@ class Context:
         net = self.network
         xy = net.projection.geometries_to_xy(polygons)
         rank = _road_rank(net, self.roads)
+        forward, backward = entry_directions(net, self.roads)
         entries = find_entries(
             xy,
             net.lines_xy,
             net.source_index,
             net.target_index,
-            net.cost_s >= 0,
-            net.reverse_cost_s >= 0,
+            forward,
+            backward,
             tolerance_m=self.settings.boundary_tolerance_m,
             rank=rank,
             tree=net.edge_tree,
         )
         return entries, guard_entries(net, entries, self.distance, self.settings.tolerance_m)
+
+
+def entry_directions(network: RoadNetwork, roads: gpd.GeoDataFrame) -> tuple[BoolArray, BoolArray]:
+    """Return whether each edge can be taken along and against its geometry into a grid.
+
+    Ways in are counted as vehicles drive them, whatever the network's profile: a road
+    open to cars keeps its one-way direction; an edge only walkers may use (a footway) is
+    a way in both ways; an edge closed to both is none.
+    """
+    if network.profile == "car":
+        return network.cost_s >= 0, network.reverse_cost_s >= 0
+    car, foot = profile_flags(roads)
+    oneway = oneway_flags(roads["oneway"]) if "oneway" in roads else np.zeros(len(roads), bool)
+    walk_only = foot & ~car
+    return car | walk_only, (car & ~oneway) | walk_only
 
 
 _RANKS: weakref.WeakKeyDictionary[RoadNetwork, tuple[int, FloatArray | None]] = (
@@ -129,7 +146,7 @@ def prepare(
     require_columns(roads, (), "roads")
     require_columns(checkpoints, ("code", "status"), "checkpoints")
     require_columns(addresses, ("code",), "addresses")
-    net = network if network is not None else RoadNetwork.from_geodataframe(roads)
+    net = network if network is not None else RoadNetwork.from_geodataframe(roads, profile="foot")
     if net.n_edges != len(roads):
         raise InvalidRequestError(
             f"the network has {net.n_edges} edges but the roads frame {len(roads)} rows; "

@@ -1,9 +1,10 @@
-"""Walking distances on a road network: lengths in metres, one-way flags ignored (private).
+"""Walking distances on a road network: lengths in metres, both ways (private).
 
-Checkpoint staff and patrols reach a spot on foot or against a one-way street as easily
-as along it, so coverage measures distance on the undirected network. The graph is the
-network's own edges with the length in both directions; it is built once per network
-and kept while the network lives.
+Coverage measures distance on the edges the network's profile may use, the same either
+way: on the ``foot`` network (the default of the coverage analysis) that is the profile's
+own rule; on a ``car`` network one-way streets count both ways too (a patrol walks them).
+Edges closed to the profile are left out. The graph is built once per network and kept
+while the network lives.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ def walk_graph(network: RoadNetwork) -> _graph.WeightedGraph:
     """Return the undirected length graph of ``network`` (cached per network)."""
     graph = _GRAPHS.get(network)
     if graph is None:
-        length = network.length_m
+        usable = (network.cost_s >= 0) | (network.reverse_cost_s >= 0)
+        length = np.where(usable, network.length_m, np.inf)
         graph = _graph.WeightedGraph.build(
             network.source_index, network.target_index, length, length, network.n_nodes
         )

@@ -171,8 +171,9 @@ def analyse_coverage(
     addresses
         Points (EPSG:4326) with ``code``: the people.
     network
-        The network built from ``roads`` (built here when not given; pass the cached
-        one).
+        The network built from ``roads``, for the profile distances are walked on
+        (built here for ``foot`` when not given; pass the cached one). Ways in are
+        counted as vehicles drive them whatever the profile (footways both ways).
     children
         Child grids (same columns as ``grid``) to tabulate in ``children``.
     tolerance_m
