@@ -407,13 +407,10 @@ def test_foot_routes_with_nodes(loaded: Workspace, raw: RawWays, weight: str) ->
     check(loaded, raw, "foot", weight, nodes=True)
 
 
-@pytest.mark.xfail(
-    reason="places on one-way start/end nodes route along the one-way edge (issue 11 part 1, "
-    "fixed on the routing branch); about 28 of 600 pairs",
-    strict=False,
-)
 @pytest.mark.parametrize("weight", ["time", "length"])
 def test_car_routes_with_one_way_end_nodes(loaded: Workspace, raw: RawWays, weight: str) -> None:
+    """A place on a one-way road's first node (origin) or last node (destination) routes
+    as that node, not along the one-way edge it snapped to (was 28 of 600 wrong)."""
     check(loaded, raw, "car", weight, nodes=True)
 
 
