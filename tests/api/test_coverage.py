@@ -123,6 +123,27 @@ def test_unknown_grid_and_nonsense_parameters(demo_client: TestClient) -> None:
     )
 
 
+def test_profile_parameter(demo_client: TestClient, demo_workspace: Workspace) -> None:
+    """The demo roads are all open to cars and walkers, and coverage walks them both ways:
+    the two profiles give the same coverage; the car network is what transport routes on."""
+    foot = demo_client.get("/coverage/gaps", params={"grid": VILLAGE}).json()["summary"]
+    car = demo_client.get("/coverage/gaps", params={"grid": VILLAGE, "profile": "car"})
+    assert car.status_code == 200
+    assert car.json()["summary"] == foot
+    bike = demo_client.get("/coverage/gaps", params={"grid": VILLAGE, "profile": "bike"})
+    assert bike.status_code == 422
+    assert "profile" in bike.text
+    plan = demo_client.post("/coverage/plan", json={"grid": VILLAGE, "profile": "car"})
+    assert plan.status_code == 200
+    networks = {p: demo_workspace.road_network(p) for p in ("car", "foot")}
+    assert networks["car"].profile == "car"
+    assert networks["foot"].profile == "foot"
+    assert demo_workspace.road_network("car") is networks["car"]  # one cached per profile
+    one_way = networks["car"].reverse_cost_s < 0
+    assert one_way.any()
+    assert (networks["foot"].reverse_cost_s[one_way] > 0).all()
+
+
 def test_cli_gaps_prints_the_table_and_a_map(
     demo_settings: Settings, cli_database: Callable[[str], None], tmp_path: Path
 ) -> None:
