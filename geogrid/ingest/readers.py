@@ -5,8 +5,7 @@ and leave checking and repairing to :mod:`geogrid.ingest.validate`. Every failur
 :class:`~geogrid.errors.IngestError` naming the file (and the row and column, where there
 are some): a geometry that cannot even be decoded (a ring that is not closed, too few
 points) is refused here, and a bare GeoJSON geometry is refused with how to wrap it.
-The name the file gives its geometry column is kept in ``frame.attrs["geometry_column"]``
-for later messages.
+:func:`geometry_column` gives the file's own name for its geometry column, for messages.
 """
 
 from __future__ import annotations
@@ -27,9 +26,10 @@ from pyogrio.errors import DataLayerError, DataSourceError
 from geogrid.errors import IngestError
 from geogrid.ingest.specs import LayerSpec
 
-__all__ = ["GEOMETRY_COLUMN", "read_layer"]
+__all__ = ["geometry_column", "read_layer"]
 
-GEOMETRY_COLUMN = "geometry_column"  # key of ``frame.attrs``: the file's geometry column
+_COLUMN = "geogrid_geometry_column"  # frame.attrs: the file's name for the geometry column
+_OGR_LAYER = "geogrid_ogr_layer"  # frame.attrs: (GDAL source, layer), to ask it on demand
 
 LON_NAMES = ("lon", "lng", "longitude", "x", "经度")
 LAT_NAMES = ("lat", "latitude", "y", "纬度")
@@ -104,7 +104,6 @@ def _read_ogr(path: Path, spec: LayerSpec, layer: str | None) -> gpd.GeoDataFram
         with warnings.catch_warnings(), np.errstate(invalid="ignore"):
             warnings.simplefilter("ignore", RuntimeWarning)
             frame = pyogrio.read_dataframe(source, layer=chosen, on_invalid="ignore")
-            geometry_name = str(pyogrio.read_info(source, layer=chosen)["geometry_name"])
     except (DataSourceError, DataLayerError, ValueError) as exc:
         raise IngestError(f"layer {chosen!r} cannot be read ({exc})", path=str(path)) from exc
     if not isinstance(frame, gpd.GeoDataFrame):
@@ -112,14 +111,29 @@ def _read_ogr(path: Path, spec: LayerSpec, layer: str | None) -> gpd.GeoDataFram
     elif spec.geometry is not None:
         if len(frame.columns) == 1:  # a geometry and no properties at all
             _refuse_bare_geometry(path, spec)
-        _refuse_undecodable(path, source, chosen, frame, geometry_name or "geometry")
-    frame.attrs[GEOMETRY_COLUMN] = geometry_name or "geometry"
+        _refuse_undecodable(path, source, chosen, frame)
+    frame.attrs[_OGR_LAYER] = (source, chosen)
     return frame
 
 
-def _refuse_undecodable(
-    path: Path, source: str, layer: str, frame: gpd.GeoDataFrame, column: str
-) -> None:
+def geometry_column(frame: gpd.GeoDataFrame) -> str:
+    """Return the name the file gives the geometry column of a frame from :func:`read_layer`.
+
+    ``geometry`` in GeoJSON, usually ``geom`` in a GeoPackage, the WKT column or the
+    lon/lat columns of a CSV. Asked of GDAL only when needed (for an error message):
+    opening a large GeoPackage again takes a noticeable fraction of a second.
+    """
+    name = frame.attrs.get(_COLUMN)
+    if name is None and _OGR_LAYER in frame.attrs:
+        source, layer = frame.attrs[_OGR_LAYER]
+        try:
+            name = pyogrio.read_info(source, layer=layer)["geometry_name"]
+        except (DataSourceError, DataLayerError):
+            name = None
+    return str(name or "geometry")
+
+
+def _refuse_undecodable(path: Path, source: str, layer: str, frame: gpd.GeoDataFrame) -> None:
     """Raise for the first row whose geometry is in the file but could not be decoded."""
     missing = np.flatnonzero(frame.geometry.isna().to_numpy())
     if not len(missing):
@@ -136,11 +150,12 @@ def _refuse_undecodable(
         except shapely.errors.ShapelyError as exc:
             raw = str(exc)
             reason = next((ours for key, ours in GEOS_REASONS.items() if key in raw), raw)
+            frame.attrs[_OGR_LAYER] = (source, layer)
             raise IngestError(
                 f"the geometry cannot be read: {reason}",
                 path=str(path),
                 row=int(i) + 1,
-                column=column,
+                column=geometry_column(frame),
             ) from exc
 
 
@@ -234,7 +249,7 @@ def _read_csv(path: Path, spec: LayerSpec) -> gpd.GeoDataFrame:
             path=str(path),
         )
     frame = gpd.GeoDataFrame(table, geometry=gpd.GeoSeries(geometry), crs=None)
-    frame.attrs[GEOMETRY_COLUMN] = column
+    frame.attrs[_COLUMN] = column
     return frame
 
 

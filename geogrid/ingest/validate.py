@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 import geopandas as gpd
@@ -32,7 +33,7 @@ from pyproj import CRS
 
 from geogrid import crs as gcrs
 from geogrid.errors import AxisOrderError, IngestError, UnknownCRSError
-from geogrid.ingest.readers import GEOMETRY_COLUMN
+from geogrid.ingest.readers import geometry_column
 from geogrid.ingest.specs import LayerSpec
 
 __all__ = ["REPORTED_CODES", "LoadReport", "prepare_layer"]
@@ -92,7 +93,7 @@ def prepare_layer(
     Raises :class:`IngestError` (or its CRS/axis-order relatives) naming the first bad row.
     """
     report = LoadReport(path=path, layer=spec.name, rows=len(frame))
-    where = _Where(path, frame.index, str(frame.attrs.get(GEOMETRY_COLUMN, "geometry")))
+    where = _Where(path, frame)
     frame = _with_code(frame, spec)
     table = _convert_columns(frame, spec, path)
     if spec.geometry is None:
@@ -225,13 +226,18 @@ def _convert_one(value: Any, kind: str) -> Any:
     raise ValueError(f"unknown column type {kind}")
 
 
-@dataclass(frozen=True)
 class _Where:
     """Where a layer's geometries come from: file, row numbers, geometry column."""
 
-    path: str
-    rows: pd.Index
-    column: str
+    def __init__(self, path: str, frame: gpd.GeoDataFrame) -> None:
+        self.path = path
+        self.rows = frame.index
+        self._frame = frame
+
+    @cached_property
+    def column(self) -> str:
+        """The file's name for the geometry column (looked up when a message needs it)."""
+        return geometry_column(self._frame)
 
     def error(self, message: str, i: int, **details: Any) -> IngestError:
         """Return an error about the geometry at position ``i``."""
@@ -293,21 +299,24 @@ def _check_coordinates(
             "numbers (NaN and ±inf cannot be stored)",
             i,
         )
+    if spec.geometry != "polygon":
+        return  # points and lines are single parts, and empty ones were refused already
     parts, part_owner = shapely.get_parts(geoms, return_index=True)
-    if spec.geometry == "polygon":
-        rings, ring_owner = shapely.get_rings(parts, return_index=True)
-        empty = shapely.is_empty(rings)
-        if empty.any():
-            k = int(np.argmax(empty))
-            part = int(ring_owner[k])
-            i = int(part_owner[part])
-            ring = k - int(np.searchsorted(ring_owner, part)) + 1
-            number = part - int(np.searchsorted(part_owner, i)) + 1
-            raise where.error(f"ring {ring} of polygon {number} is empty (no points)", i)
     empty = shapely.is_empty(parts)
     if empty.any():
-        i = int(part_owner[int(np.argmax(empty))])
-        raise where.error("the geometry has an empty part", i)
+        part = int(np.argmax(empty))
+        i = int(part_owner[part])
+        number = part - int(np.searchsorted(part_owner, i)) + 1
+        raise where.error(f"polygon {number} of the geometry is empty (no points)", i)
+    rings, ring_owner = shapely.get_rings(parts, return_index=True)
+    empty = shapely.is_empty(rings)
+    if empty.any():
+        k = int(np.argmax(empty))
+        part = int(ring_owner[k])
+        i = int(part_owner[part])
+        ring = k - int(np.searchsorted(ring_owner, part)) + 1
+        number = part - int(np.searchsorted(part_owner, i)) + 1
+        raise where.error(f"ring {ring} of polygon {number} is empty (no points)", i)
 
 
 def _to_wgs84(

@@ -167,6 +167,7 @@ def test_invalid_geometry_refused_without_repair(empty_db: Engine, tmp_path: Pat
     error = _expect_refusal(empty_db, good, bad, "grids", repair=False)
     assert "row 2" in str(error)
     assert "invalid geometry" in str(error)
+    assert "bowtie.gpkg, row 2, column 'geom'" in str(error)  # the GeoPackage's own name
 
 
 def test_unknown_crs_is_refused(empty_db: Engine, tmp_path: Path) -> None:
