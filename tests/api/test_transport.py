@@ -128,6 +128,21 @@ def test_plan_and_coverage_maps_render_offline(demo_client: TestClient) -> None:
     assert demo_client.get("/maps/transport/999999.html").status_code == 404
 
 
+def test_map_of_a_plan_that_moves_nobody(demo_client: TestClient) -> None:
+    # a household on the equator, far from every road and site: nobody can be moved
+    far = {"code": "FAR", "lon": 0.0, "lat": 0.0, "group_size": 1, "risk_class": "returnee"}
+    created = demo_client.post(
+        "/transport/plans", json={"requests": [far], "options": {"time_budget_s": 1}}
+    )
+    assert created.status_code == 201, created.text
+    plan = created.json()
+    assert plan["assignment"] == {}
+    assert [u["request"] for u in plan["unserved"]] == ["FAR"]
+    page = demo_client.get(f"/maps/transport/{plan['plan_id']}.html")
+    assert page.status_code == 200, page.text
+    assert f"Transport plan {plan['plan_id']} 转运计划" in page.text
+
+
 @pytest.mark.browser
 def test_plan_map_draws_every_route(demo_workspace: Workspace) -> None:
     from geogrid.maps import check_map_html

@@ -117,6 +117,15 @@ def read_plan(conn: Connection, plan_id: int) -> tuple[dict[str, Any], gpd.GeoDa
         params={"id": plan_id},
         crs=4326,
     )
-    return dict(row), routes if len(routes) else gpd.GeoDataFrame(
-        pd.DataFrame(columns=["vehicle_code", "stops", "km"]), geometry=[], crs=4326
-    )
+    if not len(routes):  # a plan that moves nobody: the same columns, geometry "geom" too
+        routes = gpd.GeoDataFrame(
+            {
+                "vehicle_code": pd.Series([], dtype=object),
+                "stops": pd.Series([], dtype=object),
+                "km": pd.Series([], dtype=float),
+                "geom": gpd.GeoSeries([], crs=4326),
+            },
+            geometry="geom",
+            crs=4326,
+        )
+    return dict(row), routes
