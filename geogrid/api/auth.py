@@ -25,6 +25,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
+from fastapi.dependencies.models import Dependant
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from geogrid.access import ANONYMOUS, PERMISSION_NAMES, Caller
@@ -34,35 +35,24 @@ from geogrid.settings import Settings
 from geogrid.workspace import Workspace
 from geogrid.workspace.credentials import authenticate
 
-__all__ = ["AUTH_RESPONSES", "CallerDep", "caller_of", "current_caller", "require"]
+__all__ = [
+    "SCHEME",
+    "CallerDep",
+    "caller_of",
+    "current_caller",
+    "permissions_of",
+    "require",
+]
+
+SCHEME = "apiKey"
+"""The name of the API key's security scheme in the OpenAPI document."""
 
 _bearer = HTTPBearer(
     auto_error=False,
-    scheme_name="apiKey",
+    scheme_name=SCHEME,
     bearerFormat="gg_<key_id>_<secret>",
     description="An API key from `geogrid users add NAME --role ROLE`.",
 )
-
-_ERROR = {
-    "content": {
-        "application/json": {
-            "schema": {
-                "type": "object",
-                "required": ["code", "message", "details"],
-                "properties": {
-                    "code": {"type": "string"},
-                    "message": {"type": "string"},
-                    "details": {"type": "object"},
-                },
-            }
-        }
-    }
-}
-AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No valid API key where one is needed", **_ERROR},
-    403: {"description": "The API key's role may not do this", **_ERROR},
-}
-"""OpenAPI ``responses`` for routers whose routes :func:`require` a permission."""
 
 
 async def current_caller(
@@ -119,4 +109,19 @@ def require(*permissions: str) -> Any:
         return caller
 
     check.__name__ = f"require_{'_'.join(p.replace(':', '_') for p in permissions)}"
+    check.permissions = frozenset(permissions)  # type: ignore[attr-defined]
     return Depends(check)
+
+
+def permissions_of(dependant: Dependant) -> frozenset[str] | None:
+    """Return the permissions a route's dependencies :func:`require`; None when the route
+    never asks who is calling (no credential is read: the landing page, conformance)."""
+    asks = False
+    needs: set[str] = set()
+    stack = [dependant]
+    while stack:
+        node = stack.pop()
+        asks = asks or node.call is current_caller
+        needs.update(getattr(node.call, "permissions", ()))
+        stack.extend(node.dependencies)
+    return frozenset(needs) if asks else None

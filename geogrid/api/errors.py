@@ -6,19 +6,23 @@ The message is the error's user-safe text; nothing else of the exception is expo
 
 from __future__ import annotations
 
+import functools
 import logging
+import re
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from geogrid import errors
 from geogrid.api.error_docs import document_errors
 from geogrid.api.logging import note_error
 from geogrid.db.errors import DRIVER_ERRORS, database_error
 
-__all__ = ["STATUS_BY_ERROR", "install_error_handlers", "status_for"]
+__all__ = ["STATUS_BY_ERROR", "allowed_methods", "install_error_handlers", "status_for"]
 
 log = logging.getLogger("geogrid.api")
 
@@ -50,6 +54,24 @@ def status_for(exc: errors.GeoGridError) -> int:
         if cls in STATUS_BY_ERROR:
             return STATUS_BY_ERROR[cls]  # type: ignore[index]
     return 400
+
+
+def allowed_methods(app: FastAPI, request: Request) -> list[str]:
+    """Return every method some route answers on the request's path (for ``Allow``).
+
+    Several routes may share a path (``GET`` and ``POST /collections/{id}/items`` live in
+    two routers); a 405 must name the methods of all of them.
+    """
+    methods: set[str] = set()
+    for context in iter_route_contexts(app.routes):
+        if context.path and context.methods and _path_regex(context.path).match(request.url.path):
+            methods.update(context.methods)
+    return sorted(methods)
+
+
+@functools.lru_cache(maxsize=256)
+def _path_regex(path: str) -> re.Pattern[str]:
+    return compile_path(path)[0]
 
 
 def error_body(code: str, message: str, details: object = None) -> dict[str, object]:
@@ -87,10 +109,13 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         note_error(request.scope, f"http_{exc.status_code}")
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:  # the route that refused knows its own methods only
+            headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(app, request))}
         return JSONResponse(
             error_body(f"http_{exc.status_code}", str(exc.detail)),
             status_code=exc.status_code,
-            headers=getattr(exc, "headers", None),
+            headers=headers,
         )
 
     async def _database_failure(request: Request, exc: Exception) -> JSONResponse:

@@ -8,14 +8,14 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from geogrid.access import Caller
-from geogrid.api.auth import AUTH_RESPONSES, require
+from geogrid.api.auth import require
 from geogrid.api.deps import WorkspaceDep
 from geogrid.api.geojson import feature_collection, records
 from geogrid.spatial.roads import Profile
 from geogrid.workspace.coverage import analyse_grid, plan_grid
 from geogrid.workspace.jurisdiction import grid_in_reach
 
-router = APIRouter(prefix="/coverage", tags=["coverage"], responses=AUTH_RESPONSES)
+router = APIRouter(prefix="/coverage", tags=["coverage"])
 CoverageReader = Annotated[Caller, require("coverage")]
 
 ENTRY_COLUMNS = (

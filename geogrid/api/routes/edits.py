@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from geogrid.access import Caller
 from geogrid.api import ogc
-from geogrid.api.auth import AUTH_RESPONSES, require
+from geogrid.api.auth import require
 from geogrid.api.deps import WorkspaceDep
 from geogrid.api.error_docs import ERROR_SCHEMA
 from geogrid.api.schemas.features import (
@@ -24,6 +24,7 @@ from geogrid.api.schemas.features import (
     FeatureIn,
     FeaturePatchIn,
 )
+from geogrid.errors import InvalidRequestError
 from geogrid.workspace.edits import (
     Editor,
     EditOutcome,
@@ -34,7 +35,7 @@ from geogrid.workspace.edits import (
     update_feature,
 )
 
-router = APIRouter(responses=AUTH_RESPONSES)
+router = APIRouter()
 
 Writer = Annotated[Caller, require("layers:write")]
 CollectionId = Annotated[
@@ -50,14 +51,30 @@ CRS = Annotated[
     str,
     Query(max_length=200, description="coordinates of the body and the answer (x first)"),
 ]
-IfMatch = Annotated[
-    str | None,
-    Header(
-        alias="If-Match",
-        max_length=2000,
-        description="the ETag of the feature as read (or `*`); required",
-    ),
-]
+IF_MATCH_MAX = 2000
+IF_MATCH: dict[str, Any] = {
+    "name": "If-Match",
+    "in": "header",
+    "required": True,
+    "description": "the ETag of the feature as read (or `*`); 428 without it",
+    "schema": {"type": "string", "minLength": 1, "maxLength": IF_MATCH_MAX},
+}
+"""The header every write to an existing feature needs, as the OpenAPI schema declares it."""
+
+
+async def if_match_header(request: Request) -> str | None:
+    """Return the ``If-Match`` header (None: missing, which the edit answers with 428)."""
+    value = request.headers.get("if-match")
+    if value is not None and len(value) > IF_MATCH_MAX:
+        raise InvalidRequestError(
+            f"If-Match is longer than {IF_MATCH_MAX} characters",
+            details={"header": "If-Match", "limit": IF_MATCH_MAX},
+        )
+    return value
+
+
+# Read by hand, not as a FastAPI Header: a missing one is 428 (RFC 6585), not 422.
+IfMatch = Annotated[str | None, Depends(if_match_header)]
 EDITED: dict[str, Any] = {
     "model": EditedFeaturePublic,
     "description": "the feature as stored",
@@ -132,6 +149,7 @@ def create_item(
     tags=["edits"],
     response_class=ogc.GeoJSONResponse,
     responses={200: EDITED, **PRECONDITIONS},
+    openapi_extra={"parameters": [IF_MATCH]},
 )
 def replace_item(
     collection_id: CollectionId,
@@ -140,7 +158,7 @@ def replace_item(
     request: Request,
     workspace: WorkspaceDep,
     caller: Writer,
-    if_match: IfMatch = None,
+    if_match: IfMatch,
     crs: CRS = "wgs84",
 ) -> Response:
     """Replace a feature whole (properties not given take their defaults)."""
@@ -164,6 +182,7 @@ def replace_item(
     tags=["edits"],
     response_class=ogc.GeoJSONResponse,
     responses={200: EDITED, **PRECONDITIONS},
+    openapi_extra={"parameters": [IF_MATCH]},
 )
 def update_item(
     collection_id: CollectionId,
@@ -172,7 +191,7 @@ def update_item(
     request: Request,
     workspace: WorkspaceDep,
     caller: Writer,
-    if_match: IfMatch = None,
+    if_match: IfMatch,
     crs: CRS = "wgs84",
 ) -> Response:
     """Merge properties into a feature (``null`` clears one); a geometry replaces its own."""
@@ -197,6 +216,7 @@ def update_item(
     status_code=204,
     response_class=Response,
     responses={**CONFLICT, **PRECONDITIONS},
+    openapi_extra={"parameters": [IF_MATCH]},
 )
 def delete_item(
     collection_id: CollectionId,
@@ -204,7 +224,7 @@ def delete_item(
     request: Request,
     workspace: WorkspaceDep,
     caller: Writer,
-    if_match: IfMatch = None,
+    if_match: IfMatch,
 ) -> Response:
     """Delete a feature; a grid with children, grid workers or keys is kept (409)."""
     ogc.reject_unknown_params(request, ())

@@ -51,6 +51,8 @@ CRS = Annotated[
     str,
     Query(max_length=200, description="output coordinates: wgs84, cgcs2000, gcj02, bd09 or EPSG:n"),
 ]
+FILTER_MAX_LENGTH = 200
+"""The longest value a property filter takes (as the OpenAPI schema declares)."""
 COMMON_PARAMS = frozenset({"bbox", "bbox-crs", "crs", "limit", "offset", "datetime"})
 FILTER_PARAMS = {
     param: [name for name, layer in FEATURE_LAYERS.items() if param in layer.filters]
@@ -64,7 +66,7 @@ def _filter_parameters() -> list[dict[str, Any]]:
     out = []
     for param, layers in FILTER_PARAMS.items():
         choices = {c for name in layers for c in FEATURE_LAYERS[name].choices.get(param, ())}
-        schema: dict[str, Any] = {"type": "string", "maxLength": 200}
+        schema: dict[str, Any] = {"type": "string", "maxLength": FILTER_MAX_LENGTH}
         if choices:
             schema["enum"] = sorted(choices)
         out.append(
@@ -192,6 +194,7 @@ async def items(
     if datetime_ is not None:
         _check_datetime(datetime_)
     filters = {k: v for k, v in request.query_params.items() if k in FILTER_PARAMS}
+    _check_filter_lengths(filters)
     page = await run_in_threadpool(
         read_feature_page,
         workspace,
@@ -260,6 +263,15 @@ def _parse_bbox(text: str) -> list[float]:
             details={"bbox": text[:100]},
         )
     return values
+
+
+def _check_filter_lengths(filters: dict[str, str]) -> None:
+    for param, value in filters.items():
+        if len(value) > FILTER_MAX_LENGTH:
+            raise InvalidRequestError(
+                f"{param} is {len(value)} characters long; at most {FILTER_MAX_LENGTH}",
+                details={"parameter": param, "limit": FILTER_MAX_LENGTH},
+            )
 
 
 def _check_datetime(text: str) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from geogrid.api.auth import AUTH_RESPONSES, require
+from geogrid.api.auth import require
 from geogrid.api.deps import WorkspaceDep
 from geogrid.api.geojson import feature_collection
 from geogrid.spatial.gridcheck import (
@@ -18,7 +18,7 @@ from geogrid.spatial.gridcheck import (
 from geogrid.spatial.gridproblems import PROBLEM_COLUMNS
 from geogrid.workspace.grids import grid_report
 
-router = APIRouter(prefix="/grids", tags=["grids"], responses=AUTH_RESPONSES)
+router = APIRouter(prefix="/grids", tags=["grids"])
 
 
 class GridReportPublic(BaseModel):

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel
 
 from geogrid import __version__
-from geogrid.api.auth import AUTH_RESPONSES, require
+from geogrid.api.auth import require
 from geogrid.api.deps import WorkspaceDep
 from geogrid.errors import DatabaseUnavailableError
 
@@ -36,7 +36,6 @@ class HealthPublic(BaseModel):
     response_model=HealthPublic,
     dependencies=[require("health")],
     responses={
-        **AUTH_RESPONSES,
         503: {
             "description": (
                 "The database is down (``Retry-After`` says when to ask again): this answer, "

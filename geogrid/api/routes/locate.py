@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from geogrid.access import Caller
-from geogrid.api.auth import AUTH_RESPONSES, require
+from geogrid.api.auth import require
 from geogrid.api.deps import SettingsDep, WorkspaceDep
 from geogrid.api.schemas.locate import LocateBatchIn, LocateBatchPublic, LocatePublic, RowPublic
 from geogrid.errors import InvalidRequestError, PermissionDeniedError, TooLargeError
@@ -18,21 +18,64 @@ from geogrid.workspace import Workspace
 from geogrid.workspace.batch import LocateRow, locate_rows, summarise
 from geogrid.workspace.jurisdiction import OUTSIDE_JURISDICTION, answer_in_reach, rows_in_reach
 
-router = APIRouter(tags=["locate"], responses=AUTH_RESPONSES)
+router = APIRouter(tags=["locate"])
 # phones of grid workers are unmasked for callers who may read personal data; a grid
 # worker locates inside their own grid subtree only
 Locator = Annotated[Caller, require("locate")]
 JSON = "application/json"
 
 
-@router.get("/locate", response_model=LocatePublic)
+ADDRESS_MAX_LENGTH = 200
+CRS_MAX_LENGTH = 200
+QUESTION: dict[str, Any] = {
+    "name": "question",
+    "in": "query",
+    "required": True,
+    "style": "form",
+    "explode": True,
+    "description": "an `address`, or `lon` and `lat` (with an optional `crs`), each its own "
+    "query parameter: `?lon=120.63&lat=27.59` or `?address=...`",
+    "schema": {
+        "type": "object",
+        "properties": {
+            "lon": {"type": "number", "description": "longitude (x) in `crs`"},
+            "lat": {"type": "number", "description": "latitude (y) in `crs`"},
+            "crs": {
+                "type": "string",
+                "maxLength": CRS_MAX_LENGTH,
+                "default": "wgs84",
+                "description": "wgs84, cgcs2000, gcj02, bd09 or EPSG:n",
+            },
+            "address": {
+                "type": "string",
+                "maxLength": ADDRESS_MAX_LENGTH,
+                "pattern": r"\S",
+                "description": "Chinese address text",
+            },
+        },
+        "anyOf": [
+            {"required": ["lon", "lat"]},
+            {
+                "required": ["address"],
+                "not": {"anyOf": [{"required": ["lon"]}, {"required": ["lat"]}]},
+            },
+        ],
+    },
+}
+"""How ``GET /locate`` is asked, as one object: the schema can then say that ``lon`` and
+``lat`` go together (two optional parameters could not)."""
+
+
+@router.get("/locate", response_model=LocatePublic, openapi_extra={"parameters": [QUESTION]})
 async def locate(
     workspace: WorkspaceDep,
     caller: Locator,
-    lon: Annotated[float | None, Query(description="longitude (x) in `crs`")] = None,
-    lat: Annotated[float | None, Query(description="latitude (y) in `crs`")] = None,
-    crs: Annotated[str, Query(description="wgs84, cgcs2000, gcj02, bd09 or EPSG:n")] = "wgs84",
-    address: Annotated[str | None, Query(max_length=200, description="Chinese address")] = None,
+    lon: Annotated[float | None, Query(include_in_schema=False)] = None,
+    lat: Annotated[float | None, Query(include_in_schema=False)] = None,
+    crs: Annotated[str, Query(max_length=CRS_MAX_LENGTH, include_in_schema=False)] = "wgs84",
+    address: Annotated[
+        str | None, Query(max_length=ADDRESS_MAX_LENGTH, include_in_schema=False)
+    ] = None,
 ) -> Response:
     """Return the grid chain (county › town › village › micro) owning a point or address."""
     row = LocateRow(address=address, lon=lon, lat=lat, crs=crs)

@@ -9,7 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
 from geogrid.access import Caller
-from geogrid.api.auth import AUTH_RESPONSES, require
+from geogrid.api.auth import require
 from geogrid.api.deps import WorkspaceDep
 from geogrid.maps import Printer, map_to_html
 from geogrid.workspace.coverage import analyse_grid, coverage_map
@@ -17,7 +17,7 @@ from geogrid.workspace.jurisdiction import grid_in_reach
 from geogrid.workspace.sheets import grid_sheet
 from geogrid.workspace.transport_map import plan_map
 
-router = APIRouter(prefix="/maps", tags=["maps"], responses=AUTH_RESPONSES)
+router = APIRouter(prefix="/maps", tags=["maps"])
 
 ASSETS = "/static/vendor"
 Paper = Annotated[str, Query(pattern="^(A4|A3)$", description="A4 or A3")]

@@ -14,11 +14,11 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from geogrid.access import Caller
-from geogrid.api.auth import AUTH_RESPONSES, require
+from geogrid.api.auth import require
 from geogrid.api.deps import WorkspaceDep
 from geogrid.workspace.people import find_people, find_person
 
-router = APIRouter(prefix="/transport/requests", tags=["transport"], responses=AUTH_RESPONSES)
+router = APIRouter(prefix="/transport/requests", tags=["transport"])
 
 PeopleReader = Annotated[Caller, require("people:read")]
 

@@ -11,9 +11,10 @@ from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
-from geogrid.api.auth import AUTH_RESPONSES, require
+from geogrid.api.auth import require
 from geogrid.api.deps import WorkspaceDep
 from geogrid.api.geojson import feature_collection
+from geogrid.api.schemas.common import DateTimeIn
 from geogrid.errors import InvalidRequestError
 from geogrid.spatial.transport import TransportSettings
 from geogrid.workspace import Workspace
@@ -26,7 +27,7 @@ from geogrid.workspace.transport import (
     stored_vehicles,
 )
 
-router = APIRouter(prefix="/transport", tags=["transport"], responses=AUTH_RESPONSES)
+router = APIRouter(prefix="/transport", tags=["transport"])
 
 
 class RequestIn(BaseModel):
@@ -37,7 +38,7 @@ class RequestIn(BaseModel):
     lat: float = Field(ge=-90, le=90)
     group_size: int = Field(ge=1, le=50)
     risk_class: Literal["close_contact", "secondary_contact", "returnee"]
-    ready_at: datetime | None = None
+    ready_at: DateTimeIn | None = None
 
 
 class PlanOptions(BaseModel):
@@ -62,7 +63,7 @@ class PlanIn(BaseModel):
 class ReplanIn(BaseModel):
     """New households for a plan under way; by default the stored waiting ones it lacks."""
 
-    now: datetime | None = Field(
+    now: DateTimeIn | None = Field(
         default=None, description="Moment of re-planning (default: now); naive is Asia/Shanghai."
     )
     requests: list[RequestIn] | None = Field(default=None, max_length=20_000)

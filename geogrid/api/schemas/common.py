@@ -1,0 +1,33 @@
+"""Request field types shared by the API's schemas."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field
+
+__all__ = ["DateTimeIn"]
+
+_DATE_TIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}:?\d{2})?"
+)
+
+
+def _date_time_text(value: Any) -> Any:
+    """Let only date-time text through to pydantic's parser: no numbers (pydantic would
+    read ``0`` or ``"1700000000"`` as seconds since 1970), no bare dates."""
+    if isinstance(value, datetime):  # built in Python, not parsed from a request
+        return value
+    if not isinstance(value, str) or not _DATE_TIME.fullmatch(value):
+        raise ValueError("must be an RFC 3339 date-time, e.g. 2026-11-23T11:30:00+08:00")
+    return value
+
+
+DateTimeIn = Annotated[
+    datetime,
+    BeforeValidator(_date_time_text),
+    Field(description="RFC 3339 date-time; without an offset it is Asia/Shanghai time"),
+]
+"""A date-time in a request body: RFC 3339 text only (``"ready_at": 0`` is refused)."""

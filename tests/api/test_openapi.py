@@ -1,0 +1,160 @@
+"""The OpenAPI document says what the server does: security per operation, the statuses
+each operation answers, limits enforced as declared, strict date-times.
+
+Each test pairs a declaration of the schema with the answer the server gives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from geogrid.api.app import create_app
+from geogrid.settings import Settings
+from geogrid.workspace import Workspace
+
+ClientAs = Callable[[str | None], TestClient]
+PUBLIC = [{}, {"apiKey": []}]
+SECURED = [{"apiKey": []}]
+BAD_KEY = {"Authorization": "Bearer gg_nokey_nosecret"}
+
+
+@pytest.fixture(scope="module")
+def schema(demo_app: FastAPI) -> dict[str, Any]:
+    return demo_app.openapi()
+
+
+def _operation(schema: dict[str, Any], method: str, path: str) -> dict[str, Any]:
+    return schema["paths"][path][method.lower()]
+
+
+def test_public_reads_are_declared_public_and_answer_without_a_key(
+    schema: dict[str, Any], demo_client_as: ClientAs
+) -> None:
+    anonymous = demo_client_as(None)
+    for path, url in [
+        ("/health", "/health"),
+        ("/collections", "/collections"),
+        ("/collections/{collection_id}", "/collections/grids"),
+        ("/collections/{collection_id}/items", "/collections/grids/items?limit=1"),
+        ("/collections/{collection_id}/items/{feature_id}", "/collections/grids/items/330326"),
+    ]:
+        op = _operation(schema, "GET", path)
+        assert op["security"] == PUBLIC, path
+        assert anonymous.get(url).status_code == 200, url
+        # a key that is not valid is refused, and that is documented
+        assert "401" in op["responses"], path
+        refused = anonymous.get(url, headers=BAD_KEY)
+        assert refused.status_code == 401, url
+        assert refused.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_secured_operations_declare_the_key_and_their_refusals(
+    schema: dict[str, Any], demo_client_as: ClientAs
+) -> None:
+    anonymous = demo_client_as(None)
+    for path, ops in schema["paths"].items():
+        for method, op in ops.items():
+            if op.get("security") != SECURED:
+                continue
+            assert {"401", "403"} <= set(op["responses"]), (method, path)
+    assert _operation(schema, "GET", "/locate")["security"] == SECURED
+    assert _operation(schema, "POST", "/collections/{collection_id}/items")["security"] == SECURED
+    assert anonymous.get("/locate?lon=120.6&lat=27.6").status_code == 401
+    # the landing page and conformance never ask who calls
+    for path in ("/", "/conformance"):
+        assert "security" not in _operation(schema, "GET", path)
+        assert anonymous.get(path, headers=BAD_KEY).status_code == 200
+
+
+def test_with_reads_closed_every_read_needs_the_key(demo_workspace: Workspace) -> None:
+    app = create_app(Settings(warm_up=False, open_reads=False), workspace=demo_workspace)
+    schema = app.openapi()
+    assert _operation(schema, "GET", "/health")["security"] == SECURED
+    assert _operation(schema, "GET", "/collections")["security"] == SECURED
+    assert TestClient(app).get("/collections").status_code == 401
+
+
+def test_writes_declare_if_match_required_and_428_without_it(
+    schema: dict[str, Any], demo_client: TestClient
+) -> None:
+    for method in ("PUT", "PATCH", "DELETE"):
+        op = _operation(schema, method, "/collections/{collection_id}/items/{feature_id}")
+        (header,) = [p for p in op["parameters"] if p["name"] == "If-Match"]
+        assert header["in"] == "header"
+        assert header["required"] is True
+        assert "428" in op["responses"]
+    missing = demo_client.delete("/collections/checkpoints/items/KK-001")
+    assert missing.status_code == 428
+    too_long = demo_client.delete(
+        "/collections/checkpoints/items/KK-001", headers={"If-Match": '"' + "x" * 2001 + '"'}
+    )
+    assert too_long.status_code == 422
+
+
+def test_a_filter_longer_than_declared_is_refused(
+    schema: dict[str, Any], demo_client: TestClient
+) -> None:
+    op = _operation(schema, "GET", "/collections/{collection_id}/items")
+    (parent,) = [p for p in op["parameters"] if p["name"] == "parent"]
+    limit = parent["schema"]["maxLength"]
+    assert (
+        demo_client.get("/collections/grids/items", params={"parent": "x" * limit}).json()[
+            "numberMatched"
+        ]
+        == 0
+    )
+    refused = demo_client.get("/collections/grids/items", params={"parent": "x" * (limit + 1)})
+    assert refused.status_code == 422
+    assert refused.json()["details"] == {"parameter": "parent", "limit": limit}
+
+
+@pytest.mark.parametrize("ready_at", [0, 1_700_000_000, "1700000000", "2026-11-23", True])
+def test_a_date_time_must_be_date_time_text(demo_client: TestClient, ready_at: object) -> None:
+    body = {
+        "requests": [
+            {
+                "code": "R1",
+                "lon": 120.62,
+                "lat": 27.58,
+                "group_size": 1,
+                "risk_class": "returnee",
+                "ready_at": ready_at,
+            }
+        ]
+    }
+    refused = demo_client.post("/transport/plans", json=body)
+    assert refused.status_code == 422
+    assert "requests.0.ready_at" in refused.text
+
+
+def test_replan_now_must_be_date_time_text(demo_client: TestClient) -> None:
+    refused = demo_client.post("/transport/plans/1/replan", json={"now": 0})
+    assert refused.status_code == 422
+    assert "now" in refused.text
+
+
+def test_locate_declares_lon_and_lat_together(
+    schema: dict[str, Any], demo_client: TestClient
+) -> None:
+    op = _operation(schema, "GET", "/locate")
+    names = {p["name"] for p in op["parameters"]}
+    assert not {"lon", "lat"} & names  # not two independent optional numbers
+    (point,) = [p for p in op["parameters"] if p["in"] == "query" and p["schema"].get("anyOf")]
+    assert point["style"] == "form"
+    assert point["explode"] is True
+    assert demo_client.get("/locate?lon=0").status_code == 422
+    assert demo_client.get("/locate?lon=120.63&lat=27.59").status_code == 200
+
+
+def test_a_405_allows_every_method_of_the_path(demo_client: TestClient) -> None:
+    items = demo_client.options("/collections/grids/items")
+    assert items.status_code == 405
+    assert items.headers["Allow"] == "GET, POST"
+    one = demo_client.request("OPTIONS", "/collections/grids/items/330326")
+    assert one.headers["Allow"] == "DELETE, GET, PATCH, PUT"
+    assert demo_client.post("/locate").headers["Allow"] == "GET"
