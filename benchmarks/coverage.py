@@ -55,9 +55,9 @@ from geogrid.spatial.coverage import (  # noqa: E402
     solve_lscp,
     solve_mclp,
 )
-from geogrid.spatial.network import RoadNetwork  # noqa: E402
-from geogrid.spatial.roads import roads_with_topology  # noqa: E402
-from geogrid.spatial.synthetic_roads import grid_roads  # noqa: E402
+from geogrid.spatial.roads.network import RoadNetwork  # noqa: E402
+from geogrid.spatial.roads.routable import roads_with_topology  # noqa: E402
+from geogrid.spatial.roads.synthetic import grid_roads  # noqa: E402
 from geogrid.spatial.testing import voronoi_grids  # noqa: E402
 
 TOWN = "330326-101"

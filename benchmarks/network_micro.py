@@ -1,6 +1,6 @@
 """Micro-benchmarks of the in-memory road network (issue 4 targets).
 
-Builds a synthetic street lattice (``geogrid.spatial.synthetic_roads.grid_roads``) of
+Builds a synthetic street lattice (``geogrid.spatial.roads.synthetic.grid_roads``) of
 about 34 k edges, or reads a roads file (GeoPackage etc. in EPSG:4326) given with
 ``--roads``, and prints the median and best time per call of:
 
@@ -30,9 +30,9 @@ import geopandas as gpd
 import numpy as np
 from scipy.sparse.csgraph import dijkstra
 
-from geogrid.spatial.network import RoadNetwork
-from geogrid.spatial.synthetic_roads import grid_roads
-from geogrid.spatial.topology import road_topology
+from geogrid.spatial.roads.network import RoadNetwork
+from geogrid.spatial.roads.synthetic import grid_roads
+from geogrid.spatial.roads.topology import road_topology
 
 
 def timed(label: str, call: Callable[[], object], repeat: int) -> None:

@@ -28,9 +28,9 @@ import numpy as np
 import psycopg
 import shapely
 
-from geogrid.spatial.network import RoadNetwork
-from geogrid.spatial.roads import roads_with_topology
-from geogrid.spatial.synthetic_roads import grid_roads
+from geogrid.spatial.roads.network import RoadNetwork
+from geogrid.spatial.roads.routable import roads_with_topology
+from geogrid.spatial.roads.synthetic import grid_roads
 
 TABLE = "network_bench_roads"
 EDGES_TIME = f"SELECT id, source, target, cost, reverse_cost FROM {TABLE}"

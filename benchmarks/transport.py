@@ -49,14 +49,14 @@ def demo_instance(path: Path = DEMO) -> TransportInstance:
 
     This is where the demo data plugs in: the layers ``transfer_requests``,
     ``isolation_sites``, ``vehicles`` and ``roads`` of the demo GeoPackage; every point is
-    snapped to a :class:`~geogrid.spatial.network.RoadNetwork` built from the roads, and
+    snapped to a :class:`~geogrid.spatial.roads.network.RoadNetwork` built from the roads, and
     the time and length matrices come from ``RoadNetwork.cost_matrix``. Times are seconds
     from local midnight of the first ready time's day. (The workspace will do the same
     from the database.)
     """
     import geopandas as gpd
 
-    from geogrid.spatial.network import RoadNetwork
+    from geogrid.spatial.roads.network import RoadNetwork
 
     source = f"zip://{path}!{path.name.removesuffix('.zip')}" if path.suffix == ".zip" else path
     layer = {

@@ -1,10 +1,15 @@
-"""The layer rules of DESIGN.md, enforced with import-linter (contracts in pyproject.toml)."""
+"""The layer rules of DESIGN.md, enforced with import-linter (contracts in pyproject.toml),
+and no import cycle anywhere in the package (checked here with grimp, import-linter's
+import graph)."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 from pathlib import Path
+
+import grimp
+import networkx as nx
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -20,3 +25,41 @@ def test_import_contracts_hold() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Contracts: 3 kept, 0 broken" in result.stdout
+
+
+def import_cycles(package: str) -> list[list[str]]:
+    """Return every import cycle among the package's modules, smallest first.
+
+    Every import counts: at module level, inside functions, and under
+    ``if TYPE_CHECKING`` (a type-only import still ties the two modules together).
+    """
+    graph = grimp.build_graph(package, exclude_type_checking_imports=False)
+    imports = nx.DiGraph()
+    for module in graph.modules:
+        for imported in graph.find_modules_directly_imported_by(module):
+            if imported.split(".")[0] == package:
+                imports.add_edge(module, imported)
+    parts = [sorted(c) for c in nx.strongly_connected_components(imports) if len(c) > 1]
+    loops = [m for m in imports if imports.has_edge(m, m)]
+    return sorted(parts + [[m] for m in loops], key=len)
+
+
+def test_no_import_cycles() -> None:
+    cycles = import_cycles("geogrid")
+    assert cycles == [], "modules that import each other, directly or round a loop: " + (
+        "; ".join(" <-> ".join(c) for c in cycles)
+    )
+
+
+def test_the_cycle_check_sees_cycles(tmp_path: Path, monkeypatch) -> None:
+    # a package whose two modules import each other, one of them only for type hints
+    pkg = tmp_path / "loopy"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "a.py").write_text("from loopy import b\n")
+    (pkg / "b.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from loopy import a\n"
+    )
+    (pkg / "c.py").write_text("from loopy import a\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert import_cycles("loopy") == [["loopy.a", "loopy.b"]]

@@ -23,7 +23,16 @@ MODULES = sorted(
 
 def test_examples_are_found() -> None:
     """The walk reaches every corner of the package, and most examples with it."""
-    for part in ("api", "cli", "db", "maps", "spatial.coverage", "spatial.transport", "crs"):
+    for part in (
+        "api",
+        "cli",
+        "db",
+        "maps",
+        "spatial.coverage",
+        "spatial.roads",
+        "spatial.transport",
+        "crs",
+    ):
         assert any(name.startswith(f"geogrid.{part}") for name in MODULES), part
     finder = doctest.DocTestFinder()
     examples = sum(

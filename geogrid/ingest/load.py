@@ -32,8 +32,8 @@ from geogrid.ingest.specs import DEFAULT_SPEED_KMH, LayerSpec, spec_for
 from geogrid.ingest.validate import REPORTED_CODES, LoadReport, prepare_layer
 from geogrid.settings import get_settings
 from geogrid.spatial.addresses import normalize_address
-from geogrid.spatial.roads import car_costs, profile_flags
-from geogrid.spatial.topology import geodesic_length_m, road_topology
+from geogrid.spatial.roads.routable import car_costs, profile_flags
+from geogrid.spatial.roads.topology import geodesic_length_m, road_topology
 
 __all__ = ["LoadRequest", "load_file", "load_files"]
 

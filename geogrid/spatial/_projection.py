@@ -1,6 +1,6 @@
 """A local metric projection centred on the data, for snapping and cutting lines.
 
-Private helper of :mod:`geogrid.spatial.topology` and :mod:`geogrid.spatial.network`.
+Private helper of :mod:`geogrid.spatial.roads.topology` and :mod:`geogrid.spatial.roads.network`.
 The projection is a Transverse Mercator on the WGS 84 ellipsoid whose central meridian
 and origin latitude sit at the middle of the data's extent. Within 50 km of that centre
 its scale error is below 3e-5, so distances measured in it are geodesic distances to

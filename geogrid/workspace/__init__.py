@@ -30,8 +30,8 @@ from geogrid.errors import InvalidRequestError
 from geogrid.settings import Settings, get_settings
 from geogrid.spatial.addresses import AddressMatcher
 from geogrid.spatial.gridindex import GridIndex
-from geogrid.spatial.network import RoadNetwork
-from geogrid.spatial.roads import PROFILES, Profile
+from geogrid.spatial.roads.network import RoadNetwork
+from geogrid.spatial.roads.routable import PROFILES, Profile
 from geogrid.workspace._cache import VersionedCache
 from geogrid.workspace.credential_table import CredentialTable
 from geogrid.workspace.locate import LocateAnswer, Locator

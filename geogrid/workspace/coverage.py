@@ -11,7 +11,7 @@ from geogrid import maps
 from geogrid.errors import UnknownGridError
 from geogrid.spatial.coverage import CoveragePlan, CoverageResult, analyse_coverage
 from geogrid.spatial.coverage import plan_checkpoints as plan_sites
-from geogrid.spatial.roads import Profile
+from geogrid.spatial.roads.routable import Profile
 
 if TYPE_CHECKING:
     from geogrid.workspace import Workspace

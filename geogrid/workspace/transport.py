@@ -3,7 +3,7 @@
 Households, sites and depots are snapped to the road network (a point farther than
 ``MAX_SNAP_M`` from every road cannot be reached: its requests come back ``unreachable``);
 travel times and road distances between all of them come from the cached
-:class:`~geogrid.spatial.network.RoadNetwork`; the plan itself is
+:class:`~geogrid.spatial.roads.network.RoadNetwork`; the plan itself is
 :func:`geogrid.spatial.transport.plan_transport`. Times are seconds from the local
 midnight (Asia/Shanghai) of the earliest ready time or shift start.
 
@@ -43,7 +43,7 @@ from geogrid.workspace._transport_rows import (
 )
 
 if TYPE_CHECKING:
-    from geogrid.spatial.network import RoadNetwork
+    from geogrid.spatial.roads.network import RoadNetwork
     from geogrid.workspace import Workspace
 
 __all__ = [

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from geogrid.db.queries.roads import read_roads
-from geogrid.spatial.network import RoadNetwork
+from geogrid.spatial.roads.network import RoadNetwork
 
 
 @pytest.fixture(scope="module")

@@ -32,8 +32,8 @@ from typer.testing import CliRunner
 from geogrid.cli import app
 from geogrid.ingest.specs import DEFAULT_SPEED_KMH
 from geogrid.settings import Settings
-from geogrid.spatial.network import RoadNetwork
-from geogrid.spatial.roads import WALKING_SPEED_KMH, Profile
+from geogrid.spatial.roads.network import RoadNetwork
+from geogrid.spatial.roads.routable import WALKING_SPEED_KMH, Profile
 from geogrid.workspace import Workspace
 from tests.conftest import TEMPLATE, database_copy
 

@@ -13,9 +13,9 @@ import shapely
 from shapely import LineString
 
 from geogrid.errors import GeoGridError, NotFoundError, UnknownCRSError
-from geogrid.spatial.network import RoadNetwork, Snapped
-from geogrid.spatial.roads import roads_with_topology
-from geogrid.spatial.synthetic_roads import grid_roads
+from geogrid.spatial.roads.network import RoadNetwork, Snapped
+from geogrid.spatial.roads.routable import roads_with_topology
+from geogrid.spatial.roads.synthetic import grid_roads
 
 GEOD = pyproj.Geod(ellps="WGS84")
 SPEED = {"trunk": 80, "primary": 60, "secondary": 50, "tertiary": 40, "residential": 30}
@@ -445,11 +445,11 @@ def test_service_area_partial_edge_lengths():
 
 
 def test_matrices_larger_than_one_chunk(city, monkeypatch):
-    from geogrid.spatial import _graph
+    from geogrid.spatial.roads import engine
 
     _, net, _ = city
     whole = net.cost_matrix(net.node_ids[:30], net.node_ids)
-    monkeypatch.setattr(_graph, "_CELLS_PER_CHUNK", 7 * net.n_nodes)
+    monkeypatch.setattr(engine, "_CELLS_PER_CHUNK", 7 * net.n_nodes)
     assert np.array_equal(net.cost_matrix(net.node_ids[:30], net.node_ids), whole)
 
 

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely import LineString
 
-from geogrid.spatial.network import NODE_TOLERANCE_M, RoadNetwork, Snapped
+from geogrid.spatial.roads.network import NODE_TOLERANCE_M, RoadNetwork, Snapped
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 

@@ -10,9 +10,9 @@ import shapely
 from shapely import LineString
 
 from geogrid.errors import IngestError, InvalidGeometryError, UnknownCRSError
-from geogrid.spatial.roads import roads_with_topology
-from geogrid.spatial.synthetic_roads import grid_roads
-from geogrid.spatial.topology import (
+from geogrid.spatial.roads.routable import roads_with_topology
+from geogrid.spatial.roads.synthetic import grid_roads
+from geogrid.spatial.roads.topology import (
     DEFAULT_SPEED_KMH,
     edge_costs,
     geodesic_length_m,

@@ -11,7 +11,7 @@ from geogrid.access import Caller
 from geogrid.api.auth import require
 from geogrid.api.deps import WorkspaceDep
 from geogrid.api.geojson import feature_collection, records
-from geogrid.spatial.roads import Profile
+from geogrid.spatial.roads.routable import Profile
 from geogrid.workspace.coverage import analyse_grid, plan_grid
 from geogrid.workspace.jurisdiction import grid_in_reach
 

@@ -3,7 +3,7 @@ and where the fewest new checkpoints close the gaps.
 
 Pure functions on GeoDataFrames and arrays (EPSG:4326 in and out; metric work in the road
 network's local projection). The workspace calls :func:`analyse_coverage` with a cached
-:class:`~geogrid.spatial.network.RoadNetwork`, then :func:`plan_checkpoints`.
+:class:`~geogrid.spatial.roads.network.RoadNetwork`, then :func:`plan_checkpoints`.
 
 Modules, one step each:
 

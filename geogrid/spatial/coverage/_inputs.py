@@ -10,7 +10,7 @@ import numpy.typing as npt
 import shapely
 
 from geogrid.errors import InvalidGeometryError, InvalidRequestError
-from geogrid.spatial.roads import require_wgs84
+from geogrid.spatial.roads.routable import require_wgs84
 
 __all__ = ["points_to_lonlat", "polygons_of", "require_columns"]
 

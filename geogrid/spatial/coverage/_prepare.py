@@ -22,9 +22,9 @@ from geogrid.spatial.coverage.guard import (
     checkpoints_from_geodataframe,
     guard_entries,
 )
-from geogrid.spatial.network import RoadNetwork
-from geogrid.spatial.roads import profile_flags
-from geogrid.spatial.topology import ROAD_CLASSES, oneway_flags
+from geogrid.spatial.roads.network import RoadNetwork
+from geogrid.spatial.roads.routable import profile_flags
+from geogrid.spatial.roads.topology import ROAD_CLASSES, oneway_flags
 
 __all__ = [
     "Context",

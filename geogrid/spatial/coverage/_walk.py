@@ -15,24 +15,24 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from geogrid.spatial import _graph
-from geogrid.spatial.network import RoadNetwork, Snapped
+from geogrid.spatial.roads import engine
+from geogrid.spatial.roads.network import RoadNetwork, Snapped
 
 __all__ = ["NearestSite", "nearest_site", "walk_graph"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
-_GRAPHS: weakref.WeakKeyDictionary[RoadNetwork, _graph.WeightedGraph] = weakref.WeakKeyDictionary()
+_GRAPHS: weakref.WeakKeyDictionary[RoadNetwork, engine.WeightedGraph] = weakref.WeakKeyDictionary()
 
 
-def walk_graph(network: RoadNetwork) -> _graph.WeightedGraph:
+def walk_graph(network: RoadNetwork) -> engine.WeightedGraph:
     """Return the undirected length graph of ``network`` (cached per network)."""
     graph = _GRAPHS.get(network)
     if graph is None:
         usable = (network.cost_s >= 0) | (network.reverse_cost_s >= 0)
         length = np.where(usable, network.length_m, np.inf)
-        graph = _graph.WeightedGraph.build(
+        graph = engine.WeightedGraph.build(
             network.source_index, network.target_index, length, length, network.n_nodes
         )
         _GRAPHS[network] = graph
@@ -54,7 +54,7 @@ class NearestSite:
     """
 
     network: RoadNetwork
-    sites: _graph.Locations
+    sites: engine.Locations
     limit_m: float
     node_m: FloatArray
     node_site: IntArray
@@ -72,7 +72,7 @@ class NearestSite:
         ports = self.network.ports(locs, graph, False)
         cost = self.node_m[ports.node] + ports.cost
         _keep_min(best, site, ports.loc, cost, self.node_site[ports.node])
-        i, j, direct = _graph.direct_costs(self.sites, locs, graph)
+        i, j, direct = engine.direct_costs(self.sites, locs, graph)
         _keep_min(best, site, j, direct, i)
         far = ~(best <= self.limit_m)
         best[far], site[far] = np.inf, -1
@@ -122,6 +122,6 @@ def nearest_site(network: RoadNetwork, sites: Snapped, limit_m: float) -> Neares
     graph = walk_graph(network)
     locs = network.locations(sites)
     seeds = network.ports(locs, graph, True)
-    dist, _, src = _graph.search(graph, seeds, len(locs), limit=limit_m, min_only=True)
+    dist, _, src = engine.search(graph, seeds, len(locs), limit=limit_m, min_only=True)
     assert src is not None
     return NearestSite(network, locs, float(limit_m), dist, src)

@@ -41,7 +41,7 @@ from geogrid.spatial.coverage.reach import (
     unreached_area,
 )
 from geogrid.spatial.coverage.table import TABLE_COLUMNS, covered_pairs, grid_table
-from geogrid.spatial.network import RoadNetwork
+from geogrid.spatial.roads.network import RoadNetwork
 
 __all__ = ["CoverageResult", "analyse_coverage"]
 

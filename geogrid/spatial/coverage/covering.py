@@ -26,9 +26,9 @@ import numpy as np
 import numpy.typing as npt
 from scipy.sparse import csr_array
 
-from geogrid.spatial import _graph
 from geogrid.spatial.coverage._walk import walk_graph
-from geogrid.spatial.network import RoadNetwork, Snapped
+from geogrid.spatial.roads import engine
+from geogrid.spatial.roads.network import RoadNetwork, Snapped
 
 __all__ = ["CoveringProblem", "coverage_from_cost_matrix", "covering_from_network"]
 
@@ -137,9 +137,9 @@ def _near_nodes(network: RoadNetwork, targets: Snapped, radius_m: float) -> _Nea
     parts: list[_Near] = []
     for lo in range(0, len(locs), step):
         hi = min(len(locs), lo + step)
-        chunk = _graph.Locations(locs.node[lo:hi], locs.edge[lo:hi], locs.fraction[lo:hi])
+        chunk = engine.Locations(locs.node[lo:hi], locs.edge[lo:hi], locs.fraction[lo:hi])
         seeds = network.ports(chunk, graph, True)
-        dist, _, _ = _graph.search(graph, seeds, len(chunk), limit=radius_m)
+        dist, _, _ = engine.search(graph, seeds, len(chunk), limit=radius_m)
         t, v = np.nonzero(dist <= radius_m)
         parts.append((t + lo, v, dist[t, v]))
     if not parts:

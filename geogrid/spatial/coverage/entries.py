@@ -147,7 +147,7 @@ def find_entries(
         Roads this close to a boundary are on it (must be > 0).
     rank
         Importance of each edge, lower first (for example the road class's position in
-        :data:`~geogrid.spatial.topology.ROAD_CLASSES`); picks the reported road when
+        :data:`~geogrid.spatial.roads.topology.ROAD_CLASSES`); picks the reported road when
         several lead in at one crossing. Defaults to the edge position.
     tree
         An STRtree over ``lines`` to reuse.

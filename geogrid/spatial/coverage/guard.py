@@ -25,7 +25,7 @@ import numpy.typing as npt
 from geogrid.spatial.coverage._inputs import points_to_lonlat, require_columns
 from geogrid.spatial.coverage._walk import NearestSite, nearest_site
 from geogrid.spatial.coverage.entries import Entries
-from geogrid.spatial.network import RoadNetwork, Snapped
+from geogrid.spatial.roads.network import RoadNetwork, Snapped
 
 __all__ = [
     "DEFAULT_CHECKPOINT_SNAP_M",

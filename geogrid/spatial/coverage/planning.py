@@ -24,7 +24,7 @@ from geogrid.errors import InvalidRequestError
 from geogrid.spatial.coverage.analysis import CoverageResult
 from geogrid.spatial.coverage.covering import covering_from_network
 from geogrid.spatial.coverage.solvers import CoveringSolution, solve_lscp, solve_mclp
-from geogrid.spatial.network import Snapped
+from geogrid.spatial.roads.network import Snapped
 
 __all__ = ["ROAD_CLASS_WEIGHTS", "CoveragePlan", "plan_checkpoints"]
 

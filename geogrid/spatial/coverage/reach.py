@@ -36,7 +36,7 @@ import pandas as pd
 import shapely
 
 from geogrid.spatial.coverage.guard import CheckpointDistance
-from geogrid.spatial.network import RoadNetwork, Snapped
+from geogrid.spatial.roads.network import RoadNetwork, Snapped
 
 __all__ = [
     "DEFAULT_ADDRESS_SNAP_M",

@@ -26,7 +26,7 @@ from geogrid.spatial.coverage._prepare import (
 from geogrid.spatial.coverage.entries import DEFAULT_BOUNDARY_TOLERANCE_M, Entries
 from geogrid.spatial.coverage.guard import DEFAULT_CHECKPOINT_SNAP_M, DEFAULT_TOLERANCE_M, Guard
 from geogrid.spatial.coverage.reach import DEFAULT_ADDRESS_SNAP_M, DEFAULT_REACH_M, reach_points
-from geogrid.spatial.network import RoadNetwork
+from geogrid.spatial.roads.network import RoadNetwork
 
 __all__ = ["TABLE_COLUMNS", "coverage_table", "grid_entries"]
 

@@ -9,9 +9,9 @@ import networkx as nx
 import numpy as np
 import shapely
 
-from geogrid.spatial.network import RoadNetwork
-from geogrid.spatial.roads import roads_with_topology
-from geogrid.spatial.synthetic_roads import grid_roads
+from geogrid.spatial.roads.network import RoadNetwork
+from geogrid.spatial.roads.routable import roads_with_topology
+from geogrid.spatial.roads.synthetic import grid_roads
 
 
 def lattice(n: int = 8, spacing_m: float = 100.0, seed: int = 5) -> gpd.GeoDataFrame:

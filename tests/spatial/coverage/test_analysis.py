@@ -18,7 +18,7 @@ from geogrid.spatial.coverage import (
 )
 from geogrid.spatial.coverage.guard import checkpoint_distance, checkpoints_from_geodataframe
 from geogrid.spatial.coverage.reach import reach_points
-from geogrid.spatial.network import RoadNetwork
+from geogrid.spatial.roads.network import RoadNetwork
 
 from ._reference import centre_xy, distances_from, lattice, metric_polygon, place, walk_graph
 

@@ -9,7 +9,7 @@ import pytest
 
 from geogrid.spatial.coverage.covering import coverage_from_cost_matrix, covering_from_network
 from geogrid.spatial.coverage.solvers import solve_lscp, solve_mclp
-from geogrid.spatial.network import RoadNetwork
+from geogrid.spatial.roads.network import RoadNetwork
 
 from ._reference import distances_from, lattice, place, walk_graph
 

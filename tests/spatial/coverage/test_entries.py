@@ -17,7 +17,7 @@ import shapely
 from shapely import LineString, Polygon, box
 
 from geogrid.spatial.coverage.entries import Entries, find_entries
-from geogrid.spatial.synthetic_roads import grid_roads
+from geogrid.spatial.roads.synthetic import grid_roads
 from geogrid.spatial.testing import voronoi_grids
 
 TOL = 0.5

@@ -15,7 +15,7 @@ from geogrid.spatial.coverage.guard import (
     guard_entries,
 )
 from geogrid.spatial.coverage.reach import reach_points
-from geogrid.spatial.network import RoadNetwork
+from geogrid.spatial.roads.network import RoadNetwork
 
 from ._reference import centre_xy, distances_from, lattice, place, walk_graph
 

@@ -11,7 +11,7 @@ import pytest
 import shapely
 
 from geogrid.spatial.coverage import analyse_coverage
-from geogrid.spatial.network import RoadNetwork
+from geogrid.spatial.roads.network import RoadNetwork
 
 GEOD = pyproj.Geod(ellps="WGS84")
 X, Y = 120.0, 28.0

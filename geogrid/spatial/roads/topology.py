@@ -2,7 +2,7 @@
 
 The loader stores what these functions return in the ``roads`` table (``source``,
 ``target``, ``length_m``, ``cost``, ``reverse_cost``), so pgRouting in the database and
-:class:`geogrid.spatial.network.RoadNetwork` in memory route on the same graph.
+:class:`geogrid.spatial.roads.network.RoadNetwork` in memory route on the same graph.
 
 Conventions
 -----------

@@ -10,7 +10,6 @@ polygon around them, are built only when asked for.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -18,11 +17,9 @@ import numpy.typing as npt
 import shapely
 from shapely import MultiPolygon, Polygon
 
-from geogrid.spatial import _graph
 from geogrid.spatial._geometry import substrings
-
-if TYPE_CHECKING:
-    from geogrid.spatial.network import Place, RoadNetwork
+from geogrid.spatial.roads import engine
+from geogrid.spatial.roads.graph import Place, RoadGraph
 
 __all__ = ["DEFAULT_BUFFER_M", "ServiceArea", "service_area"]
 
@@ -61,7 +58,7 @@ class ServiceArea:
     edge: IntArray
     fraction_from: FloatArray
     fraction_to: FloatArray
-    network: RoadNetwork = field(repr=False)
+    network: RoadGraph = field(repr=False)
 
     @property
     def full(self) -> npt.NDArray[np.bool_]:
@@ -112,7 +109,7 @@ class ServiceArea:
 
 
 def service_area(
-    network: RoadNetwork, origins: Place, max_cost: float, weight: str = "time"
+    network: RoadGraph, origins: Place, max_cost: float, weight: str = "time"
 ) -> ServiceArea:
     """Return everything reachable from any origin within ``max_cost``.
 
@@ -131,7 +128,7 @@ def service_area(
     --------
     >>> import geopandas as gpd
     >>> from shapely import LineString
-    >>> from geogrid.spatial.network import RoadNetwork
+    >>> from geogrid.spatial.roads.network import RoadNetwork
     >>> roads = gpd.GeoDataFrame(
     ...     {"road_class": ["residential"], "oneway": [False]},
     ...     geometry=[LineString([(120.0, 28.0), (120.01, 28.0)])], crs=4326)
@@ -145,7 +142,7 @@ def service_area(
     graph = network.weighted(weight)
     locs = network.locations(origins)
     seeds = network.ports(locs, graph, True)
-    dist, _, src = _graph.search(graph, seeds, len(locs), limit=max_cost, min_only=True)
+    dist, _, src = engine.search(graph, seeds, len(locs), limit=max_cost, min_only=True)
     assert src is not None
     edge, start, end = _reached_pieces(network, graph, dist, max_cost, locs)
     reached = np.flatnonzero(np.isfinite(dist))
@@ -172,11 +169,11 @@ def _reach(budget: FloatArray, cost: FloatArray) -> FloatArray:
 
 
 def _reached_pieces(
-    network: RoadNetwork,
-    graph: _graph.WeightedGraph,
+    network: RoadGraph,
+    graph: engine.WeightedGraph,
     dist: FloatArray,
     max_cost: float,
-    locs: _graph.Locations,
+    locs: engine.Locations,
 ) -> tuple[IntArray, FloatArray, FloatArray]:
     """Return ``(edge, start, end)`` of every reached stretch, sorted by edge."""
     on_edge = (locs.node < 0) & (locs.edge >= 0)

@@ -1,14 +1,17 @@
-"""The road network in memory: snapping, shortest paths, cost matrices, service areas.
+"""The road graph: one frozen object that routes, service areas, coverage and transport read.
 
-A :class:`RoadNetwork` is built once from the roads (see
-:func:`geogrid.spatial.roads.roads_with_topology`) and cached by the caller. It is a
-directed graph held as ``scipy.sparse`` CSR matrices, one per weight: travel time in
-seconds (``"time"``) and length in metres (``"length"``), for one profile (``car``:
-one-way roads are open in their geometry's direction only; ``foot``: walkable edges both
-ways; see :mod:`geogrid.spatial.roads`). Node ids are the ``source``/``target`` ids stored in the
-database, so answers can be compared one to one with pgRouting.
+A :class:`RoadGraph` holds the roads as arrays (nodes, edges, costs, geometry in EPSG:4326
+and in a local metric projection) and as a directed graph in ``scipy.sparse`` CSR
+matrices, one per weight: travel time in seconds (``"time"``) and length in metres
+(``"length"``), for one profile (``car``: one-way roads are open in their geometry's
+direction only; ``foot``: walkable edges both ways; see
+:mod:`geogrid.spatial.roads.routable`). Node ids are the ``source``/``target`` ids stored
+in the database, so answers can be compared one to one with pgRouting.
+:class:`geogrid.spatial.roads.network.RoadNetwork` is a RoadGraph that also answers
+matrices, paths and service areas; the array engine under both is
+:mod:`geogrid.spatial.roads.engine`.
 
-Points snapped onto roads (:meth:`RoadNetwork.snap`) act as virtual nodes that split
+Points snapped onto roads (:meth:`RoadGraph.snap`) act as virtual nodes that split
 their edge: the cost from a point at ``fraction`` of an edge to its end is
 ``(1 - fraction) * cost``, and a route may start or end part-way along an edge.
 
@@ -25,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Literal, SupportsIndex
+from typing import Literal, Self, SupportsIndex
 
 import geopandas as gpd
 import numpy as np
@@ -35,17 +38,13 @@ import shapely
 from scipy.spatial import cKDTree
 
 from geogrid.errors import IngestError, NotFoundError
-from geogrid.spatial import _graph
 from geogrid.spatial._geometry import line_array
 from geogrid.spatial._projection import LocalProjection
-from geogrid.spatial._snapping import EdgePieces
-from geogrid.spatial.roads import Profile, profile_costs, roads_with_topology
+from geogrid.spatial.roads import engine
+from geogrid.spatial.roads._snapping import EdgePieces
+from geogrid.spatial.roads.routable import Profile, profile_costs, roads_with_topology
 
-if TYPE_CHECKING:
-    from geogrid.spatial.routes import Route
-    from geogrid.spatial.servicearea import ServiceArea
-
-__all__ = ["NODE_TOLERANCE_M", "Place", "RoadNetwork", "Snapped", "Weight"]
+__all__ = ["NODE_TOLERANCE_M", "Place", "RoadGraph", "Snapped", "Weight"]
 
 Weight = Literal["time", "length"]
 IntArray = npt.NDArray[np.int64]
@@ -95,21 +94,21 @@ class Snapped:
 
 
 Place = int | Sequence[int] | npt.NDArray[np.integer] | Snapped
-"""Origins or destinations: node ids, or points from :meth:`RoadNetwork.snap`."""
+"""Origins or destinations: node ids, or points from :meth:`RoadGraph.snap`."""
 
 
-class RoadNetwork:
-    """A directed road graph with travel-time and length weights.
+class RoadGraph:
+    """A directed road graph with travel-time and length weights, frozen.
 
     Build it with :meth:`from_geodataframe`. Edges are addressed by their position in
     the roads frame, nodes by their ids. Frozen: attributes cannot be set and the arrays
-    are read-only, so one network is safely shared between threads and callers.
+    are read-only, so one graph is safely shared between threads and callers.
 
     The attributes and the methods :meth:`weighted`, :meth:`locations`, :meth:`ports`
     and :meth:`edges_at` are the road-graph contract that routes, service areas,
     coverage and transport build on; nothing outside this class reads its private
     members. Nodes have an *index* ``0 .. n_nodes - 1`` (their position in
-    ``node_ids``), which is how the array engine (:mod:`geogrid.spatial._graph`) and
+    ``node_ids``), which is how the array engine (:mod:`geogrid.spatial.roads.engine`) and
     the ``*_index`` arrays address them.
 
     Parameters
@@ -127,7 +126,7 @@ class RoadNetwork:
         Edge codes; defaults to the positions as strings.
     profile
         The way of moving the costs are for (``car`` or ``foot``, see
-        :mod:`geogrid.spatial.roads`); a label only.
+        :mod:`geogrid.spatial.roads.routable`); a label only.
 
     Attributes
     ----------
@@ -163,17 +162,17 @@ class RoadNetwork:
     ...               LineString([(120.001, 28.0), (120.002, 28.0)])],
     ...     crs=4326,
     ... )
-    >>> net = RoadNetwork.from_geodataframe(roads)
-    >>> net.n_nodes, net.n_edges
-    (3, 2)
-    >>> net.cost_matrix([1], [3], weight="length").round(1).tolist()
-    [[196.7]]
-    >>> net.cost_matrix([3], [1]).tolist()
-    [[inf]]
-    >>> mid = net.snap([120.0005], [28.0001])
-    >>> route = net.shortest_path(mid, 3)
-    >>> round(route.length_m, 1), route.nodes.tolist()
-    (147.5, [2, 3])
+    >>> graph = RoadGraph.from_geodataframe(roads)
+    >>> graph.node_ids.tolist(), graph.source_index.tolist(), graph.target_index.tolist()
+    ([1, 2, 3], [0, 1], [1, 2])
+    >>> time = graph.weighted("time")
+    >>> time.along.round(2).tolist(), time.against.round(2).tolist()
+    ([9.84, 9.84], [9.84, inf])
+
+    A place at the start of the one-way street is node 2 (index 1), not a point on it:
+
+    >>> graph.locations(graph.snapped_from_fractions([1], [0.0])).node.tolist()
+    [1]
     """
 
     def __init__(
@@ -220,14 +219,14 @@ class RoadNetwork:
         open_f, open_b = self.cost_s >= 0, self.reverse_cost_s >= 0
         n = len(self.node_ids)
         self._graphs = {
-            "time": _graph.WeightedGraph.build(
+            "time": engine.WeightedGraph.build(
                 self.source_index,
                 self.target_index,
                 np.where(open_f, self.cost_s, np.inf),
                 np.where(open_b, self.reverse_cost_s, np.inf),
                 n,
             ),
-            "length": _graph.WeightedGraph.build(
+            "length": engine.WeightedGraph.build(
                 self.source_index,
                 self.target_index,
                 np.where(open_f, self.length_m, np.inf),
@@ -242,36 +241,35 @@ class RoadNetwork:
 
     def __setattr__(self, name: str, value: object) -> None:
         if getattr(self, "_frozen", False):
-            raise AttributeError(f"RoadNetwork is frozen: cannot set {name!r}")
+            raise AttributeError(f"{type(self).__name__} is frozen: cannot set {name!r}")
         super().__setattr__(name, value)
 
     @classmethod
     def from_geodataframe(
         cls, roads: gpd.GeoDataFrame, *, profile: Profile = "car", tolerance_m: float = 0.5
-    ) -> RoadNetwork:
-        """Build the network of one profile from a roads frame in EPSG:4326.
+    ) -> Self:
+        """Build the graph of one profile from a roads frame in EPSG:4326.
 
         Uses the frame's ``source``, ``target``, ``length_m``, ``cost`` and
         ``reverse_cost`` columns where present (as stored by the loader) and computes the
-        missing ones with :func:`geogrid.spatial.roads.roads_with_topology`. Every row is
-        an edge (positions match the frame's rows); edges the profile may not use are
-        closed both ways and points never snap onto them
-        (:func:`geogrid.spatial.roads.profile_costs`).
+        missing ones with :func:`geogrid.spatial.roads.routable.roads_with_topology`. Every
+        row is an edge (positions match the frame's rows); edges the profile may not use
+        are closed both ways and points never snap onto them
+        (:func:`geogrid.spatial.roads.routable.profile_costs`).
 
         Examples
         --------
-        A street and a footway that shortens the walk:
+        A street and a footway (class ``path``), closed to cars:
 
         >>> from shapely import LineString
         >>> roads = gpd.GeoDataFrame(
-        ...     {"road_class": ["residential", "residential", "path"]}, crs=4326,
+        ...     {"road_class": ["residential", "path"]}, crs=4326,
         ...     geometry=[LineString([(120.0, 28.0), (120.0, 28.002)]),
-        ...               LineString([(120.0, 28.002), (120.002, 28.002)]),
         ...               LineString([(120.0, 28.0), (120.002, 28.002)])])
-        >>> car = RoadNetwork.from_geodataframe(roads)
-        >>> foot = RoadNetwork.from_geodataframe(roads, profile="foot")
-        >>> [round(float(n.cost_matrix([1], [3], weight="length")[0, 0])) for n in (car, foot)]
-        [418, 296]
+        >>> car = RoadGraph.from_geodataframe(roads)
+        >>> foot = RoadGraph.from_geodataframe(roads, profile="foot")
+        >>> [bool(g.cost_s[1] >= 0) for g in (car, foot)], foot.profile
+        ([False, True], 'foot')
 
         Raises
         ------
@@ -407,7 +405,7 @@ class RoadNetwork:
         >>> from shapely import LineString
         >>> roads = gpd.GeoDataFrame({"road_class": ["service"]}, crs=4326,
         ...     geometry=[LineString([(120.0, 28.0), (120.002, 28.0)])])
-        >>> net = RoadNetwork.from_geodataframe(roads)
+        >>> net = RoadGraph.from_geodataframe(roads)
         >>> p = net.snapped_from_fractions([0], [0.25])
         >>> round(float(p.lon[0]), 6), float(p.fraction[0])
         (120.0005, 0.25)
@@ -430,70 +428,9 @@ class RoadNetwork:
         dist, idx = self._node_tree.query(np.column_stack([x, y]))
         return self.node_ids[idx], np.asarray(dist, dtype=float)
 
-    # -- routing ----------------------------------------------------------------------
-
-    def cost_matrix(
-        self,
-        origins: Place,
-        destinations: Place,
-        weight: Weight = "time",
-        max_cost: float | None = None,
-    ) -> FloatArray:
-        """Return the cheapest cost from every origin to every destination.
-
-        Parameters
-        ----------
-        origins, destinations
-            Node ids, or snapped points (:meth:`snap`).
-        weight
-            ``"time"`` (seconds) or ``"length"`` (metres).
-        max_cost
-            Costs above this are reported as inf; bounding the search makes it faster.
-
-        Returns
-        -------
-        numpy.ndarray
-            ``(len(origins), len(destinations))`` costs, inf where unreachable.
-        """
-        graph = self.weighted(weight)
-        o, d = self.locations(origins), self.locations(destinations)
-        limit = np.inf if max_cost is None else float(max_cost)
-        if len(o) == 0 or len(d) == 0:
-            return np.full((len(o), len(d)), np.inf)
-        if len(d) < len(o):  # fewer searches: go backward from the destinations
-            dist, _, _ = _graph.search(
-                graph, self.ports(d, graph, False), len(d), reverse=True, limit=limit
-            )
-            out = np.ascontiguousarray(_graph.finish(dist, self.ports(o, graph, True), len(o)).T)
-        else:
-            dist, _, _ = _graph.search(graph, self.ports(o, graph, True), len(o), limit=limit)
-            out = _graph.finish(dist, self.ports(d, graph, False), len(d))
-        i, j, direct = _graph.direct_costs(o, d, graph)
-        out[i, j] = np.minimum(out[i, j], direct)
-        out[out > limit] = np.inf
-        return out
-
-    def shortest_path(self, origin: Place, destination: Place, weight: Weight = "time") -> Route:
-        """Return the cheapest route from ``origin`` to ``destination``.
-
-        See :func:`geogrid.spatial.routes.shortest_path`.
-        """
-        from geogrid.spatial.routes import shortest_path
-
-        return shortest_path(self, origin, destination, weight)
-
-    def service_area(self, origins: Place, max_cost: float, weight: Weight = "time") -> ServiceArea:
-        """Return everything reachable within ``max_cost`` of any origin.
-
-        See :func:`geogrid.spatial.servicearea.service_area`.
-        """
-        from geogrid.spatial.servicearea import service_area
-
-        return service_area(self, origins, max_cost, weight)
-
     # -- the graph contract -----------------------------------------------------------
 
-    def weighted(self, weight: str) -> _graph.WeightedGraph:
+    def weighted(self, weight: str) -> engine.WeightedGraph:
         """Return the CSR graph of one weight, ``"time"`` (seconds) or ``"length"`` (metres).
 
         Raises
@@ -523,7 +460,7 @@ class RoadNetwork:
         offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
         return np.unique(edges[np.repeat(lo, counts) + offsets])
 
-    def locations(self, places: Place) -> _graph.Locations:
+    def locations(self, places: Place) -> engine.Locations:
         """Turn node ids or snapped points into locations for the array engine.
 
         A snapped point within :data:`NODE_TOLERANCE_M` of its edge's start or end
@@ -548,7 +485,7 @@ class RoadNetwork:
             at_end = ((1 - f) * self.length_m[e] <= NODE_TOLERANCE_M) & (f > 0.5)
             node[on[at_start]] = self.source_index[e[at_start]]
             node[on[at_end]] = self.target_index[e[at_end]]
-            return _graph.Locations(node, np.where(node >= 0, -1, edge), fraction)
+            return engine.Locations(node, np.where(node >= 0, -1, edge), fraction)
         ids = np.atleast_1d(np.asarray(places))
         if ids.size and not np.issubdtype(ids.dtype, np.integer):
             raise ValueError("origins and destinations must be node ids (integers) or Snapped")
@@ -565,13 +502,13 @@ class RoadNetwork:
                 details={"node_ids": bad[:20].tolist()},
             )
         k = len(ids)
-        return _graph.Locations(pos.astype(np.int64), np.full(k, -1, np.int64), np.zeros(k))
+        return engine.Locations(pos.astype(np.int64), np.full(k, -1, np.int64), np.zeros(k))
 
     def ports(
-        self, locs: _graph.Locations, graph: _graph.WeightedGraph, leaving: bool
-    ) -> _graph.Ports:
+        self, locs: engine.Locations, graph: engine.WeightedGraph, leaving: bool
+    ) -> engine.Ports:
         """Return where one leaves the locations (``leaving``) or arrives at them, at what cost.
 
-        See :func:`geogrid.spatial._graph.ports`.
+        See :func:`geogrid.spatial.roads.engine.ports`.
         """
-        return _graph.ports(locs, graph, self.source_index, self.target_index, leaving)
+        return engine.ports(locs, graph, self.source_index, self.target_index, leaving)

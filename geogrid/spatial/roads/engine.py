@@ -1,6 +1,11 @@
-"""The array engine under :class:`geogrid.spatial.network.RoadNetwork`.
+"""The array engine under :class:`~geogrid.spatial.roads.graph.RoadGraph`: Dijkstra on CSR.
 
-Private. Nodes are internal indices ``0 .. n - 1``; edges are positions. A *location* is
+Part of the road-graph contract: routes, service areas and coverage search with it, on
+the weighted graphs and locations a RoadGraph gives (:meth:`RoadGraph.weighted
+<geogrid.spatial.roads.graph.RoadGraph.weighted>`, :meth:`RoadGraph.locations
+<geogrid.spatial.roads.graph.RoadGraph.locations>`, :meth:`RoadGraph.ports
+<geogrid.spatial.roads.graph.RoadGraph.ports>`). Nodes are indices ``0 .. n - 1``
+(positions in the graph's ``node_ids``); edges are positions. A *location* is
 either a node or a point at ``fraction`` along an edge. Points become virtual nodes by
 appending one row per searched location to the graph's CSR matrix: the row holds the
 location's *ports*, the graph nodes it touches and what reaching them costs. Nothing is

@@ -1,13 +1,14 @@
-"""Nearest points on many lines, fast (private to :mod:`geogrid.spatial.network`).
+"""Nearest points on many lines, fast (private to :mod:`geogrid.spatial.roads.graph`).
 
-:meth:`RoadNetwork.snap` places tens of thousands of points on their nearest road at
-once. A nearest-geometry query on an R-tree of whole edges measures every candidate edge
-exactly, which is slow when edges are long and winding; here the edges are cut into
-straight pieces of at most ``PIECE_M`` metres, a k-d tree holds the pieces' midpoints,
-and each point measures its exact distance to its ``k`` nearest pieces only. The answer
-is exact once the ``k``-th midpoint is farther than the best distance found plus half a
-piece (no piece left unexamined can then be nearer); the few points where it is not are
-asked again with a larger ``k``. Among equally near edges the lower edge position wins.
+:meth:`RoadGraph.snap <geogrid.spatial.roads.graph.RoadGraph.snap>` places tens of
+thousands of points on their nearest road at once. A nearest-geometry query on an R-tree
+of whole edges measures every candidate edge exactly, which is slow when edges are long
+and winding; here the edges are cut into straight pieces of at most ``PIECE_M`` metres,
+a k-d tree holds the pieces' midpoints, and each point measures its exact distance to
+its ``k`` nearest pieces only. The answer is exact once the ``k``-th midpoint is farther
+than the best distance found plus half a piece (no piece left unexamined can then be
+nearer); the few points where it is not are asked again with a larger ``k``. Among
+equally near edges the lower edge position wins.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
-"""Routable roads: the columns pgRouting and :class:`RoadNetwork` both read.
+"""Routable roads: the columns pgRouting and the in-memory road graph both read.
 
 The loader calls :func:`roads_with_topology` and stores its output in the ``roads``
-table; :meth:`geogrid.spatial.network.RoadNetwork.from_geodataframe` calls it too and
+table; :meth:`geogrid.spatial.roads.graph.RoadGraph.from_geodataframe` calls it too and
 keeps whatever columns the frame already has, so the database copy and the in-memory
 network are built from the same numbers.
 
@@ -32,7 +32,7 @@ import pyproj
 
 from geogrid.errors import IngestError, UnknownCRSError
 from geogrid.spatial._geometry import line_array
-from geogrid.spatial.topology import (
+from geogrid.spatial.roads.topology import (
     edge_costs,
     geodesic_length_m,
     oneway_flags,
@@ -89,12 +89,12 @@ def roads_with_topology(roads: gpd.GeoDataFrame, *, tolerance_m: float = 0.5) ->
 
     Columns already present are kept as they are; missing ones are computed:
 
-    - ``source``/``target``: :func:`~geogrid.spatial.topology.road_topology` with
+    - ``source``/``target``: :func:`~geogrid.spatial.roads.topology.road_topology` with
       ``tolerance_m`` (node ids from 1);
-    - ``length_m``: :func:`~geogrid.spatial.topology.geodesic_length_m`;
+    - ``length_m``: :func:`~geogrid.spatial.roads.topology.geodesic_length_m`;
     - ``cost``/``reverse_cost``: travel time in seconds from ``speed_kmh`` (or the
       ``road_class`` default) and ``oneway``, with ``reverse_cost = -1`` for one-way
-      roads (:func:`~geogrid.spatial.topology.edge_costs`).
+      roads (:func:`~geogrid.spatial.roads.topology.edge_costs`).
 
     Parameters
     ----------
@@ -194,7 +194,7 @@ def car_costs(
 ) -> tuple[FloatArray, FloatArray]:
     """Return the car profile's ``(cost, reverse_cost)`` in seconds, pgRouting's way.
 
-    As :func:`~geogrid.spatial.topology.edge_costs`, and both ``-1`` where ``car`` is false.
+    As :func:`~geogrid.spatial.roads.topology.edge_costs`, and both ``-1`` where ``car`` is false.
 
     Examples
     --------

@@ -14,7 +14,7 @@ import numpy.typing as npt
 import shapely
 
 from geogrid.spatial._projection import LocalProjection
-from geogrid.spatial.topology import ROAD_CLASSES
+from geogrid.spatial.roads.topology import ROAD_CLASSES
 
 __all__ = ["grid_roads"]
 

@@ -1,4 +1,4 @@
-"""Shortest paths on a :class:`~geogrid.spatial.network.RoadNetwork`, with their geometry.
+"""Shortest paths on a :class:`~geogrid.spatial.roads.graph.RoadGraph`, with their geometry.
 
 A route is a list of *pieces*: ``(edge, from_fraction, to_fraction)``, driven from the
 first fraction to the second (``1 -> 0`` is the edge driven against its geometry). The
@@ -9,18 +9,15 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 import shapely
 from shapely import LineString
 
-from geogrid.spatial import _graph
 from geogrid.spatial._geometry import substrings
-
-if TYPE_CHECKING:
-    from geogrid.spatial.network import Place, RoadNetwork
+from geogrid.spatial.roads import engine
+from geogrid.spatial.roads.graph import Place, RoadGraph
 
 __all__ = ["Route", "shortest_path"]
 
@@ -61,7 +58,7 @@ class Route:
 
 
 def shortest_path(
-    network: RoadNetwork, origin: Place, destination: Place, weight: str = "time"
+    network: RoadGraph, origin: Place, destination: Place, weight: str = "time"
 ) -> Route:
     """Return the cheapest route from ``origin`` to ``destination``.
 
@@ -70,7 +67,7 @@ def shortest_path(
     network
         The road network.
     origin, destination
-        One node id, or one snapped point (a :class:`~geogrid.spatial.network.Snapped`
+        One node id, or one snapped point (a :class:`~geogrid.spatial.roads.network.Snapped`
         of length 1).
     weight
         ``"time"`` or ``"length"``: what the route minimises.
@@ -79,7 +76,7 @@ def shortest_path(
     --------
     >>> import geopandas as gpd
     >>> from shapely import LineString
-    >>> from geogrid.spatial.network import RoadNetwork
+    >>> from geogrid.spatial.roads.network import RoadNetwork
     >>> roads = gpd.GeoDataFrame({"road_class": ["service"] * 2}, crs=4326, geometry=[
     ...     LineString([(120.0, 28.0), (120.001, 28.0)]),
     ...     LineString([(120.001, 28.0), (120.001, 28.001)])])
@@ -93,13 +90,13 @@ def shortest_path(
     if len(o) != 1 or len(d) != 1:
         raise ValueError("shortest_path takes one origin and one destination")
     seeds = network.ports(o, graph, True)
-    dist, pred, _ = _graph.search(graph, seeds, 1, predecessors=True)
+    dist, pred, _ = engine.search(graph, seeds, 1, predecessors=True)
     best_cost, best_node, last = np.inf, -1, None
     for node, cost, piece in _end_options(network, d, graph, leaving=False):
         total = dist[0, node] + cost
         if total < best_cost:
             best_cost, best_node, last = total, node, piece
-    _, _, direct = _graph.direct_costs(o, d, graph)
+    _, _, direct = engine.direct_costs(o, d, graph)
     if len(direct) and direct[0] <= best_cost:
         pieces = [(int(o.edge[0]), float(o.fraction[0]), float(d.fraction[0]))]
         return _route(network, float(direct[0]), np.empty(0, np.int64), pieces, o)
@@ -125,7 +122,7 @@ def shortest_path(
 
 
 def _end_options(
-    network: RoadNetwork, locs: _graph.Locations, graph: _graph.WeightedGraph, leaving: bool
+    network: RoadGraph, locs: engine.Locations, graph: engine.WeightedGraph, leaving: bool
 ) -> list[tuple[int, float, Piece | None]]:
     """Return ``(node, cost, piece)`` ways to leave (or reach) the single location."""
     if locs.node[0] >= 0:
@@ -135,24 +132,24 @@ def _end_options(
         return []
     u, v = int(network.source_index[e]), int(network.target_index[e])
     one = np.array([e])
-    ahead = float(_graph.part(np.array([1 - f]), graph.along[one])[0])
-    behind = float(_graph.part(np.array([f]), graph.against[one])[0])
+    ahead = float(engine.part(np.array([1 - f]), graph.along[one])[0])
+    behind = float(engine.part(np.array([f]), graph.against[one])[0])
     options: list[tuple[int, float, Piece | None]]
     if leaving:
         options = [(v, ahead, (e, f, 1.0)), (u, behind, (e, f, 0.0))]
     else:  # arriving forward from the start, or backward from the end
-        to_f = float(_graph.part(np.array([f]), graph.along[one])[0])
-        from_end = float(_graph.part(np.array([1 - f]), graph.against[one])[0])
+        to_f = float(engine.part(np.array([f]), graph.along[one])[0])
+        from_end = float(engine.part(np.array([1 - f]), graph.against[one])[0])
         options = [(u, to_f, (e, 0.0, f)), (v, from_end, (e, 1.0, f))]
     return [(n, c, p) for n, c, p in options if np.isfinite(c)]
 
 
 def _route(
-    network: RoadNetwork,
+    network: RoadGraph,
     cost: float,
     nodes: IntArray,
     pieces: list[Piece],
-    origin: _graph.Locations,
+    origin: engine.Locations,
 ) -> Route:
     """Measure the pieces in both weights and join their geometry."""
     edge = np.array([p[0] for p in pieces], dtype=np.int64)
@@ -161,8 +158,8 @@ def _route(
     step = end - start
     totals = []
     for graph in (network.weighted("time"), network.weighted("length")):
-        forward = _graph.part(np.maximum(step, 0.0), graph.along[edge])
-        backward = _graph.part(np.maximum(-step, 0.0), graph.against[edge])
+        forward = engine.part(np.maximum(step, 0.0), graph.along[edge])
+        backward = engine.part(np.maximum(-step, 0.0), graph.against[edge])
         per = np.where(step > 0, forward, np.where(step < 0, backward, 0.0))
         totals.append(float(np.sum(per)))
     coords = shapely.get_coordinates(substrings(network.lines_xy[edge], start, end))
