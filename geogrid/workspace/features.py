@@ -128,9 +128,20 @@ FEATURE_LAYERS: dict[str, FeatureLayer] = {
         FeatureLayer(
             "roads",
             "Roads 道路",
-            "Road edges between intersections, with class, speed and direction.",
+            "Road edges between intersections, with class, speed, direction and who may use "
+            "them (car, foot).",
             "line",
-            ("code", "name", "road_class", "speed_kmh", "oneway", "bridge", "length_m"),
+            (
+                "code",
+                "name",
+                "road_class",
+                "speed_kmh",
+                "oneway",
+                "bridge",
+                "car",
+                "foot",
+                "length_m",
+            ),
             filters={"road_class": "road_class", "name": "name"},
             choices={"road_class": ROAD_CLASSES},
         ),

@@ -303,3 +303,13 @@ def test_large_pages_are_gzipped_for_clients_that_ask(demo_client: TestClient) -
     assert {**packed.json(), "timeStamp": None} == {**plain.json(), "timeStamp": None}
     # content-length counts the bytes on the wire
     assert int(packed.headers["content-length"]) < len(plain.content) / 2
+
+
+def test_roads_say_who_may_use_them(demo_client: TestClient, demo_db: Engine) -> None:
+    roads = stored(demo_db, "roads").set_index("code")
+    features, _ = all_pages(demo_client, "/collections/roads/items?limit=10000")
+    assert len(features) == len(roads)
+    for feature in features[:500]:
+        props = feature["properties"]
+        assert props["car"] is bool(roads.loc[feature["id"], "car"])
+        assert props["foot"] is bool(roads.loc[feature["id"], "foot"])

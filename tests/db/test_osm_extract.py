@@ -27,6 +27,7 @@ import pyproj
 import pyrosm
 import pytest
 import shapely
+from sqlalchemy import text
 from typer.testing import CliRunner
 
 from geogrid.cli import app
@@ -420,3 +421,41 @@ def test_the_extract_has_the_cases_that_matter(loaded: Workspace, raw: RawWays) 
     assert len(set(foot) - set(car)) >= 500  # footways, steps, shared paths
     assert len(set(car) - set(foot)) >= 1
     assert loaded.road_network("car").n_edges > 1000
+
+
+PGR_EDGES = {
+    "car": "SELECT id, source, target, cost, reverse_cost FROM roads",
+    "foot": "SELECT id, source, target, CASE WHEN foot THEN length_m * 3.6 / 5 ELSE -1 END "
+    "AS cost, CASE WHEN foot THEN length_m * 3.6 / 5 ELSE -1 END AS reverse_cost FROM roads",
+}
+
+
+@pytest.mark.parametrize("profile", ["car", "foot"])
+def test_pgrouting_agrees_for_both_profiles(loaded: Workspace, profile: Profile) -> None:
+    """pgRouting on the stored columns (the README's SQL for walkers) gives the same times."""
+    net = loaded.road_network(profile)
+    usable = (net.cost_s >= 0) | (net.reverse_cost_s >= 0)
+    nodes = np.unique(np.concatenate([net.source[usable], net.target[usable]]))
+    rng = np.random.default_rng(5)
+    sources, targets = rng.choice(nodes, 25, replace=False), rng.choice(nodes, 25, replace=False)
+    with loaded.engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT start_vid, end_vid, agg_cost FROM pgr_dijkstraCost("
+                ":edges, :sources, :targets, directed := true)"
+            ),
+            {"edges": PGR_EDGES[profile], "sources": sources.tolist(), "targets": targets.tolist()},
+        ).all()
+    theirs = np.full((25, 25), np.inf)
+    index_s = {int(s): i for i, s in enumerate(sources)}
+    index_t = {int(t): j for j, t in enumerate(targets)}
+    for s, t, cost in rows:
+        theirs[index_s[int(s)], index_t[int(t)]] = cost
+    ours = net.cost_matrix(sources, targets)
+    same_node = sources[:, None] == targets[None, :]
+    ours[same_node] = 0.0
+    theirs[same_node] = 0.0
+    assert np.isfinite(theirs).sum() > 300
+    assert np.array_equal(np.isfinite(ours), np.isfinite(theirs))
+    finite = np.isfinite(theirs)
+    np.testing.assert_allclose(ours[finite], theirs[finite], rtol=1e-9)
