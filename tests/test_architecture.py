@@ -63,3 +63,38 @@ def test_the_cycle_check_sees_cycles(tmp_path: Path, monkeypatch) -> None:
     (pkg / "c.py").write_text("from loopy import a\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     assert import_cycles("loopy") == [["loopy.a", "loopy.b"]]
+
+
+def private_imports(package: str) -> list[tuple[str, str]]:
+    """Return ``(importer, module)`` where a private module is imported from outside the
+    package that holds it (``a/_b.py`` belongs to ``a/`` and everything under it)."""
+    graph = grimp.build_graph(package, exclude_type_checking_imports=False)
+    found = []
+    for module in sorted(graph.modules):
+        for imported in graph.find_modules_directly_imported_by(module):
+            parts = imported.split(".")
+            private = [k for k, p in enumerate(parts) if p.startswith("_") and p[1:2] != "_"]
+            if parts[0] != package or not private:
+                continue
+            owner = ".".join(parts[: private[0]])
+            if module != owner and not module.startswith(owner + "."):
+                found.append((module, imported))
+    return found
+
+
+def test_private_modules_stay_in_their_package() -> None:
+    # DESIGN.md: a leading underscore means "not for outside"; when another package needs
+    # it, it becomes a documented public name
+    assert private_imports("geogrid") == []
+
+
+def test_the_private_import_check_sees_them(tmp_path: Path, monkeypatch) -> None:
+    pkg = tmp_path / "leaky"
+    (pkg / "inner").mkdir(parents=True)
+    for init in (pkg / "__init__.py", pkg / "inner" / "__init__.py"):
+        init.write_text("")
+    (pkg / "inner" / "_secret.py").write_text("")
+    (pkg / "inner" / "ok.py").write_text("from leaky.inner import _secret\n")
+    (pkg / "outside.py").write_text("from leaky.inner import _secret\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert private_imports("leaky") == [("leaky.outside", "leaky.inner._secret")]
