@@ -10,6 +10,8 @@ loopback, waits until the indexes are warm, and drives each endpoint with ``wrk`
 separate process, a Lua script varying the URL of every request) for a bounded time:
 
 - ``GET /locate?lon=&lat=``: random points over the demo county's bounding box;
+- ``GET /locate?address=``: random texts of the hand-written set
+  ``tests/data/address_eval.csv`` (chatter, typos, places outside the county...);
 - ``GET /collections/grids/items?bbox=&limit=50``: random boxes of about 2 km inside it
   (skipped, with a message, when the server has no such route), plain and again with
   ``Accept-Encoding: gzip`` (compression costs CPU here and saves bytes on a real network).
@@ -24,6 +26,7 @@ demo``). The requests carry an ``app`` API key issued for the run and revoked at
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import shutil
@@ -32,6 +35,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -59,6 +63,7 @@ init = function(args)
 end
 local x0, y0, x1, y1 = %(x0)f, %(y0)f, %(x1)f, %(y1)f
 local kind = "%(kind)s"
+local paths = {%(paths)s}
 wrk.headers["Authorization"] = "Bearer %(key)s"
 if kind == "items-gzip" then
   wrk.headers["Accept-Encoding"] = "gzip"
@@ -66,6 +71,9 @@ end
 request = function()
   local x = x0 + math.random() * (x1 - x0)
   local y = y0 + math.random() * (y1 - y0)
+  if kind == "address" then
+    return wrk.format("GET", paths[math.random(#paths)])
+  end
   if kind == "locate" then
     return wrk.format("GET", string.format("/locate?lon=%%.6f&lat=%%.6f", x, y))
   end
@@ -80,6 +88,13 @@ done = function(summary, latency, requests)
     summary.bytes / math.max(summary.requests, 1) / 1000))
 end
 """
+
+
+def address_paths() -> str:
+    """The hand-written addresses as a Lua list of ``/locate?address=`` paths."""
+    with (ROOT / "tests" / "data" / "address_eval.csv").open(encoding="utf-8") as f:
+        texts = [row["text"] for row in csv.DictReader(f)]
+    return ", ".join(json.dumps("/locate?" + urllib.parse.urlencode({"address": t})) for t in texts)
 
 
 def county_box(workspace: Workspace) -> tuple[float, float, float, float]:
@@ -176,7 +191,10 @@ def main() -> None:
             for workers in args.workers:
                 with serve(workers, args.port, env, key) as base:
                     _, schema = _get(f"{base}/openapi.json", key)
-                    kinds = {"locate": "GET /locate?lon=&lat="}
+                    kinds = {
+                        "locate": "GET /locate?lon=&lat=",
+                        "address": "GET /locate?address=",
+                    }
                     if ITEMS in json.loads(schema or b"{}").get("paths", {}):
                         kinds["items"] = "GET /collections/grids/items"
                         kinds["items-gzip"] = "  the same, Accept-Encoding: gzip"
@@ -185,7 +203,8 @@ def main() -> None:
                     for kind, label in kinds.items():
                         lua = Path(folder) / f"{kind}.lua"
                         fields = dict(zip(("x0", "y0", "x1", "y1"), box, strict=True))
-                        lua.write_text(LUA % {**fields, "kind": kind, "key": key})
+                        paths = address_paths() if kind == "address" else ""
+                        lua.write_text(LUA % {**fields, "kind": kind, "key": key, "paths": paths})
                         drive(base, lua, 2, args.connections, args.threads)  # warm every worker
                         rps, p50, p99, errors, kb = drive(
                             base, lua, args.seconds, args.connections, args.threads
