@@ -27,6 +27,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 
 from geogrid.access import OPEN_PERMISSIONS
 from geogrid.api.auth import SCHEME, permissions_of
+from geogrid.api.links import document_links
 
 __all__ = ["ERROR_SCHEMA", "document_errors"]
 
@@ -113,6 +114,7 @@ def document_errors(app: FastAPI) -> None:
         for path, operations in schema.get("paths", {}).items():
             for op in operations.values():
                 _declare(path, op)
+        document_links(schema)
         done.add(id(schema))
         return schema
 

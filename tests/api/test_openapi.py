@@ -158,3 +158,26 @@ def test_a_405_allows_every_method_of_the_path(demo_client: TestClient) -> None:
     one = demo_client.request("OPTIONS", "/collections/grids/items/330326")
     assert one.headers["Allow"] == "DELETE, GET, PATCH, PUT"
     assert demo_client.post("/locate").headers["Allow"] == "GET"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("lat", False), ("lon", "120.6"), ("group_size", 1.5), ("group_size", True)],
+)
+def test_numbers_in_a_body_must_be_json_numbers(
+    demo_client: TestClient, field: str, value: object
+) -> None:
+    household = {"code": "R1", "lon": 120.62, "lat": 27.58, "group_size": 1}
+    body = {"requests": [{**household, "risk_class": "returnee", field: value}]}
+    refused = demo_client.post("/transport/plans", json=body)
+    assert refused.status_code == 422
+    assert f"requests.0.{field}" in refused.text
+
+
+def test_an_unknown_bbox_crs_is_refused_even_without_a_bbox(demo_client: TestClient) -> None:
+    refused = demo_client.get("/collections/checkpoints/items?bbox-crs=null")
+    assert refused.status_code == 422
+    assert "null" in refused.json()["message"]
+    assert (
+        demo_client.get("/collections/checkpoints/items?bbox-crs=gcj02&limit=1").status_code == 200
+    )

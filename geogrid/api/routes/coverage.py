@@ -51,9 +51,9 @@ class CoveragePlanIn(BaseModel):
     """Which grid to plan for, and how many new sites at most (None: as few as close all)."""
 
     grid: str = Field(min_length=1, max_length=64)
-    budget: int | None = Field(default=None, ge=1, le=10_000)
-    tolerance_m: float = Field(default=50.0, gt=0, le=1000)
-    reach_m: float = Field(default=1000.0, gt=0, le=20_000)
+    budget: int | None = Field(default=None, ge=1, le=10_000, strict=True)
+    tolerance_m: float = Field(default=50.0, gt=0, le=1000, strict=True)
+    reach_m: float = Field(default=1000.0, gt=0, le=20_000, strict=True)
     profile: Profile = Field(default="foot", description="network distances are walked on")
 
 

@@ -17,6 +17,7 @@ from geogrid.api import ogc
 from geogrid.api.auth import require
 from geogrid.api.deps import WorkspaceDep
 from geogrid.api.error_docs import ERROR_SCHEMA
+from geogrid.api.schemas.common import CRS_SCHEMA
 from geogrid.api.schemas.features import (
     AuditEntryPublic,
     AuditPublic,
@@ -49,7 +50,11 @@ CollectionId = Annotated[
 FeatureId = Annotated[str, Path(max_length=64, description="feature id: the feature's code")]
 CRS = Annotated[
     str,
-    Query(max_length=200, description="coordinates of the body and the answer (x first)"),
+    Query(
+        max_length=200,
+        description="coordinates of the body and the answer (x first)",
+        json_schema_extra=CRS_SCHEMA,
+    ),
 ]
 IF_MATCH_MAX = 2000
 IF_MATCH: dict[str, Any] = {

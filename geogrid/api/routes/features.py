@@ -14,11 +14,13 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from geogrid import __version__
+from geogrid import crs as gcrs
 from geogrid.access import Caller
 from geogrid.api import ogc
 from geogrid.api.auth import require
 from geogrid.api.deps import WorkspaceDep
 from geogrid.api.routes import edits
+from geogrid.api.schemas.common import CRS_SCHEMA
 from geogrid.api.schemas.features import (
     CollectionPublic,
     CollectionsPublic,
@@ -49,7 +51,12 @@ FeatureId = Annotated[
 ]
 CRS = Annotated[
     str,
-    Query(max_length=200, description="output coordinates: wgs84, cgcs2000, gcj02, bd09 or EPSG:n"),
+    Query(
+        max_length=200,
+        description="output coordinates: wgs84, cgcs2000, gcj02, bd09 or EPSG:n (any code "
+        "PROJ relates to WGS 84; the common ones are listed)",
+        json_schema_extra=CRS_SCHEMA,
+    ),
 ]
 FILTER_MAX_LENGTH = 200
 """The longest value a property filter takes (as the OpenAPI schema declares)."""
@@ -170,7 +177,13 @@ async def items(
         ),
     ] = None,
     bbox_crs: Annotated[
-        str | None, Query(alias="bbox-crs", max_length=200, description="system of `bbox`")
+        str | None,
+        Query(
+            alias="bbox-crs",
+            max_length=200,
+            description="system of `bbox` (as `crs`)",
+            json_schema_extra=CRS_SCHEMA,
+        ),
     ] = None,
     crs: CRS = "wgs84",
     limit: Annotated[
@@ -193,6 +206,8 @@ async def items(
     ogc.reject_unknown_params(request, COMMON_PARAMS | set(FILTER_PARAMS))
     if datetime_ is not None:
         _check_datetime(datetime_)
+    if bbox_crs is not None:  # refused when it names nothing, with or without a bbox
+        gcrs.parse_crs(bbox_crs)
     filters = {k: v for k, v in request.query_params.items() if k in FILTER_PARAMS}
     _check_filter_lengths(filters)
     page = await run_in_threadpool(

@@ -12,6 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from geogrid.access import Caller
 from geogrid.api.auth import require
 from geogrid.api.deps import SettingsDep, WorkspaceDep
+from geogrid.api.schemas.common import CRS_SCHEMA
 from geogrid.api.schemas.locate import LocateBatchIn, LocateBatchPublic, LocatePublic, RowPublic
 from geogrid.errors import InvalidRequestError, PermissionDeniedError, TooLargeError
 from geogrid.workspace import Workspace
@@ -44,7 +45,9 @@ QUESTION: dict[str, Any] = {
                 "type": "string",
                 "maxLength": CRS_MAX_LENGTH,
                 "default": "wgs84",
-                "description": "wgs84, cgcs2000, gcj02, bd09 or EPSG:n",
+                "description": "wgs84, cgcs2000, gcj02, bd09 or EPSG:n (any code PROJ "
+                "relates to WGS 84; the common ones are listed)",
+                **CRS_SCHEMA,
             },
             "address": {
                 "type": "string",

@@ -34,9 +34,9 @@ class RequestIn(BaseModel):
     """A household to move (WGS 84). Personal data is not needed to plan."""
 
     code: str = Field(min_length=1, max_length=64)
-    lon: float = Field(ge=-180, le=180)
-    lat: float = Field(ge=-90, le=90)
-    group_size: int = Field(ge=1, le=50)
+    lon: float = Field(ge=-180, le=180, strict=True)
+    lat: float = Field(ge=-90, le=90, strict=True)
+    group_size: int = Field(ge=1, le=50, strict=True)
     risk_class: Literal["close_contact", "secondary_contact", "returnee"]
     ready_at: DateTimeIn | None = None
 
@@ -44,10 +44,10 @@ class RequestIn(BaseModel):
 class PlanOptions(BaseModel):
     """Service times and the solver's time budget."""
 
-    disinfection_min: float = Field(default=15, ge=0, le=240)
-    pickup_min: float = Field(default=2, ge=0, le=60)
-    drop_min: float = Field(default=2, ge=0, le=60)
-    time_budget_s: float = Field(default=10, gt=0, le=300)
+    disinfection_min: float = Field(default=15, ge=0, le=240, strict=True)
+    pickup_min: float = Field(default=2, ge=0, le=60, strict=True)
+    drop_min: float = Field(default=2, ge=0, le=60, strict=True)
+    time_budget_s: float = Field(default=10, gt=0, le=300, strict=True)
     solver: Literal["vroom", "ortools"] = "vroom"
 
 
@@ -68,7 +68,7 @@ class ReplanIn(BaseModel):
     )
     requests: list[RequestIn] | None = Field(default=None, max_length=20_000)
     request_codes: list[str] | None = Field(default=None, max_length=20_000)
-    time_budget_s: float | None = Field(default=None, gt=0, le=300)
+    time_budget_s: float | None = Field(default=None, gt=0, le=300, strict=True)
 
 
 class PlanPublic(BaseModel):

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field
 
-__all__ = ["DateTimeIn"]
+__all__ = ["CRS_EXAMPLES", "CRS_SCHEMA", "DateTimeIn"]
 
 _DATE_TIME = re.compile(
     r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}:?\d{2})?"
@@ -31,3 +31,22 @@ DateTimeIn = Annotated[
     Field(description="RFC 3339 date-time; without an offset it is Asia/Shanghai time"),
 ]
 """A date-time in a request body: RFC 3339 text only (``"ready_at": 0`` is refused)."""
+
+
+CRS_EXAMPLES: tuple[str, ...] = (
+    "wgs84",
+    "cgcs2000",
+    "gcj02",
+    "bd09",
+    "EPSG:4326",
+    "EPSG:4490",
+    "EPSG:4549",
+    "EPSG:32651",
+    "EPSG:3857",
+)
+"""The coordinate systems the OpenAPI schema lists for ``crs`` parameters: geogrid's names
+and the EPSG codes used in Zhejiang. Any other ``EPSG:n`` that PROJ relates to WGS 84 is
+accepted too; the schema lists these so that every value it allows is one the server takes."""
+
+CRS_SCHEMA: dict[str, Any] = {"enum": list(CRS_EXAMPLES)}
+"""``json_schema_extra`` of a ``crs`` query parameter."""
