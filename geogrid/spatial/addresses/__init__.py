@@ -7,6 +7,8 @@ Pure text and in-memory work (no SQL, no files). Modules, one step each:
   the parts ``county town village road number (sub-number) building unit room``;
 - :mod:`._index` — the gazetteer held in memory, by town, village, road and door;
 - :mod:`._search` — the villages, roads and doors a parsed address may refer to;
+- :mod:`.elsewhere` — places outside the county (neighbours' counties and towns) and
+  :class:`~.elsewhere.OutsidePlaces`, which finds them in a text;
 - :mod:`.match` — :class:`AddressMatcher`: the best place, its level, its confidence and
   why;
 - :mod:`.evaluation` — figures of any matcher's answers on a set with known truth.

@@ -15,7 +15,13 @@ county (:data:`PINGYANG_ENCLOSING` here): ``温州市鳌江镇...`` is in the co
 
 from __future__ import annotations
 
-__all__ = ["PINGYANG_ENCLOSING", "WENZHOU_AND_NEIGHBOURS"]
+import re
+from collections.abc import Iterable
+
+from geogrid.spatial.addresses._search import fuzzy
+from geogrid.spatial.addresses.text import AddressVocabulary, ParsedAddress
+
+__all__ = ["PINGYANG_ENCLOSING", "WENZHOU_AND_NEIGHBOURS", "OutsidePlaces", "leading_words"]
 
 #: The units that enclose Pingyang county: written before it, they say nothing against it.
 PINGYANG_ENCLOSING: tuple[str, ...] = ("浙江省", "温州市")
@@ -58,3 +64,103 @@ _TOWNS = (
 WENZHOU_AND_NEIGHBOURS: tuple[str, ...] = tuple(
     name for group in (_CITIES, _COUNTIES, _TOWNS) for name in group.split()
 )
+
+_PLACE_NAME = re.compile(r"[\u4e00-\u9fff]{2,4}?(?:自治县|县|市|区|街道|镇|乡)")
+_NOT_PLACES = ("小区", "社区", "园区", "城区", "市区", "景区", "校区", "街区", "片区", "乡镇")
+_CHATTER_CHARS = frozenset("我你您他她是在住到放送的了吗呢这那个家")
+_PLACE_SUFFIXES = ("畲族自治县", "自治县", "畲族镇", "畲族乡", "街道", "县", "市", "区", "镇", "乡")
+
+
+class OutsidePlaces:
+    """Tells whether a parsed address names a place outside the gazetteer's county.
+
+    Evidence, strongest first: a county the gazetteer does not hold (unless it is one of
+    the ``enclosing`` units, or one slip from a county it holds); an unknown town whose
+    name holds an ``elsewhere`` name; the chatter before the address holding one in full
+    (``灵溪镇``) anywhere or in short (``灵溪``) right before the address. Words after the
+    address say nothing (``…18号的，刚从瑞安回来``).
+
+    Examples
+    --------
+    >>> from geogrid.spatial.addresses.text import AddressVocabulary, parse_address
+    >>> known = AddressVocabulary(counties=["平阳县"], towns=["鳌江镇"], villages=["曾山村"])
+    >>> places = OutsidePlaces(["苍南县", "灵溪镇"], ["温州市"], known)
+    >>> [places.outside(t, parse_address(t, known)) for t in ("龙港灵溪曾山村", "温州市鳌江镇")]
+    ['names a place outside the county (灵溪镇)', None]
+    """
+
+    def __init__(
+        self, elsewhere: Iterable[str], enclosing: Iterable[str], vocabulary: AddressVocabulary
+    ) -> None:
+        self._vocabulary = vocabulary
+        self._counties = sorted(vocabulary.counties.names)
+        self._enclosing = {f for name in enclosing for f in (name, _short(name))}
+        pairs = [p for p in _written_forms(elsewhere, vocabulary) if p[1] not in self._enclosing]
+        self._names = pairs
+        self._full_names = [p for p in pairs if p[0] == p[1]]
+
+    def outside(self, s: str, parsed: ParsedAddress) -> str | None:
+        """Why the normalised text ``s`` is outside the county, or None."""
+        vocabulary = self._vocabulary
+        county = parsed.county
+        if (
+            county
+            and county not in self._enclosing
+            and county not in vocabulary.counties
+            and not fuzzy(county, self._counties)
+        ):
+            return f"county not in the gazetteer ({county})"
+        if parsed.town and parsed.town not in vocabulary.towns:
+            for name, full in self._names:
+                if name in parsed.town:
+                    return f"names a place outside the county ({full})"
+        lead = leading_words(s, parsed)
+        if lead and county not in vocabulary.counties:  # before our county: its province
+            for name, full in self._full_names:
+                if name in lead:
+                    return f"names a place outside the county ({full})"
+            for name, full in self._names:
+                if lead.endswith(name):
+                    return f"names a place outside the county ({full})"
+        return None
+
+    def named_before(self, s: str, parsed: ParsedAddress) -> str | None:
+        """A county, town or district name in the chatter before the address, or None."""
+        lead = leading_words(s, parsed)
+        if lead is not None:
+            for found in _PLACE_NAME.finditer(lead):
+                name = found.group()
+                if not name.endswith(_NOT_PLACES) and not _CHATTER_CHARS.intersection(name):
+                    return name
+        return None
+
+
+def leading_words(s: str, parsed: ParsedAddress) -> str | None:
+    """The ignored words before the address (chatter, or a place the parser skipped)."""
+    if parsed.ignored and s.startswith(parsed.ignored[0]) and len(parsed.ignored[0]) < len(s):
+        return parsed.ignored[0]
+    return None
+
+
+def _short(name: str) -> str:
+    for suffix in _PLACE_SUFFIXES:
+        if name.endswith(suffix) and len(name) - len(suffix) >= 2:
+            return name[: -len(suffix)]
+    return name
+
+
+def _written_forms(names: Iterable[str], vocabulary: AddressVocabulary) -> list[tuple[str, str]]:
+    """(name as it may be written, full name) pairs, longest first, without names the
+    gazetteer holds (in full or short form)."""
+    ours = set(vocabulary.counties.names) | set(vocabulary.towns.names)
+    ours |= set(vocabulary.counties.short) | set(vocabulary.towns.short)
+    pairs = set()
+    for raw in names:
+        full = str(raw).strip()  # not normalised: that drops province-level names
+        if len(full) < 2:
+            continue
+        forms = {full, _short(full)}
+        if forms & ours:
+            continue
+        pairs |= {(form, full) for form in forms}
+    return sorted(pairs, key=lambda p: (-len(p[0]), p))

@@ -52,7 +52,6 @@ what they share, their town or nothing, and lists them as ``candidates``.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -61,8 +60,12 @@ import geopandas as gpd
 import pandas as pd
 
 from geogrid.spatial.addresses._index import AddressIndex, Point, TownKey, build_index
-from geogrid.spatial.addresses._search import AddressSearch, Option, fuzzy
-from geogrid.spatial.addresses.elsewhere import PINGYANG_ENCLOSING, WENZHOU_AND_NEIGHBOURS
+from geogrid.spatial.addresses._search import AddressSearch, Option
+from geogrid.spatial.addresses.elsewhere import (
+    PINGYANG_ENCLOSING,
+    WENZHOU_AND_NEIGHBOURS,
+    OutsidePlaces,
+)
 from geogrid.spatial.addresses.text import (
     ParsedAddress,
     dropped_words,
@@ -84,10 +87,6 @@ _TIE = 0.02
 _CAP_UNCONFIRMED = 0.45  # a village with a typo, nothing else written to confirm it
 _CAP_UNCONFIRMED_HOMOPHONE = 0.6  # the same with a homophone: what a phone call gives
 _CAP_FOREIGN = 0.45  # the text names a town or place the gazetteer does not know
-_PLACE_NAME = re.compile(r"[\u4e00-\u9fff]{2,4}?(?:自治县|县|市|区|街道|镇|乡)")
-_NOT_PLACES = ("小区", "社区", "园区", "城区", "市区", "景区", "校区", "街区", "片区", "乡镇")
-_CHATTER_CHARS = frozenset("我你您他她是在住到放送的了吗呢这那个家")
-_PLACE_SUFFIXES = ("畲族自治县", "自治县", "畲族镇", "畲族乡", "街道", "县", "市", "区", "镇", "乡")
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,11 +189,7 @@ class AddressMatcher:
         self._top_k = top_k
         self._search = AddressSearch(index)
         self._counties = sorted({k[0] for k in index.towns if k[0]}, key=len, reverse=True)
-        self._enclosing = {f for name in enclosing for f in (name, _short(name))}
-        self._elsewhere = [
-            p for p in _elsewhere_names(elsewhere, index) if p[1] not in self._enclosing
-        ]
-        self._elsewhere_full = [p for p in self._elsewhere if p[0] == p[1]]
+        self._places = OutsidePlaces(elsewhere, enclosing, index.vocabulary)
 
     @classmethod
     def from_gazetteer(
@@ -280,14 +275,14 @@ class AddressMatcher:
         index = self._index
         parsed = parse_address(s, index.vocabulary)
         notes: list[str] = []
-        outside = self._outside(s, parsed)
+        outside = self._places.outside(s, parsed)
         if outside is not None:
             return self._none(s, parsed, "elsewhere", (), [outside])
         scope, town_quality, town_notes = self._search.towns(parsed)
         notes += town_notes
         if parsed.town and parsed.town not in s:
             notes.append(f"town abbreviated ({self._short_town(s, parsed.town)} for {parsed.town})")
-        place = self._place_in_ignored(s, parsed)
+        place = self._places.named_before(s, parsed)
         if place is not None:
             notes.append(f"ignored words name a place not in the gazetteer ({place})")
         row = index.exact.get(self._without_county(s))
@@ -362,43 +357,6 @@ class AddressMatcher:
             else "another village explains part of the text"
         )
         return self._answer(s, parsed, best, confidence, candidates, reasons)
-
-    def _outside(self, s: str, parsed: ParsedAddress) -> str | None:
-        """Why the text is outside the county (a county or place named elsewhere), or None."""
-        vocabulary = self._index.vocabulary
-        county = parsed.county
-        if (
-            county
-            and county not in self._enclosing
-            and county not in vocabulary.counties
-            and not fuzzy(county, sorted(vocabulary.counties.names))
-        ):
-            return f"county not in the gazetteer ({county})"
-        if parsed.town and parsed.town not in vocabulary.towns:
-            for name, full in self._elsewhere:
-                if name in parsed.town:
-                    return f"names a place outside the county ({full})"
-        lead = _leading(s, parsed)
-        if lead and county not in vocabulary.counties:  # before our county: its province
-            # chatter before the address: a full name anywhere in it, a short one (灵溪,
-            # 龙港) only right before the address; words after the address say nothing
-            for name, full in self._elsewhere_full:
-                if name in lead:
-                    return f"names a place outside the county ({full})"
-            for name, full in self._elsewhere:
-                if lead.endswith(name):
-                    return f"names a place outside the county ({full})"
-        return None
-
-    def _place_in_ignored(self, s: str, parsed: ParsedAddress) -> str | None:
-        """A county, town or district name in the chatter before the address, or None."""
-        lead = _leading(s, parsed)
-        if lead is not None:
-            for found in _PLACE_NAME.finditer(lead):
-                name = found.group()
-                if not name.endswith(_NOT_PLACES) and not _CHATTER_CHARS.intersection(name):
-                    return name
-        return None
 
     def _short_town(self, s: str, town: str) -> str:
         for cut in (2, 1):
@@ -550,41 +508,5 @@ def _with_text(match: AddressMatch, text: str) -> AddressMatch:
     return replace(match, text=text, ignored=(*dropped, *match.ignored))
 
 
-def _leading(s: str, parsed: ParsedAddress) -> str | None:
-    """The ignored words before the address (chatter, or a place the parser skipped)."""
-    if parsed.ignored and s.startswith(parsed.ignored[0]) and len(parsed.ignored[0]) < len(s):
-        return parsed.ignored[0]
-    return None
-
-
-def _short(name: str) -> str:
-    for suffix in _PLACE_SUFFIXES:
-        if name.endswith(suffix) and len(name) - len(suffix) >= 2:
-            return name[: -len(suffix)]
-    return name
-
-
 def _unique(items: list[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(items))
-
-
-def _elsewhere_names(names: Iterable[str], index: AddressIndex) -> list[tuple[str, str]]:
-    """(name as it may be written, full name) pairs, longest first, without names the
-    gazetteer holds (in full or short form)."""
-    vocabulary = index.vocabulary
-    ours = set(vocabulary.counties.names) | set(vocabulary.towns.names)
-    ours |= set(vocabulary.counties.short) | set(vocabulary.towns.short)
-    pairs = set()
-    for raw in names:
-        full = str(raw).strip()  # not normalised: that drops province-level names
-        if len(full) < 2:
-            continue
-        forms = {full}
-        for suffix in _PLACE_SUFFIXES:
-            if full.endswith(suffix) and len(full) - len(suffix) >= 2:
-                forms.add(full[: -len(suffix)])
-                break
-        if forms & ours:
-            continue
-        pairs |= {(form, raw) for form in forms}
-    return sorted(pairs, key=lambda p: (-len(p[0]), p))
