@@ -45,9 +45,7 @@ def _plan_links() -> dict[str, Any]:
 
 # (path, method, status) -> links of that answer
 _LINKS: dict[tuple[str, str, str], dict[str, Any]] = {
-    ("/collections/{collection_id}/items", "post", "201"): _feature_links(
-        "$response.body#/id"
-    ),
+    ("/collections/{collection_id}/items", "post", "201"): _feature_links("$response.body#/id"),
     (_ITEM, "get", "200"): _feature_links("$request.path.feature_id"),
     (_ITEM, "put", "200"): _feature_links("$request.path.feature_id"),
     (_ITEM, "patch", "200"): _feature_links("$request.path.feature_id"),

@@ -2,9 +2,10 @@
 
 Pure text and in-memory work (no SQL, no files). Modules, one step each:
 
-- :mod:`.text` — :func:`normalize_address` and :func:`parse_address`: one spelling for
-  full-width digits, Chinese numerals, traditional characters and building words, then
-  the parts ``county town village road number (sub-number) building unit room``;
+- :mod:`.normalize` — :func:`normalize_address`: one spelling for full-width digits,
+  Chinese numerals, traditional characters, sub-numbers and building words;
+- :mod:`.text` — :func:`parse_address`: the parts ``county town village road number
+  sub-number building unit room landmark`` and the words it ignored;
 - :mod:`._index` — the gazetteer held in memory, by town, village, road and door;
 - :mod:`._search` — the villages, roads and doors a parsed address may refer to;
 - :mod:`.elsewhere` — places outside the county (neighbours' counties and towns) and
@@ -36,12 +37,8 @@ from geogrid.spatial.addresses.match import (
     AddressMatcher,
     MatchLevel,
 )
-from geogrid.spatial.addresses.text import (
-    AddressVocabulary,
-    ParsedAddress,
-    normalize_address,
-    parse_address,
-)
+from geogrid.spatial.addresses.normalize import dropped_words, normalize_address
+from geogrid.spatial.addresses.text import AddressVocabulary, ParsedAddress, parse_address
 
 __all__ = [
     "AddressCandidate",
@@ -54,6 +51,7 @@ __all__ = [
     "KindFigures",
     "MatchLevel",
     "ParsedAddress",
+    "dropped_words",
     "normalize_address",
     "parse_address",
     "score_answers",

@@ -16,7 +16,8 @@ import pandas as pd
 import shapely
 
 from geogrid.errors import IngestError
-from geogrid.spatial.addresses.text import AddressVocabulary, normalize_address
+from geogrid.spatial.addresses.normalize import normalize_address
+from geogrid.spatial.addresses.text import AddressVocabulary
 
 __all__: list[str] = []
 

@@ -66,12 +66,8 @@ from geogrid.spatial.addresses.elsewhere import (
     WENZHOU_AND_NEIGHBOURS,
     OutsidePlaces,
 )
-from geogrid.spatial.addresses.text import (
-    ParsedAddress,
-    dropped_words,
-    normalize_address,
-    parse_address,
-)
+from geogrid.spatial.addresses.normalize import dropped_words, normalize_address
+from geogrid.spatial.addresses.text import ParsedAddress, parse_address
 
 __all__ = ["AddressCandidate", "AddressMatch", "AddressMatcher", "MatchLevel"]
 
