@@ -348,6 +348,15 @@ def _to_wgs84(
     if _is_geographic(source):
         _check_lonlat(geoms, where)
     out = geoms if source.kind == "wgs84" else gcrs.geometries_to_wgs84(geoms, source)
+    if out is not geoms:
+        coords, owner = shapely.get_coordinates(out, return_index=True)
+        lost = ~np.isfinite(coords).all(axis=1)
+        if lost.any():
+            raise where.error(
+                f"the coordinates cannot be converted from {source.name} to WGS 84 (they lie "
+                "far outside the area of that CRS); is it the file's CRS?",
+                int(owner[int(np.argmax(lost))]),
+            )
     _check_lonlat(out, where)
     return out
 

@@ -609,3 +609,18 @@ def test_features_without_properties_are_refused_saying_so(
         load_file(empty_db, path, "grids")
     assert "missing required column(s) code, name, level" in str(caught.value)
     assert "the file has no column (no property)" in str(caught.value)
+
+
+def test_coordinates_the_named_crs_cannot_convert_are_refused(
+    empty_db: Engine, tmp_path: Path
+) -> None:
+    good = tmp_path / "good.gpkg"
+    _checkpoints().to_file(good)
+    bad = tmp_path / "cgcs.csv"
+    bad.write_text(
+        "code,name,kind,x,y\nK1,a,village_gate,500000,3000000\nK2,b,village_gate,1e12,1e12\n",
+        encoding="utf-8",
+    )
+    error = _expect_refusal(empty_db, good, bad, "checkpoints", crs="EPSG:4549")
+    assert "cgcs.csv, row 2, column 'x, y'" in str(error)
+    assert "cannot be converted from EPSG:4549 to WGS 84" in str(error)
