@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
 from geogrid import errors
+from geogrid.api.bodies import body_unread
 from geogrid.api.error_docs import document_errors
 from geogrid.api.logging import note_error
 from geogrid.db.errors import DRIVER_ERRORS, database_error
@@ -89,6 +90,8 @@ def install_error_handlers(app: FastAPI) -> None:
         headers = {"Retry-After": str(RETRY_AFTER_S)} if status == 503 else None
         if status == 401:  # RFC 6750: say how to authenticate
             headers = {"WWW-Authenticate": 'Bearer realm="geogrid"'}
+        if body_unread(request.scope):  # refused mid-body: the rest is never read
+            headers = {**(headers or {}), "Connection": "close"}
         note_error(request.scope, exc.code)  # logged once, in the request's JSON line
         return JSONResponse(
             error_body(exc.code, exc.message, exc.details), status_code=status, headers=headers

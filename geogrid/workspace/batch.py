@@ -18,7 +18,11 @@ from geogrid.workspace.locate import LocateAnswer
 if TYPE_CHECKING:
     from geogrid.workspace import Workspace
 
-__all__ = ["LocateRow", "RowResult", "locate_rows", "summarise"]
+__all__ = ["MAX_TEXT_CHARS", "LocateRow", "RowResult", "locate_rows", "summarise"]
+
+MAX_TEXT_CHARS = 200
+"""The longest address, row id or CRS name a row may carry (``GET /locate`` caps its
+``address`` alike); a longer one is that row's error."""
 
 
 @dataclass(frozen=True)
@@ -43,16 +47,24 @@ class RowResult:
 
 
 def locate_rows(
-    workspace: Workspace, rows: Sequence[LocateRow], *, reveal_personal: bool = False
+    workspace: Workspace,
+    rows: Sequence[LocateRow],
+    *,
+    reveal_personal: bool = False,
+    first_row: int = 1,
 ) -> list[RowResult]:
-    """Locate every row; rows with coordinates are grouped by CRS and located in bulk."""
+    """Locate every row; rows with coordinates are grouped by CRS and located in bulk.
+
+    Rows are numbered from ``first_row`` (a slice of a larger batch starts further on).
+    """
     results: list[RowResult | None] = [None] * len(rows)
     by_crs: dict[str, list[int]] = defaultdict(list)
     texts: list[int] = []
     for i, row in enumerate(rows):
         problem = _problem(row)
         if problem:
-            results[i] = RowResult(i + 1, row.id, error=problem)
+            keep_id = row.id is None or len(row.id) <= MAX_TEXT_CHARS
+            results[i] = RowResult(first_row + i, row.id if keep_id else None, error=problem)
         elif row.lon is not None:
             by_crs[row.crs or "wgs84"].append(i)
         else:
@@ -63,23 +75,26 @@ def locate_rows(
             system = gcrs.parse_crs(crs_name)
         except GeoGridError as exc:
             for i in members:
-                results[i] = RowResult(i + 1, rows[i].id, error=exc.message)
+                results[i] = RowResult(first_row + i, rows[i].id, error=exc.message)
             continue
         x = np.array([rows[i].lon for i in members], dtype=float)
         y = np.array([rows[i].lat for i in members], dtype=float)
         if system.kind != "wgs84":
             x, y = gcrs.to_wgs84(x, y, system)
         for i, answer in zip(members, locator.points(x, y), strict=True):
-            results[i] = RowResult(i + 1, rows[i].id, answer=answer)
+            results[i] = RowResult(first_row + i, rows[i].id, answer=answer)
     if texts:
         answers = locator.addresses([rows[i].address or "" for i in texts])
         for i, answer in zip(texts, answers, strict=True):
-            results[i] = RowResult(i + 1, rows[i].id, answer=answer)
+            results[i] = RowResult(first_row + i, rows[i].id, answer=answer)
     return [r for r in results if r is not None]
 
 
 def _problem(row: LocateRow) -> str | None:
     """Return why a row cannot be located, or None."""
+    for name, value in (("address", row.address), ("id", row.id), ("crs", row.crs)):
+        if value is not None and len(value) > MAX_TEXT_CHARS:
+            return f"the {name} has {len(value):,} characters; the limit is {MAX_TEXT_CHARS}"
     if row.lon is None and row.lat is None:
         if not row.address or not row.address.strip():
             return "the row has neither an address nor lon/lat"

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from geogrid.access import Caller
 from geogrid.api import ogc
 from geogrid.api.auth import require
+from geogrid.api.bodies import StreamedJSONRoute
 from geogrid.api.deps import WorkspaceDep
 from geogrid.api.error_docs import ERROR_SCHEMA
 from geogrid.api.schemas.common import CRS_SCHEMA
@@ -36,7 +37,8 @@ from geogrid.workspace.edits import (
     update_feature,
 )
 
-router = APIRouter()
+# bodies are GeoJSON features: vertices counted as they stream in, parsed off the event loop
+router = APIRouter(route_class=StreamedJSONRoute)
 
 Writer = Annotated[Caller, require("layers:write")]
 CollectionId = Annotated[

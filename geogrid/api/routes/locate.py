@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -11,13 +9,15 @@ from fastapi.concurrency import run_in_threadpool
 
 from geogrid.access import Caller
 from geogrid.api.auth import require
+from geogrid.api.batch_bodies import PiecesResponse, answer_batch, too_many_rows
+from geogrid.api.bodies import CsvRecordCounter, JsonBatchCounter, read_counted_body
 from geogrid.api.deps import SettingsDep, WorkspaceDep
 from geogrid.api.schemas.common import CRS_SCHEMA
-from geogrid.api.schemas.locate import LocateBatchIn, LocateBatchPublic, LocatePublic, RowPublic
-from geogrid.errors import InvalidRequestError, PermissionDeniedError, TooLargeError
+from geogrid.api.schemas.locate import LocateBatchIn, LocateBatchPublic, LocatePublic
+from geogrid.errors import InvalidRequestError, PermissionDeniedError
 from geogrid.workspace import Workspace
-from geogrid.workspace.batch import LocateRow, locate_rows, summarise
-from geogrid.workspace.jurisdiction import OUTSIDE_JURISDICTION, answer_in_reach, rows_in_reach
+from geogrid.workspace.batch import MAX_TEXT_CHARS, LocateRow, locate_rows
+from geogrid.workspace.jurisdiction import OUTSIDE_JURISDICTION, answer_in_reach
 
 router = APIRouter(tags=["locate"])
 # phones of grid workers are unmasked for callers who may read personal data; a grid
@@ -26,8 +26,8 @@ Locator = Annotated[Caller, require("locate")]
 JSON = "application/json"
 
 
-ADDRESS_MAX_LENGTH = 200
-CRS_MAX_LENGTH = 200
+ADDRESS_MAX_LENGTH = MAX_TEXT_CHARS  # a batch row's address: the same cap
+CRS_MAX_LENGTH = MAX_TEXT_CHARS  # a batch row's crs: the same cap
 QUESTION: dict[str, Any] = {
     "name": "question",
     "in": "query",
@@ -124,68 +124,22 @@ def locate_json(workspace: Workspace, caller: Caller, row: LocateRow) -> bytes:
 )
 async def locate_batch(
     request: Request, workspace: WorkspaceDep, settings: SettingsDep, caller: Locator
-) -> LocateBatchPublic:
+) -> Response:
     """Locate up to ``max_batch_rows`` rows: JSON ``{"rows": [...]}`` or a CSV upload
-    (columns ``id``, ``address`` or ``lon``/``lat``, optional ``crs``)."""
-    rows = await _read_rows(request)  # bytes are bounded before: geogrid.api.limits
-    if len(rows) > settings.max_batch_rows:
-        raise TooLargeError(
-            f"the batch has {len(rows):,} rows; the limit is {settings.max_batch_rows:,}",
-            details={"rows": len(rows), "limit": settings.max_batch_rows},
-        )
-    results = await run_in_threadpool(
-        locate_rows, workspace, rows, reveal_personal=caller.sees_personal_data
-    )
-    results = rows_in_reach(caller, results)
-    return LocateBatchPublic(results=[RowPublic.of(r) for r in results], summary=summarise(results))
+    (columns ``id``, ``address`` or ``lon``/``lat``, optional ``crs``).
+
+    Rows are counted while the body streams in: a batch over the limit is refused (413)
+    as soon as the limit is passed, without reading the rest. Parsing, locating and
+    writing the answer run in a worker thread, so a big batch never holds up other
+    requests. A row's address, id or crs longer than 200 characters is that row's error.
+    """
+    limit = settings.max_batch_rows
+    counter = CsvRecordCounter() if _is_csv(request) else JsonBatchCounter()
+    body = await read_counted_body(request, counter, limit, lambda _: too_many_rows(limit))
+    pieces = await run_in_threadpool(answer_batch, workspace, caller, body, counter, limit)
+    return PiecesResponse(pieces)
 
 
-async def _read_rows(request: Request) -> list[LocateRow]:
-    body = await request.body()
+def _is_csv(request: Request) -> bool:
     kind = request.headers.get("content-type", "").split(";")[0].strip()
-    if kind in ("text/csv", "application/csv", "text/plain"):
-        return _rows_from_csv(body)
-    try:
-        batch = LocateBatchIn.model_validate_json(body)
-    except ValueError as exc:
-        raise InvalidRequestError(
-            'the body must be JSON {"rows": [...]} or CSV (Content-Type: text/csv)',
-            details={"problem": str(exc)[:500]},
-        ) from exc
-    return [LocateRow(**row.model_dump()) for row in batch.rows]
-
-
-def _rows_from_csv(body: bytes) -> list[LocateRow]:
-    try:
-        text = body.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InvalidRequestError("the CSV must be UTF-8") from exc
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    rows: list[LocateRow] = []
-    try:
-        rows.extend(_row_of(record) for record in reader)
-    except csv.Error as exc:  # e.g. a field longer than the csv module's limit
-        row = len(rows) + 1  # the data row that broke, the header not counted
-        raise InvalidRequestError(
-            f"the CSV cannot be read at row {row}: {exc}", details={"row": row}
-        ) from exc
-    return rows
-
-
-def _row_of(record: dict[str, str]) -> LocateRow:
-    """Return the row of one CSV record; an unreadable number is NaN (that row's error)."""
-
-    def number(*names: str) -> float | None:
-        value = next((record[n] for n in names if record.get(n)), None)
-        try:
-            return float(value) if value is not None else None
-        except ValueError:
-            return float("nan")
-
-    return LocateRow(
-        id=record.get("id") or None,
-        address=record.get("address") or None,
-        lon=number("lon", "lng", "longitude"),
-        lat=number("lat", "latitude"),
-        crs=record.get("crs") or None,
-    )
+    return kind in ("text/csv", "application/csv", "text/plain")
