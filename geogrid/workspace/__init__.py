@@ -8,6 +8,8 @@ most once per ``cache_check_interval_s``).
 
 from __future__ import annotations
 
+import hashlib
+import threading
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, TypeVar
@@ -15,6 +17,7 @@ from typing import Any, TypeVar
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from sqlalchemy import Engine
 
 from geogrid import crs as gcrs
@@ -57,6 +60,8 @@ class Workspace:
         self.engine = engine
         self.settings = settings or get_settings()
         self._cache = VersionedCache(self._read_versions, self.settings.cache_check_interval_s)
+        # the last matcher built, with the gazetteer and the villages' digest it read
+        self._matcher: tuple[gpd.GeoDataFrame, str, AddressMatcher] | None = None
 
     @classmethod
     def open(cls, settings: Settings | None = None) -> Workspace:
@@ -79,6 +84,7 @@ class Workspace:
     def invalidate(self) -> None:
         """Drop every cached index (they are rebuilt on next use)."""
         self._cache.invalidate()
+        self._matcher = None
 
     def recheck(self) -> None:
         """Read the data versions again on next use: this process has just written."""
@@ -166,20 +172,23 @@ class Workspace:
         return self._cache.get("address_matcher", ("addresses", "grids"), self._build_matcher)
 
     def locator_is_ready(self, *, reveal_personal: bool = False) -> bool:
-        """Return True when :meth:`locator` would answer without building anything."""
-        return self._cache.peek(f"locator:{reveal_personal}", LOCATOR_LAYERS) is not None
+        """Return True when :meth:`locator` would answer without building anything (it
+        may answer from the previous data while the new locator is built)."""
+        return self._cache.is_cached(_locator_name(reveal_personal))
 
     def locator(self, *, reveal_personal: bool = False, addresses: bool = True) -> Locator:
         """Return a locator over the cached indexes (itself cached per privacy level).
+
+        When the grids, grid workers or addresses changed, the new locator is built in a
+        background thread and swapped in whole when ready; meanwhile the previous one
+        answers, so no request waits for a rebuild (only the very first one builds).
 
         With ``addresses=False`` it need only answer points: the full locator when it is
         built already, else one without the gazetteer, so a one-off point question (one
         ``geogrid locate --lon --lat``) never reads or indexes the addresses.
         """
-        if not addresses:
-            ready = self._cache.peek(f"locator:{reveal_personal}", LOCATOR_LAYERS)
-            if ready is not None:
-                return ready  # type: ignore[no-any-return]
+        name = _locator_name(reveal_personal)
+        if not addresses and not self._cache.is_cached(name):
             return self._cache.get(
                 f"point_locator:{reveal_personal}",
                 POINT_LOCATOR_LAYERS,
@@ -190,8 +199,8 @@ class Workspace:
                     reveal_personal=reveal_personal,
                 ),
             )
-        return self._cache.get(
-            f"locator:{reveal_personal}",
+        return self._cache.get_or_refresh(
+            name,
             LOCATOR_LAYERS,
             lambda: Locator(
                 self.grids(),
@@ -201,6 +210,31 @@ class Workspace:
                 reveal_personal=reveal_personal,
             ),
         )
+
+    def refresh_after_write(self, layer: str, timeout_s: float = 60.0) -> None:
+        """Make this process see a write to ``layer`` at once; wait (up to ``timeout_s``)
+        for the locators to be rebuilt when the layer is one they are built from.
+
+        Called by an edit before it answers, so its caller's next ``/locate`` reads its
+        own write; other requests keep being answered from the previous locator while
+        the new one is built.
+        """
+        self._cache.recheck()
+        if layer not in LOCATOR_LAYERS:
+            return
+        for reveal in (False, True):
+            if self._cache.is_cached(_locator_name(reveal)):
+                self.locator(reveal_personal=reveal)  # starts the rebuild
+        self._cache.wait_for_refreshes(timeout_s)
+
+    def wait_for_refresh(self, timeout_s: float | None = None) -> bool:
+        """Wait until no index is being rebuilt in the background; False on timeout."""
+        return self._cache.wait_for_refreshes(timeout_s)
+
+    @property
+    def refresh_gate(self) -> threading.Event:
+        """The event background rebuilds wait for: set, except in tests that hold them."""
+        return self._cache.refresh_gate
 
     def warm_up(self) -> None:
         """Build the in-memory indexes now rather than on the first request."""
@@ -247,7 +281,31 @@ class Workspace:
         return self._read(snapshots.layer_versions)  # type: ignore[no-any-return]
 
     def _build_matcher(self) -> AddressMatcher:
-        return AddressMatcher.from_grids(self.addresses(), self.grids())
+        gazetteer = self.addresses()
+        grids = self.grids()
+        # an edit of a micro-grid changes the grids but none of what the matcher reads
+        fingerprint = _fingerprint(grids.loc[grids["level"].isin(("town", "village"))])
+        if self._matcher is not None:
+            built_from, built_fingerprint, matcher = self._matcher
+            if built_from is gazetteer and built_fingerprint == fingerprint:
+                return matcher
+        matcher = AddressMatcher.from_grids(gazetteer, grids)
+        self._matcher = (gazetteer, fingerprint, matcher)
+        return matcher
+
+
+def _fingerprint(frame: gpd.GeoDataFrame) -> str:
+    """Return a digest of a frame's rows: names and geometry (WKB)."""
+    digest = hashlib.blake2b(digest_size=16)
+    for column in frame.columns.drop(frame.geometry.name):
+        digest.update(repr(frame[column].tolist()).encode())
+    for wkb in shapely.to_wkb(frame.geometry.to_numpy()):
+        digest.update(wkb)
+    return digest.hexdigest()
+
+
+def _locator_name(reveal_personal: bool) -> str:
+    return f"locator:{reveal_personal}"
 
 
 def _database_errors() -> AbstractContextManager[None]:

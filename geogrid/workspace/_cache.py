@@ -1,7 +1,17 @@
-"""In-memory objects rebuilt when the layers they were built from change."""
+"""In-memory objects rebuilt when the layers they were built from change.
+
+Most values are rebuilt on the request that finds them out of date (cheap ones, and
+those that must never be stale, like the credentials). Values fetched with
+:meth:`VersionedCache.get_or_refresh` (the locators) are rebuilt *off* the request path:
+the request that finds one out of date starts a background thread that builds the new
+value, and every request meanwhile gets the previous value at once; the new one is
+swapped in whole when it is ready (one dict assignment). So an answer is never older
+than the data by more than the check interval plus one build.
+"""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -11,6 +21,7 @@ from typing import Any, TypeVar
 __all__ = ["VersionedCache"]
 
 T = TypeVar("T")
+log = logging.getLogger("geogrid.workspace")
 
 
 @dataclass
@@ -45,6 +56,11 @@ class VersionedCache:
         self._entries: dict[str, _Entry] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
+        self._refreshing: dict[str, threading.Thread] = {}
+        self._background = threading.local()  # .active: this thread refreshes
+        self.refresh_gate = threading.Event()
+        """Background builds wait for this event (set; tests clear it to hold them)."""
+        self.refresh_gate.set()
 
     def versions(self) -> dict[str, int]:
         """Return the layer versions, read again if the last read is too old."""
@@ -78,6 +94,68 @@ class VersionedCache:
             value = build()
             self._entries[name] = _Entry(value, wanted)
             return value
+
+    def get_or_refresh(self, name: str, layers: tuple[str, ...], build: Callable[[], T]) -> T:
+        """Return the cached value ``name``; when its layers changed, return the previous
+        value at once and build the new one in a background thread.
+
+        Only the very first value (nothing to serve meanwhile) is built by the caller.
+        Everything ``build`` fetches from this cache in the background thread is built
+        there too, so the value swapped in is current throughout.
+        """
+        wanted = tuple(self.versions().get(layer, 0) for layer in layers)
+        entry = self._entries.get(name)
+        if entry is not None and entry.versions == wanted:
+            return entry.value  # type: ignore[no-any-return]
+        if entry is None or getattr(self._background, "active", False):
+            return self.get(name, layers, build)
+        with self._guard:
+            running = self._refreshing.get(name)
+            if running is None or not running.is_alive():
+                thread = threading.Thread(
+                    target=self._refresh,
+                    args=(name, layers, build),
+                    name=f"geogrid-refresh-{name}",
+                    daemon=True,
+                )
+                self._refreshing[name] = thread
+                thread.start()
+        return entry.value  # type: ignore[no-any-return]
+
+    def _refresh(self, name: str, layers: tuple[str, ...], build: Callable[[], Any]) -> None:
+        self._background.active = True
+        try:
+            self.refresh_gate.wait()
+            self.get(name, layers, build)
+        except Exception:  # the database is down, say: the next request retries
+            log.warning("background refresh of %s failed; the previous one is served", name)
+        finally:
+            with self._guard:
+                if self._refreshing.get(name) is threading.current_thread():
+                    del self._refreshing[name]
+
+    def is_refreshing(self) -> bool:
+        """Return True while a background build is running (or held)."""
+        with self._guard:
+            return any(thread.is_alive() for thread in self._refreshing.values())
+
+    def wait_for_refreshes(self, timeout_s: float | None = None) -> bool:
+        """Wait until no background build is running; False if ``timeout_s`` passed first."""
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        while True:
+            with self._guard:
+                threads = [t for t in self._refreshing.values() if t.is_alive()]
+            if not threads:
+                return True
+            for thread in threads:
+                left = None if deadline is None else max(deadline - time.monotonic(), 0)
+                thread.join(left)
+                if deadline is not None and time.monotonic() >= deadline and thread.is_alive():
+                    return False
+
+    def is_cached(self, name: str) -> bool:
+        """Return True when a value ``name`` is cached, current or not."""
+        return name in self._entries
 
     def peek(self, name: str, layers: tuple[str, ...]) -> Any | None:
         """Return the cached value ``name`` if it is current, else None (never builds)."""

@@ -3,8 +3,10 @@
 Every write runs in ONE transaction: lock the layer, check the version the caller read
 (``If-Match``), validate against the stored neighbours, write, append the audit entry,
 bump the layer's data version. Either all of it is stored or none of it. The in-memory
-indexes (GridIndex and the rest) rebuild on the version bump; this process sees it at
-once, others within ``cache_check_interval_s``.
+indexes (GridIndex and the rest) rebuild on the version bump, in a background thread,
+while other requests are answered from the previous ones: in this process an edit of a
+grid answers only once the new indexes are in place (so its caller reads its own
+write), other processes follow within ``cache_check_interval_s`` plus one build.
 
 Geometry arrives as a GeoJSON geometry in any system :func:`geogrid.crs.parse_crs`
 accepts and is stored in WGS 84. It must be of the layer's type, have at most
@@ -338,7 +340,9 @@ def _run(workspace: Workspace, layer: FeatureLayer, write: Any, crs: gcrs.CRSLik
             f"the database refused the edit; nothing was changed: {detail}",
             details={"collection": layer.name},
         ) from None
-    workspace.recheck()  # this process sees its own write at once
+    # this process sees its own write at once: /locate is answered from rebuilt
+    # indexes before the edit answers (other requests meanwhile from the previous ones)
+    workspace.refresh_after_write(layer.name)
     page = feature_page(layer, rows, system, 1) if rows.values else None
     return EditOutcome(page, repaired, audit_id)
 

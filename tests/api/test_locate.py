@@ -197,6 +197,10 @@ def test_index_rebuilds_when_grids_change(
     )
     park.to_file(tmp_path / "park.gpkg")
     load_files(county_db, [LoadRequest(tmp_path / "park.gpkg", "grids")])
+    # the next request notices the new version: the new index is built in the background
+    # while that request and any other are answered from the previous one
+    assert client.get("/locate", params=point).json()["industry"] == []
+    assert client.app.state.workspace.wait_for_refresh(60)  # type: ignore[attr-defined]
     industry = client.get("/locate", params=point).json()["industry"]
     assert [g["code"] for g in industry] == ["C-I02"]
 
