@@ -189,8 +189,8 @@ class Workspace:
         """
         name = _locator_name(reveal_personal)
         if not addresses and not self._cache.is_cached(name):
-            return self._cache.get(
-                f"point_locator:{reveal_personal}",
+            return self._cache.get_or_refresh(
+                _locator_name(reveal_personal, points_only=True),
                 POINT_LOCATOR_LAYERS,
                 lambda: Locator(
                     self.grids(),
@@ -223,8 +223,10 @@ class Workspace:
         if layer not in LOCATOR_LAYERS:
             return
         for reveal in (False, True):
-            if self._cache.is_cached(_locator_name(reveal)):
-                self.locator(reveal_personal=reveal)  # starts the rebuild
+            for points_only in (False, True):
+                if self._cache.is_cached(_locator_name(reveal, points_only=points_only)):
+                    # starts the rebuild
+                    self.locator(reveal_personal=reveal, addresses=not points_only)
         self._cache.wait_for_refreshes(timeout_s)
 
     def wait_for_refresh(self, timeout_s: float | None = None) -> bool:
@@ -304,8 +306,8 @@ def _fingerprint(frame: gpd.GeoDataFrame) -> str:
     return digest.hexdigest()
 
 
-def _locator_name(reveal_personal: bool) -> str:
-    return f"locator:{reveal_personal}"
+def _locator_name(reveal_personal: bool, *, points_only: bool = False) -> str:
+    return f"{'point_locator' if points_only else 'locator'}:{reveal_personal}"
 
 
 def _database_errors() -> AbstractContextManager[None]:
