@@ -4,6 +4,7 @@ Usage::
 
     .venv/bin/python benchmarks/api_load.py [--seconds 10] [--connections 32]
         [--workers 1 2] [--database-url URL] [--port 8791]
+        [--scenario throughput|stalls|edits]
 
 For each worker count, starts ``uvicorn --factory geogrid.api.app:create_app`` on
 loopback, waits until the indexes are warm, and drives each endpoint with ``wrk`` (a
@@ -21,6 +22,19 @@ count of non-2xx answers or socket errors, and the mean size of an answer on the
 The database is the embedded one (started if needed) unless ``--database-url`` or
 ``GEOGRID_DATABASE_URL`` names another; it must hold the demo data (``geogrid load
 demo``). The requests carry an ``app`` API key issued for the run and revoked at its end.
+
+``--scenario stalls`` (one worker): does a big request stall the others? ``GET /health``
+is asked over and over on its own connection (one at a time) while, in turn, nothing
+else runs (quiet), 1,000,000-row CSV batches and 500,000-row JSON batches are sent
+back to back for ``--seconds`` (each refused with 413: the time to the 413 is printed),
+and while one 100,000-row CSV batch is parsed, located and answered. Printed: /health
+p50/p99/max in each phase (target: p99 < 100 ms) and the batch times.
+
+``--scenario edits`` (one worker): ``GET /locate`` under ``--connections`` with wrk for
+``--seconds`` quiet, then again while a ``planner`` key edits one micro-grid once per
+second (PATCH of its name and geometry, each a version bump that rebuilds the
+indexes; the name is restored at the end). Printed: p50/p99 of both runs and their
+ratio (target: p99 during edits < 2× quiet), and how long the edits took.
 """
 
 from __future__ import annotations
@@ -33,6 +47,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -45,6 +60,14 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from benchmarks._stalls import (  # noqa: E402
+    Prober,
+    csv_points,
+    edit_once_per_second,
+    json_points,
+    percentiles,
+    upload,
+)
 from geogrid.db.bootstrap import prepare_database  # noqa: E402
 from geogrid.settings import Settings  # noqa: E402
 from geogrid.workspace import Workspace  # noqa: E402
@@ -97,7 +120,10 @@ def address_paths() -> str:
     return ", ".join(json.dumps("/locate?" + urllib.parse.urlencode({"address": t})) for t in texts)
 
 
-def county_box(workspace: Workspace) -> tuple[float, float, float, float]:
+Bbox = tuple[float, float, float, float]
+
+
+def county_box(workspace: Workspace) -> Bbox:
     """Return the bounding box (WGS 84) of the county-level grids."""
     grids = workspace.grids()
     county = grids[grids["level"] == "county"]
@@ -158,6 +184,109 @@ def drive(base: str, lua: Path, seconds: float, connections: int, threads: int) 
     return line.split()[1:]
 
 
+def load_average() -> str:
+    """Return the 1, 5 and 15 minute load averages, as ``uptime`` prints them."""
+    return ", ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+def _phase(label: str, latencies: list[float], extra: str = "") -> None:
+    p50, p99, worst = percentiles(latencies)
+    print(
+        f"{label:44} {len(latencies):>6} {p50:>8.1f} {p99:>8.1f} {worst:>8.1f}  {extra}",
+        flush=True,
+    )
+
+
+def run_stalls(args: argparse.Namespace, env: dict[str, str], key: str, box: Bbox) -> None:
+    """Measure /health while big batches are refused and while one is processed."""
+    refused_csv = csv_points(1_000_000, box)
+    refused_json = json_points(500_000, box)
+    processed = csv_points(100_000, box)
+    print(
+        f"bodies: 1,000,000-row CSV {len(refused_csv) / 1e6:.1f} MB, 500,000-row JSON "
+        f"{len(refused_json) / 1e6:.1f} MB, 100,000-row CSV {len(processed) / 1e6:.1f} MB; "
+        f"load average {load_average()}"
+    )
+    print(f"{'/health while':44} {'probes':>6} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}  batch")
+    with serve(1, args.port, env, key) as base, Prober(base, key).running() as prober:
+        time.sleep(1)
+        start = time.perf_counter()
+        time.sleep(args.seconds)
+        _phase("nothing else runs", prober.between(start, time.perf_counter()))
+        for label, kind, body in (
+            ("1,000,000-row CSV batches are refused", "text/csv", refused_csv),
+            ("500,000-row JSON batches are refused", "application/json", refused_json),
+        ):
+            start = time.perf_counter()
+            answers = []
+            while time.perf_counter() - start < args.seconds:
+                answers.append(upload(base, key, "/locate/batch", kind, body))
+            end = time.perf_counter()
+            to_413 = sorted(a.seconds_to_answer for a in answers)
+            statuses = sorted({a.status for a in answers})
+            sent = max(a.sent_bytes for a in answers) / 1e6
+            _phase(
+                label,
+                prober.between(start, end),
+                f"{len(answers)} sent, status {statuses}, 413 after median "
+                f"{to_413[len(to_413) // 2] * 1e3:.0f} ms (max {to_413[-1] * 1e3:.0f} ms), "
+                f"at most {sent:.1f} MB sent",
+            )
+        start = time.perf_counter()
+        done = upload(base, key, "/locate/batch", "text/csv", processed)
+        end = time.perf_counter()
+        _phase(
+            "a 100,000-row CSV batch is processed",
+            prober.between(start, end),
+            f"status {done.status}, answered in {done.seconds_total:.1f} s",
+        )
+        print(f"/health failures: {prober.failures}; load average {load_average()}")
+
+
+def run_edits(
+    args: argparse.Namespace, env: dict[str, str], key: str, box: Bbox, workspace: Workspace
+) -> None:
+    """Measure /locate p99 quiet and while one grid is edited once per second."""
+    grids = workspace.grids()
+    code = str(grids.loc[grids["level"] == "micro", "code"].sort_values().iloc[0])
+    planner = issue_key(workspace, "benchmarks/api_load.py edits", "planner").key
+    print(
+        f"{args.connections} connections, {args.seconds:g} s per run, editing {code}; "
+        f"load average {load_average()}"
+    )
+    print(f"{'GET /locate while':40} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    try:
+        with tempfile.TemporaryDirectory() as folder, serve(1, args.port, env, key) as base:
+            lua = Path(folder) / "locate.lua"
+            fields = dict(zip(("x0", "y0", "x1", "y1"), box, strict=True))
+            lua.write_text(LUA % {**fields, "kind": "locate", "key": key, "paths": ""})
+            drive(base, lua, 2, args.connections, args.threads)  # warm up
+            rps, p50, p99_quiet, errors, _ = drive(
+                base, lua, args.seconds, args.connections, args.threads
+            )
+            print(f"{'nothing else runs':40} {rps:>9} {p50:>8} {p99_quiet:>8} {errors:>7}")
+            edits: list[tuple[list[float], list[int]]] = []
+            editor = threading.Thread(
+                target=lambda: edits.append(edit_once_per_second(base, planner, code, args.seconds))
+            )
+            editor.start()
+            rps, p50, p99_edits, errors, _ = drive(
+                base, lua, args.seconds, args.connections, args.threads
+            )
+            editor.join()
+            print(f"{'one edit per second':40} {rps:>9} {p50:>8} {p99_edits:>8} {errors:>7}")
+            times, statuses = edits[0]
+            p50_edit, p99_edit, _ = percentiles(times)
+            print(
+                f"p99 ratio edits/quiet: {float(p99_edits) / float(p99_quiet):.2f}; "
+                f"{len(times)} edits, status {sorted(set(statuses))}, each answered in "
+                f"median {p50_edit:.0f} ms (max {p99_edit:.0f} ms, the new index in place); "
+                f"load average {load_average()}"
+            )
+    finally:
+        revoke_key(workspace, planner)
+
+
 def main() -> None:
     """Parse the arguments, run every endpoint × worker count, print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -167,6 +296,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--port", type=int, default=8791)
+    parser.add_argument(
+        "--scenario", choices=["throughput", "stalls", "edits"], default="throughput"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install wrk")
@@ -178,6 +310,15 @@ def main() -> None:
     workspace = Workspace.open(settings)
     box = county_box(workspace)
     key = issue_key(workspace, "benchmarks/api_load.py", "app").key
+    if args.scenario != "throughput":
+        try:
+            if args.scenario == "stalls":
+                run_stalls(args, env, key, box)
+            else:
+                run_edits(args, env, key, box, workspace)
+        finally:
+            revoke_key(workspace, key)
+        return
     print(
         f"{args.connections} connections, {args.seconds:g} s per run, {os.cpu_count()} cores; "
         f"points and boxes over {', '.join(f'{v:.3f}' for v in box)}"
