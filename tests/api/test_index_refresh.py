@@ -13,30 +13,7 @@ from sqlalchemy import Engine
 from geogrid.api.app import create_app
 from geogrid.settings import Settings
 from geogrid.workspace import Workspace
-from geogrid.workspace._cache import VersionedCache
 from tests.conftest import X0, Y0, api_key, bearer, county_box
-
-
-def test_the_cache_serves_the_previous_value_while_it_builds_the_next() -> None:
-    versions = {"grids": 1}
-    built: list[int] = []
-    cache = VersionedCache(lambda: dict(versions), check_interval_s=0)
-
-    def build() -> int:
-        built.append(versions["grids"])
-        return versions["grids"]
-
-    assert cache.get_or_refresh("v", ("grids",), build) == 1  # the first one: built here
-    cache.refresh_gate.clear()  # hold the background builds
-    versions["grids"] = 2
-    assert cache.get_or_refresh("v", ("grids",), build) == 1  # at once, the previous value
-    assert cache.get_or_refresh("v", ("grids",), build) == 1
-    assert cache.is_refreshing()
-    assert built == [1]  # one build started, none finished
-    cache.refresh_gate.set()
-    assert cache.wait_for_refreshes(30)
-    assert cache.get_or_refresh("v", ("grids",), build) == 2
-    assert built == [1, 2]  # one build for the two requests that found it stale
 
 
 @pytest.mark.db
