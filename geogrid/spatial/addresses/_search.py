@@ -75,6 +75,7 @@ def _readings(ch: str) -> frozenset[str]:
     return frozenset(out)
 
 
+@lru_cache(maxsize=65536)
 def homophone(a: str, b: str) -> bool:
     """Whether two names of equal length differ only by characters that sound alike."""
     if len(a) != len(b) or a == b:

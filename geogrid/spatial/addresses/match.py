@@ -269,7 +269,7 @@ class AddressMatcher:
 
     def _match_normalized(self, s: str) -> AddressMatch:
         index = self._index
-        parsed = parse_address(s, index.vocabulary)
+        parsed = parse_address(s, index.vocabulary, normalized=True)
         notes: list[str] = []
         outside = self._places.outside(s, parsed)
         if outside is not None:

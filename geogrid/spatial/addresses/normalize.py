@@ -36,6 +36,15 @@ def _traditional_to_simplified() -> dict[int, str]:
 
 
 _T2S = _traditional_to_simplified()
+_TRADITIONAL = frozenset(chr(k) for k in _T2S)
+
+
+def _simplified(text: str) -> str:
+    """``text`` with traditional characters made simplified (a set test first: most
+    addresses have none, and translating through a 4,700-entry table is not free)."""
+    return text if _TRADITIONAL.isdisjoint(text) else text.translate(_T2S)
+
+
 _NUMERAL_HINT = re.compile(r"[零〇一幺二两三四五六七八九十百千之第]")
 
 _CN_DIGIT = {
@@ -111,7 +120,7 @@ def _numbers_to_arabic(match: re.Match[str]) -> str:
 
 
 def _normalize_once(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).translate(_T2S).translate(_TRANSLATE)
+    text = _simplified(unicodedata.normalize("NFKC", text)).translate(_TRANSLATE)
     text = _HASH.sub("号", text)
     text = _KEEP.sub("", text)
     text = _SUB_NUMERAL.sub(lambda m: m["sep"] + str(_cn_to_int(m["n"])), text)
@@ -175,6 +184,10 @@ def normalize_address(text: str | None) -> str:
     return current
 
 
+# the first characters of the filler words, in both scripts: a text with none has none
+_FILLER_HINT = frozenset("现現家居住地暂暫斜对對附旁隔一周边邊楼樓门門后後前左")
+
+
 def dropped_words(text: str | None) -> tuple[str, ...]:
     """The filler words :func:`normalize_address` drops from ``text``, in order.
 
@@ -185,7 +198,9 @@ def dropped_words(text: str | None) -> tuple[str, ...]:
     """
     if not text:
         return ()
-    plain = _KEEP.sub("", unicodedata.normalize("NFKC", str(text)).translate(_T2S))
+    if _FILLER_HINT.isdisjoint(text):
+        return ()
+    plain = _KEEP.sub("", _simplified(unicodedata.normalize("NFKC", str(text))))
     lead = _LEADING_FILLER.match(plain)
     words = [lead.group()] if lead else []
     return (*words, *_FILLER.findall(plain))

@@ -190,7 +190,9 @@ def _suffix_match(pattern: re.Pattern[str], text: str, pos: int, banned: str) ->
     return name
 
 
-def parse_address(text: str, known: AddressVocabulary | None = None) -> ParsedAddress:
+def parse_address(
+    text: str, known: AddressVocabulary | None = None, *, normalized: bool = False
+) -> ParsedAddress:
     """Split an address into county, town, village, road, number, building, unit and room.
 
     The text is normalised first. With a vocabulary, known names are recognised by
@@ -205,6 +207,8 @@ def parse_address(text: str, known: AddressVocabulary | None = None) -> ParsedAd
         The address, in any spelling :func:`normalize_address` accepts.
     known
         Names from the gazetteer, to segment addresses whose names lack a suffix.
+    normalized
+        ``text`` is already the output of :func:`normalize_address` (saves redoing it).
 
     Returns
     -------
@@ -222,7 +226,7 @@ def parse_address(text: str, known: AddressVocabulary | None = None) -> ParsedAd
     >>> parse_address("301室")
     ParsedAddress(county=None, town=None, village=None, road=None, number=None, building=None, unit=None, room='301', rest=None, sub_number=None, landmark=None, ignored=())
     """  # noqa: E501
-    s = normalize_address(text)
+    s = text if normalized else normalize_address(text)
     parts: dict[str, str | None] = dict.fromkeys(_TEXT_FIELDS)
     rest: list[str] = []
     pos = 0
