@@ -12,7 +12,7 @@ import hashlib
 import threading
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -31,13 +31,15 @@ from geogrid.db.queries.health import database_versions, layer_counts
 from geogrid.db.queries.roads import read_roads
 from geogrid.errors import InvalidRequestError
 from geogrid.settings import Settings, get_settings
-from geogrid.spatial.addresses import AddressMatcher
 from geogrid.spatial.gridindex import GridIndex
-from geogrid.spatial.roads.network import RoadNetwork
-from geogrid.spatial.roads.routable import PROFILES, Profile
 from geogrid.workspace._cache import VersionedCache
 from geogrid.workspace.credential_table import CredentialTable
 from geogrid.workspace.locate import LocateAnswer, Locator
+
+if TYPE_CHECKING:  # imported where used: locating a point needs neither
+    from geogrid.spatial.addresses import AddressMatcher
+    from geogrid.spatial.roads.network import RoadNetwork
+    from geogrid.spatial.roads.routable import Profile
 
 __all__ = ["LocateAnswer", "Workspace"]
 
@@ -138,6 +140,9 @@ class Workspace:
     def road_network(self, profile: Profile = "car") -> RoadNetwork:
         """Return the in-memory road network of a profile (``car`` or ``foot``), one per
         profile, rebuilt when the roads change."""
+        from geogrid.spatial.roads.network import RoadNetwork
+        from geogrid.spatial.roads.routable import PROFILES
+
         if profile not in PROFILES:
             raise InvalidRequestError(
                 f"profile must be one of {', '.join(PROFILES)}, got {profile!r}",
@@ -283,6 +288,8 @@ class Workspace:
         return self._read(snapshots.layer_versions)  # type: ignore[no-any-return]
 
     def _build_matcher(self) -> AddressMatcher:
+        from geogrid.spatial.addresses import AddressMatcher
+
         gazetteer = self.addresses()
         grids = self.grids()
         # an edit of a micro-grid changes the grids but none of what the matcher reads

@@ -22,15 +22,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
 
 from geogrid.privacy import mask_phone
-from geogrid.spatial.addresses import AddressMatch, AddressMatcher
 from geogrid.spatial.gridindex import GridIndex
 from geogrid.spatial.gridlocations import TERRITORIAL_LEVELS, PointLocation
+
+if TYPE_CHECKING:  # the matcher comes built: locating points never imports it
+    from geogrid.spatial.addresses import AddressMatch, AddressMatcher
 
 __all__ = ["GapRef", "GridRef", "LocateAnswer", "Locator", "WorkerRef"]
 

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from geogrid.cli import app
 from geogrid.settings import get_settings
-from tests.cli.test_startup import HEAVY, run_cli
+from tests.cli.test_startup import heavy_loaded, run_cli
 
 if TYPE_CHECKING:
     from tests.conftest import TestServer
@@ -113,4 +113,4 @@ def test_db_status_of_the_running_cluster_loads_nothing_heavy(pg_server: TestSer
         f"running: cluster in {pg_server.home / 'postgres'}, "
         f"socket {pg_server.home / 'postgres' / 'run'} port 55432"
     )
-    assert not modules & set(HEAVY), sorted(modules & set(HEAVY))
+    assert not heavy_loaded(modules), heavy_loaded(modules)

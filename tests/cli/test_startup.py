@@ -53,7 +53,7 @@ print(json.dumps({{"status": status, "modules": sorted(sys.modules)}}))
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> tuple[str, int, set[str]]:
     """Run ``geogrid ARGS`` in a new interpreter; return its output, status and the
-    top-level packages it imported."""
+    modules it imported."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("GEOGRID_")}
     environment.update(env or {})
     environment["PYTHONPATH"] = str(ROOT)
@@ -70,7 +70,12 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> tuple[str, int, se
     output, mark, report = result.stdout.partition(MARK)
     assert mark, result.stdout + result.stderr
     probe = json.loads(report)
-    return output + result.stderr, probe["status"], {m.split(".")[0] for m in probe["modules"]}
+    return output + result.stderr, probe["status"], set(probe["modules"])
+
+
+def heavy_loaded(modules: set[str]) -> list[str]:
+    """Return the heavy packages among ``modules``."""
+    return sorted({m.split(".")[0] for m in modules} & set(HEAVY))
 
 
 def test_help_lists_every_command_and_loads_nothing_heavy() -> None:
@@ -78,7 +83,7 @@ def test_help_lists_every_command_and_loads_nothing_heavy() -> None:
     assert isinstance(root, TyperGroup)
     output, status, modules = run_cli("--help")
     assert status == 0
-    assert not modules & set(HEAVY), sorted(modules & set(HEAVY))
+    assert not heavy_loaded(modules), heavy_loaded(modules)
     names = root.commands
     assert {"db", "gaps", "load", "locate", "print", "serve", "transport", "users"} <= set(names)
     for name in names:
@@ -93,7 +98,7 @@ def test_group_help_lists_every_subcommand(group: str) -> None:
     assert isinstance(sub, TyperGroup)
     output, status, modules = run_cli(group, "--help")
     assert status == 0
-    assert not modules & set(HEAVY), sorted(modules & set(HEAVY))
+    assert not heavy_loaded(modules), heavy_loaded(modules)
     for name in sub.commands:
         assert re.search(rf"\b{re.escape(name)}\b", output), (name, output)
 
@@ -115,7 +120,7 @@ def test_command_help_loads_nothing_heavy(args: tuple[str, ...]) -> None:
     output, status, modules = run_cli(*args)
     assert status == 0, output
     assert "Usage" in output
-    assert not modules & set(HEAVY), sorted(modules & set(HEAVY))
+    assert not heavy_loaded(modules), heavy_loaded(modules)
 
 
 def test_db_status_and_url_load_nothing_heavy(tmp_path: Path) -> None:
@@ -123,7 +128,7 @@ def test_db_status_and_url_load_nothing_heavy(tmp_path: Path) -> None:
     output, status, modules = run_cli("db", "status", env=home)
     assert status == 0, output
     assert f"no cluster yet in {tmp_path / 'postgres'}" in output
-    assert not modules & set(HEAVY), sorted(modules & set(HEAVY))
+    assert not heavy_loaded(modules), heavy_loaded(modules)
     socket_dir = tmp_path / "postgres" / "run"
     for args, scheme in (
         (("db", "url"), "postgresql+psycopg"),
@@ -132,7 +137,7 @@ def test_db_status_and_url_load_nothing_heavy(tmp_path: Path) -> None:
         output, status, modules = run_cli(*args, env=home)
         assert status == 0, output
         assert output.strip() == f"{scheme}://postgres@/geogrid?host={socket_dir}&port=54329"
-        assert not modules & set(HEAVY), sorted(modules & set(HEAVY))
+        assert not heavy_loaded(modules), heavy_loaded(modules)
 
 
 def test_db_status_of_an_external_database_hides_its_password(tmp_path: Path) -> None:
@@ -140,7 +145,7 @@ def test_db_status_of_an_external_database_hides_its_password(tmp_path: Path) ->
     output, status, modules = run_cli("db", "status", env=env)
     assert status == 0, output
     assert output.strip() == "external database: postgresql+psycopg://gg:***@db/g"
-    assert not modules & set(HEAVY), sorted(modules & set(HEAVY))
+    assert not heavy_loaded(modules), heavy_loaded(modules)
 
 
 def test_a_url_of_another_database_is_one_clear_line(tmp_path: Path) -> None:
