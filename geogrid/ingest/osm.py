@@ -99,7 +99,7 @@ def way_use(tags: dict[str, str]) -> WayUse | None:
     if base in HIGHWAY_CLASSES:
         road_class = HIGHWAY_CLASSES[base]
         car = _allowed(tags, CAR_TAGS)
-        foot = _allowed(tags, FOOT_TAGS) and (base != "motorway" or "foot" in tags)
+        foot = _allowed(tags, FOOT_TAGS)  # motorways too: a checkpoint on one guards it
     elif highway in WALKWAY_CLASSES or (
         highway in SHARED_PATHS and tags.get("foot") in FOOT_ALLOWED
     ):

@@ -106,7 +106,7 @@ def foot_way(tags: dict[str, str]) -> tuple[float, int] | None:
     base = highway.removesuffix("_link")
     if tags.get("area") == "yes":
         return None
-    roads = base in CAR_CLASSES and (base != "motorway" or "foot" in tags)
+    roads = base in CAR_CLASSES
     shared = highway in ("cycleway", "bridleway") and tags.get("foot") in (
         "yes",
         "designated",
