@@ -1,0 +1,160 @@
+"""The OpenAPI document says what the server does, for every role: schemathesis, all checks,
+all phases (examples, coverage, fuzzing, stateful), 0 failures.
+
+Each role calls the API with its own key (anonymous: none) on a writable copy of the demo
+database. Two sizes:
+
+- the suite's bounded run: each role on the operations it exists for (:data:`FOCUS`),
+  one example per operation and phase, a few hundred requests per role;
+- ``make contract`` (``GEOGRID_CONTRACT_EXAMPLES`` set): every operation for every role,
+  that many examples per operation and phase, at least 2,000 requests per role.
+
+The printed line of each role gives its requests and failures (``tests/api/contract.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from sqlalchemy import Engine
+
+from geogrid.access import Role
+from geogrid.api.app import create_app
+from geogrid.settings import Settings
+from geogrid.workspace import Workspace
+from geogrid.workspace.credentials import issue_key
+from tests.api.contract import contract_examples, run_contract
+from tests.conftest import DEMO, DEMO_WORKER_GRID, bearer, database_copy
+
+if TYPE_CHECKING:
+    from tests.conftest import TestServer
+
+ROLES = ["anonymous", *(role.value for role in Role)]
+# Left out of every run: headless Chromium prints each page (seconds), and a page that
+# cannot be printed is the same HTML as /maps/grids/{code}.html (tests/api/test_maps.py)
+EXCLUDED = ["GET /maps/grids/{code}.pdf"]
+# The bounded run's operations for each role: what the role exists for, and some refusals.
+FOCUS = {
+    "anonymous": [
+        "GET /",
+        "GET /conformance",
+        "GET /health",
+        "GET /collections",
+        "GET /collections/{collection_id}",
+        "GET /collections/{collection_id}/items/{feature_id}",
+        "GET /locate",
+    ],
+    "app": [
+        "GET /locate",
+        "GET /collections/{collection_id}/items",
+        "POST /collections/{collection_id}/items",
+    ],
+    "grid_worker": [
+        "GET /transport/requests",
+        "GET /transport/requests/{code}",
+        "GET /maps/grids/{code}.html",
+        "GET /collections/{collection_id}/items",
+        "GET /audit",
+    ],
+    "planner": [
+        "POST /collections/{collection_id}/items",
+        "GET /collections/{collection_id}/items/{feature_id}",
+        "PUT /collections/{collection_id}/items/{feature_id}",
+        "PATCH /collections/{collection_id}/items/{feature_id}",
+        "DELETE /collections/{collection_id}/items/{feature_id}",
+    ],
+    "dispatcher": [
+        "GET /transport/plans/{plan_id}",
+        "GET /maps/transport/{plan_id}.html",
+        "GET /transport/requests",
+        "GET /collections/{collection_id}/items/{feature_id}",
+        "GET /coverage/gaps",
+    ],
+    "admin": ["GET /audit", "POST /coverage/plan", "GET /collections/{collection_id}/items"],
+}
+# Operations whose 422 answers to schema-valid requests are rules no JSON schema can carry.
+SEMANTIC = {
+    "POST /collections/{collection_id}/items": "a valid geometry, inside its parent, codes "
+    "continuing the parent's (tests/api/test_edits.py)",
+    "PUT /collections/{collection_id}/items/{feature_id}": "as POST",
+    "PATCH /collections/{collection_id}/items/{feature_id}": "as POST",
+    "GET /collections/{collection_id}/items": "a bbox with its minimum below its maximum, "
+    "filters of the collection asked (tests/api/test_features.py)",
+    "GET /locate": "a point not given as (latitude, longitude), in its system's range "
+    "(tests/api/test_locate.py)",
+    "POST /transport/plans": "request and vehicle codes that exist, once each "
+    "(tests/api/test_transport.py)",
+    "POST /transport/plans/{plan_id}/replan": "as POST /transport/plans",
+}
+BUDGET_CAP_S = 1.0
+
+
+def _cap_solver_budget(_context: Any, case: Any) -> Any:
+    """Keep plans short: a valid plan runs the solver for its whole budget (10 s by default,
+    up to 300 s), and draws routes for every household (up to 20,000 inline). Budgets and
+    lists above the limits stay, to be refused."""
+    if case.operation.method.upper() != "POST" or not case.operation.path.startswith("/transport"):
+        return case
+    body = case.body
+    if body is None or body == {}:
+        body = case.body = {}
+        target = body if case.operation.path.endswith("/replan") else body.setdefault("options", {})
+        target["time_budget_s"] = BUDGET_CAP_S
+        return case
+    if isinstance(body, dict):  # the boundary cases hold up to 20,000 households
+        for key in ("requests", "request_codes"):
+            value = body.get(key)
+            if isinstance(value, list) and 50 < len(value) <= 20_000:
+                body[key] = value[:50]
+    for holder in (body, body.get("options") if isinstance(body, dict) else None):
+        if isinstance(holder, dict):
+            value = holder.get("time_budget_s")
+            if isinstance(value, int | float) and not isinstance(value, bool) and 1 < value <= 300:
+                holder["time_budget_s"] = BUDGET_CAP_S
+    if isinstance(body, dict) and isinstance(body.get("options"), dict):
+        body["options"].setdefault("time_budget_s", BUDGET_CAP_S)
+    return case
+
+
+@pytest.fixture(scope="module")
+def contract_db(pg_server: TestServer, demo_db: Engine) -> Iterator[Engine]:
+    """Return an engine on a writable copy of the demo database (dropped afterwards)."""
+    demo_db.dispose()
+    with database_copy(pg_server, DEMO) as engine:
+        yield engine
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("role", ROLES)
+def test_the_api_does_what_its_schema_says(contract_db: Engine, role: str) -> None:
+    settings = Settings(warm_up=False)
+    workspace = Workspace(contract_db, settings)
+    headers = {}
+    if role != "anonymous":
+        grid = DEMO_WORKER_GRID if role == Role.GRID_WORKER else None
+        headers = bearer(issue_key(workspace, f"contract {role}", role, grid).key)
+    app = create_app(settings, workspace=workspace)
+    examples = contract_examples()
+    excluded = list(EXCLUDED)
+    if examples is None:  # the bounded run
+        examples = 1
+        labels = [
+            f"{method.upper()} {path}"
+            for path, ops in app.openapi()["paths"].items()
+            for method in ops
+        ]
+        excluded += [label for label in labels if label not in FOCUS[role]]
+    report = run_contract(
+        app,
+        role,
+        headers,
+        examples=examples,
+        excluded=excluded,
+        semantic=list(SEMANTIC),
+        hooks=[("map_case", _cap_solver_budget)],
+    )
+    print(report.line(), "slowest:", report.slow.most_common(3))
+    assert not report.errors, "\n".join(report.errors)
+    assert not report.failures, "\n\n".join(report.failures.values())
