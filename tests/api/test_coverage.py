@@ -155,3 +155,17 @@ def test_cli_gaps_prints_the_table_and_a_map(
     assert f"{VILLAGE}-01" in result.output
     assert "→ 100.0%" in result.output
     assert external_links(out.read_text(encoding="utf-8")) == []
+
+
+def test_cli_gaps_takes_a_profile(
+    demo_settings: Settings, cli_database: Callable[[str], None]
+) -> None:
+    cli_database(demo_settings.database_url or "")
+    car = CliRunner().invoke(cli_app, ["gaps", VILLAGE, "--profile", "car"])
+    assert car.exit_code == 0, car.output
+    foot = CliRunner().invoke(cli_app, ["gaps", VILLAGE])
+    assert car.output == foot.output  # the demo roads are open to both, walked both ways
+    bike = CliRunner().invoke(cli_app, ["gaps", VILLAGE, "--profile", "bike"])
+    assert bike.exit_code != 0
+    assert "profile must be one of car, foot" in bike.output
+    assert "Traceback" not in bike.output
