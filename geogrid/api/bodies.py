@@ -1,20 +1,19 @@
 """Request bodies read in chunks, counted while they stream in, and parsed off the event loop.
 
-A body is read one ASGI message at a time; a *counter* looks at each chunk as it arrives
-(numpy over the bytes: tens of microseconds per 64 KB chunk) and keeps a running count of
-what matters for a limit: CSV records, the items of a JSON batch, the vertices of a
-GeoJSON geometry. When the count passes its limit while more of the body is still to
-come, reading stops at once and the request is refused (413 or 422, the connection
-closed); a body that arrives whole is parsed and counted exactly instead, so its error
-names the exact number. Parsing (``json.loads``, the CSV reader, pydantic) then runs in a
-worker thread: a 50 MB body never holds the event loop, and ``/health`` or ``/locate``
-keep answering meanwhile.
+A body is read one ASGI message at a time; a *counter* looks at every 256 KB as they
+arrive (numpy over the bytes, in a worker thread: numpy lets go of the GIL, so the event
+loop goes on meanwhile) and keeps a running count of what matters for a limit: CSV
+records, the items of a JSON batch, the vertices of a GeoJSON geometry. When the count
+passes its limit while more of the body is still to come, reading stops at once and the
+request is refused (413 or 422, the connection closed); a body that arrives whole is
+parsed and counted exactly instead, so its error names the exact number. Parsing
+(``json.loads``, the CSV reader, pydantic) then runs in a worker thread: a 50 MB body
+never holds the event loop, and ``/health`` or ``/locate`` keep answering meanwhile.
 
-The counts are cheap and slightly generous by design: a quote inside an unquoted CSV
-field or an array of numbers among a feature's properties may make a count err, but
-every body is counted exactly again when it is parsed, so a count that errs can only
-make the early refusal come later, never refuse a body the exact count accepts (the
-JSON counters count ``{`` and ``[`` outside strings, which the exact parse finds too).
+The counts are exact for the bodies the API documents. Elsewhere they may err: a quote
+inside an unquoted CSV field counts low (the refusal comes later, and the exact count
+after parsing still applies); a JSON batch with members besides ``rows`` that hold
+objects, or a feature whose properties hold arrays of numbers, counts high.
 
 The byte limit of every body is :mod:`geogrid.api.limits`; these are the limits on what
 the bytes hold.
@@ -47,6 +46,12 @@ __all__ = [
     "read_counted_body",
 ]
 
+COUNT_BYTES = 256 * 1024
+"""A streaming body is counted every this many bytes (so at most this much is read past
+a limit)."""
+INLINE_COUNT_BYTES = 64 * 1024
+"""Bytes counted on the event loop itself; more are counted in a worker thread."""
+
 BODY_UNREAD = "body_unread"
 """Key in the ASGI scope's state: the request was refused before its body was read whole
 (the error answer then closes the connection)."""
@@ -59,6 +64,12 @@ _NUMBER_START = np.zeros(256, bool)
 _NUMBER_START[[ord(c) for c in "-0123456789"]] = True
 _SPACE = np.zeros(256, bool)
 _SPACE[[0x20, 0x09, _LF, _CR]] = True
+_LINE_END = np.zeros(256, bool)
+_LINE_END[[_CR, _LF]] = True
+_CSV_SPECIAL = _LINE_END.copy()
+_CSV_SPECIAL[_QUOTE] = True
+_SPECIAL = _OPEN != 0
+_SPECIAL[[_QUOTE, _BACKSLASH]] = True
 
 
 class Counter(Protocol):
@@ -93,29 +104,52 @@ class CsvRecordCounter:
         """Count ``chunk``; return the number of data records seen so far."""
         if chunk:
             a = np.frombuffer(chunk, np.uint8)
-            quote = a == _QUOTE
+            special = np.flatnonzero(_CSV_SPECIAL[a])  # quotes and line ends
+            quote = a[special] == _QUOTE
             quotes_before = np.cumsum(quote) - quote + self._quoted
-            line_end = (a == _CR) | (a == _LF)
-            breaks = line_end & (quotes_before % 2 == 0)
-            after_break = np.empty_like(breaks)
-            after_break[0] = self._after_break
-            after_break[1:] = breaks[:-1]
-            self._records += int(np.count_nonzero(after_break & ~line_end))
-            self._quoted = bool((int(quotes_before[-1]) + int(quote[-1])) % 2)
-            self._after_break = bool(breaks[-1])
+            breaks = special[~quote & (quotes_before % 2 == 0)]  # line ends outside quotes
+            after = breaks[breaks + 1 < a.size] + 1
+            starts = np.count_nonzero(~_LINE_END[a[after]])  # a record begins after a break
+            if self._after_break and not _LINE_END[a[0]]:
+                starts += 1
+            self._records += int(starts)
+            self._quoted = bool((self._quoted + int(np.count_nonzero(quote))) % 2)
+            self._after_break = bool(breaks.size and breaks[-1] == a.size - 1)
         return max(self._records - 1, 0)
 
 
 class _JsonScanner:
-    """Tell the bytes of a JSON text outside strings and their nesting depth, by chunks."""
+    """Find the quotes and brackets of a JSON text, by chunks: which lie outside strings,
+    and the nesting depth before each.
+
+    Only those bytes are looked at closely (a few per row), so a chunk costs about one
+    pass of numpy over its bytes; a chunk holding a backslash (an escape) is scanned
+    byte by byte instead, which is slower but rare.
+    """
 
     def __init__(self) -> None:
         self._in_string = False
         self._backslashes = 0  # the run of backslashes the last chunk ended with
         self._depth = 0
 
-    def scan(self, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Return (outside strings, depth before the byte) for every byte of ``a``."""
+    def scan(self, a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Return the offsets of the quotes and brackets of ``a``, those bytes, whether
+        each is outside strings (a real quote is not), and the depth before each."""
+        special = np.flatnonzero(_SPECIAL[a])
+        chars = a[special]
+        if self._backslashes or (chars == _BACKSLASH).any():
+            return self._scan_escapes(a)
+        quote = chars == _QUOTE
+        quotes_before = np.cumsum(quote) - quote + self._in_string
+        outside = (quotes_before % 2 == 0) & ~quote
+        step = np.where(outside, _OPEN[chars], 0).astype(np.int64)
+        depth = self._depth + np.cumsum(step) - step
+        if special.size:
+            self._in_string = bool((int(quotes_before[-1]) + int(quote[-1])) % 2)
+            self._depth = int(depth[-1] + step[-1])
+        return special, chars, outside, depth
+
+    def _scan_escapes(self, a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         n = a.size
         index = np.arange(n)
         not_backslash = a != _BACKSLASH
@@ -133,7 +167,8 @@ class _JsonScanner:
         self._in_string = bool((int(quotes_before[-1]) + int(real_quote[-1])) % 2)
         self._backslashes = int(run[-1] + 1) if a[-1] == _BACKSLASH else 0
         self._depth = int(depth[-1] + step[-1])
-        return outside, depth
+        special = np.flatnonzero(_OPEN[a] != 0)  # the brackets (escaped quotes: content)
+        return special, a[special], outside[special], depth[special]
 
 
 class JsonBatchCounter:
@@ -166,12 +201,10 @@ class JsonBatchCounter:
         """Count ``chunk``; return the number of rows begun so far."""
         if chunk:
             a = np.frombuffer(chunk, np.uint8)
-            outside, depth = self._scanner.scan(a)
-            starts = np.flatnonzero(outside & (a == ord("{")) & (depth == 2))
-            step = _OPEN[a]
-            edges = np.flatnonzero(
-                outside & (((step > 0) & (depth == 1)) | ((step < 0) & (depth == 2)))
-            )
+            special, chars, outside, depth = self._scanner.scan(a)
+            starts = special[outside & (chars == ord("{")) & (depth == 2)]
+            step = _OPEN[chars]
+            edges = special[outside & (((step > 0) & (depth == 1)) | ((step < 0) & (depth == 2)))]
             self._starts.append(starts + self._read)
             self._members.append(edges + self._read)
             self._count += starts.size
@@ -221,21 +254,17 @@ class JsonVertexCounter:
         if not chunk:
             return self._count
         a = np.frombuffer(chunk, np.uint8)
-        outside, _ = self._scanner.scan(a)
-        significant = ~_SPACE[a]
-        index = np.arange(a.size)
-        # the index of the next byte that is not a space, at or after each byte
-        following = np.minimum.accumulate(np.where(significant, index, a.size)[::-1])[::-1]
-        following = np.append(following[1:], a.size)
-        bracket = outside & (a == ord("["))
-        ahead = np.append(a, ord(" "))[following]
-        counted = bracket & _NUMBER_START[ahead]
-        first = int(np.argmax(significant)) if significant.any() else -1
-        if self._open and first >= 0 and _NUMBER_START[a[first]] and outside[first]:
-            counted[first] = True  # the bracket that ended the last chunk
-        self._count += int(np.count_nonzero(counted))
-        open_at_end = bracket & (following == a.size)
-        self._open = bool(open_at_end.any()) or (self._open and first < 0)
+        special, chars, outside, _ = self._scanner.scan(a)
+        brackets = special[outside & (chars == ord("["))]
+        significant = np.flatnonzero(~_SPACE[a])  # offsets of the bytes that are not spaces
+        following = np.searchsorted(significant, brackets + 1)  # the byte after each "["
+        ends = following == significant.size  # a "[" the chunk ends with (and spaces)
+        ahead = a[significant[np.minimum(following, max(significant.size - 1, 0))]]
+        counted = int(np.count_nonzero(~ends & _NUMBER_START[ahead])) if significant.size else 0
+        if self._open and significant.size and _NUMBER_START[a[significant[0]]]:
+            counted += 1  # the "[" that ended the last chunk
+        self._count += counted
+        self._open = bool(ends.any()) or (self._open and not significant.size)
         return self._count
 
 
@@ -252,6 +281,8 @@ async def read_counted_body(
     marked so that its error answer closes the connection (its body was not read).
     """
     chunks: list[bytes] = []
+    pending: list[bytes] = []  # received, not counted yet
+    pending_bytes = 0
     while True:
         message = await request.receive()
         if message["type"] == "http.disconnect":
@@ -260,11 +291,18 @@ async def read_counted_body(
         more = bool(message.get("more_body", False))
         if chunk:
             chunks.append(chunk)
-            if counter is not None:
-                count = counter.feed(chunk)
-                if more and count > limit:
-                    mark_body_unread(request.scope)
-                    raise refuse(count)
+            pending.append(chunk)
+            pending_bytes += len(chunk)
+        if counter is not None and pending and (pending_bytes >= COUNT_BYTES or not more):
+            text = b"".join(pending) if len(pending) > 1 else pending[0]
+            pending, pending_bytes = [], 0
+            if len(text) > INLINE_COUNT_BYTES:  # numpy lets go of the GIL: the loop goes on
+                count = await run_in_threadpool(counter.feed, text)
+            else:
+                count = counter.feed(text)
+            if more and count > limit:
+                mark_body_unread(request.scope)
+                raise refuse(count)
         if not more:
             return b"".join(chunks)
 
