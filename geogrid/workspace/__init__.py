@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -227,12 +228,20 @@ class Workspace:
         self._cache.recheck()
         if layer not in LOCATOR_LAYERS:
             return
+        written = self._cache.versions()  # the versions with this write
+        deadline = time.monotonic() + timeout_s
         for reveal in (False, True):
-            for points_only in (False, True):
-                if self._cache.is_cached(_locator_name(reveal, points_only=points_only)):
-                    # starts the rebuild
-                    self.locator(reveal_personal=reveal, addresses=not points_only)
-        self._cache.wait_for_refreshes(timeout_s)
+            # the locator that answers: the full one, else the one for points
+            points_only = not self._cache.is_cached(_locator_name(reveal))
+            name = _locator_name(reveal, points_only=points_only)
+            layers = POINT_LOCATOR_LAYERS if points_only else LOCATOR_LAYERS
+            # later writes may be in it too: it is current for this one once every
+            # layer's version is at least the one read after the write
+            while not self._cache.built_from(name, written, layers):
+                if time.monotonic() > deadline:
+                    return
+                self.locator(reveal_personal=reveal, addresses=not points_only)
+                time.sleep(0.02)
 
     def wait_for_refresh(self, timeout_s: float | None = None) -> bool:
         """Wait until no index is being rebuilt in the background; False on timeout."""

@@ -153,6 +153,15 @@ class VersionedCache:
                 if deadline is not None and time.monotonic() >= deadline and thread.is_alive():
                     return False
 
+    def built_from(self, name: str, versions: dict[str, int], layers: tuple[str, ...]) -> bool:
+        """Return True unless ``name`` is cached from versions older than ``versions``
+        (True when it is not cached at all: nothing old is served)."""
+        entry = self._entries.get(name)
+        if entry is None:
+            return True
+        wanted = (versions.get(layer, 0) for layer in layers)
+        return all(have >= want for have, want in zip(entry.versions, wanted, strict=True))
+
     def is_cached(self, name: str) -> bool:
         """Return True when a value ``name`` is cached, current or not."""
         return name in self._entries
