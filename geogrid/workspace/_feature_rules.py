@@ -9,7 +9,7 @@ database. Geometry is parsed from GeoJSON, bounded by ``max_vertices``, converte
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 
 import numpy as np
@@ -36,6 +36,7 @@ from geogrid.errors import (
 )
 from geogrid.spatial.gridcheck import GridCandidate, ProblemKind, check_grid_edit
 from geogrid.spatial.gridcheck import repair_grid_geometry as repair_grid
+from geogrid.spatial.gridrepair import GridRepair, closed_ring_repairs, repair_loss
 from geogrid.workspace.features import FeatureLayer
 
 if TYPE_CHECKING:
@@ -197,19 +198,25 @@ def checked_geometry(
     geom: shapely.Geometry,
     *,
     replaces: bool,
-) -> tuple[shapely.Geometry, str | None]:
-    """Return the geometry to store and why it was repaired; refuse a bad grid edit."""
+    unclosed: Sequence[str] = (),
+) -> tuple[shapely.Geometry, list[GridRepair]]:
+    """Return the geometry to store and its repairs; refuse a bad grid edit.
+
+    ``unclosed`` names the rings the body left open (closed by parsing, reported as
+    repairs). A ``make_valid`` repair that loses more than 1 % of the drawn area is
+    refused with the lost area (:func:`geogrid.spatial.gridrepair.repair_loss`).
+    """
     if layer.name != "grids":
-        return geom, None
+        return geom, []
+    code, parent_code = values["code"], values["parent_code"]
+    repairs = closed_ring_repairs(code, unclosed, geom)
+    repair, refused = repair_loss(code, geom, parent_code=parent_code)
+    if refused is not None:
+        raise EditRefusedError(refused.message, details={"problems": [refused.to_dict()]})
     neighbours = w.read_grid_neighbourhood(
-        conn,
-        code=values["code"],
-        parent_code=values["parent_code"],
-        replaced=values["code"] if replaces else None,
+        conn, code=code, parent_code=parent_code, replaced=code if replaces else None
     )
-    candidate = GridCandidate(
-        values["code"], values["level"], values["parent_code"], geom, replaces=replaces
-    )
+    candidate = GridCandidate(code, values["level"], parent_code, geom, replaces=replaces)
     problems = check_grid_edit(
         candidate, neighbours, tolerance_m2=workspace.settings.grid_overlap_tolerance_m2
     )
@@ -219,10 +226,11 @@ def checked_geometry(
             "; ".join(p.message for p in blocking[:3]) + (" ..." if len(blocking) > 3 else ""),
             details={"problems": [p.to_dict() for p in blocking]},
         )
-    repaired = next((p.message for p in problems if p.kind is ProblemKind.INVALID), None)
+    if repair is not None:
+        repairs.append(repair)
     stored = repair_grid(geom)
     assert stored is not None  # check_grid_edit reports not_polygon otherwise
-    return stored, repaired
+    return stored, repairs
 
 
 def keep_level_of_parents(

@@ -10,8 +10,10 @@ write), other processes follow within ``cache_check_interval_s`` plus one build.
 
 Geometry arrives as a GeoJSON geometry in any system :func:`geogrid.crs.parse_crs`
 accepts and is stored in WGS 84. It must be of the layer's type, have at most
-``max_vertices`` vertices, and be valid; an invalid grid polygon is repaired with
-``make_valid`` and the repair is reported. Grids are checked with
+``max_vertices`` vertices, and be valid; a grid ring left open is closed and an invalid
+grid polygon is repaired with ``make_valid``, and every repair is reported with the area
+drawn and stored (a repair losing more than 1 % of the drawn area is refused, see
+:mod:`geogrid.spatial.gridrepair`). Grids are checked with
 :func:`geogrid.spatial.gridcheck.check_grid_edit`: inside the parent, no overlap with a
 sibling beyond ``grid_overlap_tolerance_m2``, code extending the parent's, level one
 below the parent's.
@@ -39,6 +41,7 @@ from geogrid.errors import (
     PreconditionFailedError,
     PreconditionRequiredError,
 )
+from geogrid.spatial.gridrepair import GridRepair, unclosed_rings
 from geogrid.workspace._feature_rules import (
     checked_geometry,
     keep_level_of_parents,
@@ -73,12 +76,18 @@ class Editor:
 
 @dataclass(frozen=True)
 class EditOutcome:
-    """What a write stored: the feature (in the asked system; None after a delete), why its
-    geometry was repaired (None when it was valid), and the audit entry's id."""
+    """What a write stored: the feature (in the asked system; None after a delete), the
+    repairs of its geometry (rings closed, ``make_valid``; empty when it was stored as
+    given), and the audit entry's id."""
 
     page: FeaturePage | None
-    repaired: str | None
+    repairs: tuple[GridRepair, ...]
     audit_id: int
+
+    @property
+    def repaired(self) -> str | None:
+        """The repairs in one line (None when the geometry was stored as given)."""
+        return "; ".join(r.message for r in self.repairs) or None
 
 
 # ---------------------------------------------------------------------------- the writes
@@ -111,14 +120,17 @@ def create_feature(
         raise InvalidRequestError("a new feature needs properties.code (or an id)")
     values = validated_properties(layer, {**properties, "code": str(code)})
     geom = prepared_geometry(workspace, layer, geometry, crs)
+    unclosed = unclosed_rings(geometry)
 
-    def write(conn: Connection) -> tuple[FeatureRows, int, str | None]:
+    def write(conn: Connection) -> tuple[FeatureRows, int, list[GridRepair]]:
         if read_feature(conn, layer.name, ("code",), values["code"]).values:
             raise ConflictError(
                 f"{layer.name} already has a feature {values['code']!r}; replace it with PUT",
                 details={"collection": layer.name, "feature": values["code"]},
             )
-        stored, repaired = checked_geometry(workspace, conn, layer, values, geom, replaces=False)
+        stored, repaired = checked_geometry(
+            workspace, conn, layer, values, geom, replaces=False, unclosed=unclosed
+        )
         w.insert_feature(conn, layer.name, values, stored)
         return (*_finish(conn, layer, "create", values["code"], None, editor), repaired)
 
@@ -143,11 +155,14 @@ def replace_feature(
     _same_code(code, properties.get("code", code), feature_id)
     values = validated_properties(layer, {**properties, "code": code})
     geom = prepared_geometry(workspace, layer, geometry, crs)
+    unclosed = unclosed_rings(geometry)
 
-    def write(conn: Connection) -> tuple[FeatureRows, int, str | None]:
+    def write(conn: Connection) -> tuple[FeatureRows, int, list[GridRepair]]:
         before = _current(conn, layer, code, if_match)
         keep_level_of_parents(conn, layer, before, values)
-        stored, repaired = checked_geometry(workspace, conn, layer, values, geom, replaces=True)
+        stored, repaired = checked_geometry(
+            workspace, conn, layer, values, geom, replaces=True, unclosed=unclosed
+        )
         w.update_feature(conn, layer.name, code, _without_code(values), stored)
         return (*_finish(conn, layer, "replace", code, before, editor), repaired)
 
@@ -173,18 +188,19 @@ def update_feature(
     _require_precondition(if_match)
     _same_code(code, properties.get("code", code), feature_id)
     geom = prepared_geometry(workspace, layer, geometry, crs) if geometry is not None else None
+    unclosed = unclosed_rings(geometry) if geometry is not None else []
 
-    def write(conn: Connection) -> tuple[FeatureRows, int, str | None]:
+    def write(conn: Connection) -> tuple[FeatureRows, int, list[GridRepair]]:
         before = _current(conn, layer, code, if_match)
         stored_values = dict(zip(before.columns, before.values[0], strict=True))
         values = validated_properties(layer, {**stored_values, **properties, "code": code})
         keep_level_of_parents(conn, layer, before, values)
-        repaired = None
+        repaired: list[GridRepair] = []
         new_geom = geom if geom is not None else shapely.from_wkb(before.wkb[0])
         moved = any(values.get(k) != stored_values.get(k) for k in ("level", "parent_code"))
         if geom is not None or (layer.name == "grids" and moved):
             new_geom, repaired = checked_geometry(
-                workspace, conn, layer, values, new_geom, replaces=True
+                workspace, conn, layer, values, new_geom, replaces=True, unclosed=unclosed
             )
         w.update_feature(conn, layer.name, code, _without_code(values), new_geom)
         return (*_finish(conn, layer, "update", code, before, editor), repaired)
@@ -200,7 +216,7 @@ def delete_feature(
     layer = _editable(layer_name)
     _require_precondition(if_match)
 
-    def write(conn: Connection) -> tuple[FeatureRows, int, str | None]:
+    def write(conn: Connection) -> tuple[FeatureRows, int, list[GridRepair]]:
         before = _current(conn, layer, code, if_match)
         if layer.name == "grids":
             found = {k: v for k, v in w.grid_dependents(conn, code).items() if v}
@@ -211,7 +227,7 @@ def delete_feature(
                     details={"feature": code, **found},
                 )
         w.delete_feature(conn, layer.name, code)
-        return (*_finish(conn, layer, "delete", code, before, editor, gone=True), None)
+        return (*_finish(conn, layer, "delete", code, before, editor, gone=True), [])
 
     return _run(workspace, layer, write, None)
 
@@ -344,7 +360,7 @@ def _run(workspace: Workspace, layer: FeatureLayer, write: Any, crs: gcrs.CRSLik
     # indexes before the edit answers (other requests meanwhile from the previous ones)
     workspace.refresh_after_write(layer.name)
     page = feature_page(layer, rows, system, 1) if rows.values else None
-    return EditOutcome(page, repaired, audit_id)
+    return EditOutcome(page, tuple(repaired), audit_id)
 
 
 def read_audit_log(

@@ -355,6 +355,11 @@ def test_an_invalid_polygon_is_repaired_and_said_so(editing: Editing) -> None:
     assert stored.geom_type == "MultiPolygon"
     assert len(stored.geoms) == 2
     assert stored.area == pytest.approx(shapely.make_valid(bowtie).area)
+    [repair] = response.json()["repairs"]
+    assert repair["kind"] == "make_valid"
+    both_triangles = area_m2(shapely.make_valid(bowtie))
+    assert repair["area_before_m2"] == pytest.approx(both_triangles, rel=2e-3)
+    assert repair["area_after_m2"] == pytest.approx(both_triangles, rel=2e-3)
 
 
 def test_geometry_limits_and_types(editing: Editing) -> None:
@@ -523,3 +528,55 @@ def test_text_with_a_nul_character_is_refused_and_nothing_is_stored(editing: Edi
         answer = editing.admin.get(url)
         assert answer.status_code == 422, (url, answer.text)
         assert answer.json()["message"] == "text cannot contain the NUL character (0x00)"
+
+
+def _open_ring(geometry: shapely.Polygon) -> dict:
+    """The polygon as GeoJSON whose exterior ring does not end where it starts."""
+    ring = [list(xy) for xy in geometry.exterior.coords][:-1]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH"])
+def test_an_unclosed_ring_is_closed_and_said_so(editing: Editing, method: str) -> None:
+    api, url = editing.planner, "/collections/grids/items/C-001-001-01"
+    etag = api.get(url).headers["ETag"]
+    same = box(0, 0, 0.02, 0.02)
+    props = {"name": "一号微网格", "level": "micro", "parent_code": "C-001-001"}
+    body = {"type": "Feature", "geometry": _open_ring(same), "properties": props}
+    if method == "PATCH":
+        body["properties"] = {}
+    response = api.request(method, url, json=body, headers={"If-Match": etag})
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    [repair] = answer["repairs"]
+    assert repair["kind"] == "closed_ring"
+    assert "exterior ring" in repair["message"]
+    assert repair["area_before_m2"] == pytest.approx(area_m2(same), rel=2e-3)
+    assert repair["area_after_m2"] == repair["area_before_m2"]
+    assert "not closed" in answer["repaired"]
+    assert shapely.from_wkt(editing.row("grids", "C-001-001-01")["wkt"]).equals(same)
+
+
+def test_a_repair_that_loses_area_is_refused_with_the_lost_area(editing: Editing) -> None:
+    api, url = editing.planner, "/collections/grids/items/C-001-001-01"
+    etag = api.get(url).headers["ETag"]
+    s = 0.002  # a ring that runs round the micro-grid, then winds again round a 4 × 3 part
+    ring = [(0, 0), (10, 0), (10, 10), (0, 10), (0, 5), (7, 5), (7, 8), (3, 8), (3, 2), (0, 2)]
+    loop = shapely.Polygon([(X0 + x * s, Y0 + y * s) for x, y in ring])
+    wound_twice = box(3 * s, 5 * s, 7 * s, 8 * s)  # make_valid turns it into a hole
+    assert shapely.make_valid(loop).intersection(wound_twice).area == pytest.approx(0, abs=1e-12)
+    before = (editing.row("grids", "C-001-001-01"), editing.audit_count())
+    response = api.put(
+        url,
+        json=feature(loop, name="一号微网格", level="micro", parent_code="C-001-001"),
+        headers={"If-Match": etag},
+    )
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert body["code"] == "edit_refused"
+    [problem] = body["details"]["problems"]
+    assert problem["kind"] == "invalid"
+    lost = shapely.geometry.shape(problem["location"])
+    assert lost.symmetric_difference(wound_twice).area < 1e-6 * wound_twice.area
+    assert problem["area_m2"] == pytest.approx(area_m2(wound_twice), rel=2e-3)
+    assert (editing.row("grids", "C-001-001-01"), editing.audit_count()) == before

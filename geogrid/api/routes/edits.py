@@ -118,7 +118,8 @@ def _answer(request: Request, outcome: EditOutcome, status: int) -> Response:
     }
     if status == 201:
         headers["Location"] = ogc.feature_href(base, page.layer.name, page.codes[0])
-    body = ogc.feature_bytes(page, base, {"repaired": outcome.repaired})
+    repairs = [r.to_dict() for r in outcome.repairs]
+    body = ogc.feature_bytes(page, base, {"repaired": outcome.repaired, "repairs": repairs})
     return ogc.GeoJSONResponse(body, status_code=status, headers=headers)
 
 

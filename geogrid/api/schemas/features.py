@@ -21,6 +21,7 @@ __all__ = [
     "FeaturePublic",
     "LandingPublic",
     "LinkPublic",
+    "RepairPublic",
 ]
 
 
@@ -126,11 +127,26 @@ class FeaturePatchIn(BaseModel):
     properties: dict[str, Any] = Field(default_factory=dict)
 
 
+class RepairPublic(BaseModel):
+    """One repair of an edited grid's geometry, with the area drawn and the area stored."""
+
+    kind: Literal["closed_ring", "make_valid"] = Field(
+        description="closed_ring: a ring left open was closed; make_valid: an invalid "
+        "polygon was repaired (refused when it loses more than 1 % of the drawn area)"
+    )
+    message: str
+    area_before_m2: float = Field(description="area the drawn outline encloses, m²")
+    area_after_m2: float = Field(description="area stored, m²")
+
+
 class EditedFeaturePublic(FeaturePublic):
     """The feature as stored after an edit, with what the service changed in it."""
 
     repaired: str | None = Field(
-        default=None, description="Why the geometry was invalid, when it was repaired."
+        default=None, description="Every repair of the geometry in one line, or null."
+    )
+    repairs: list[RepairPublic] = Field(
+        default_factory=list, description="Every repair of the geometry (empty: stored as given)."
     )
 
 
