@@ -18,7 +18,17 @@ from geogrid.api.errors import install_error_handlers
 from geogrid.api.fastpath import LocateFastPath
 from geogrid.api.limits import install_body_limit
 from geogrid.api.logging import install_request_logging
-from geogrid.api.routes import coverage, features, grids, health, locate, maps, people, transport
+from geogrid.api.routes import (
+    corrections,
+    coverage,
+    features,
+    grids,
+    health,
+    locate,
+    maps,
+    people,
+    transport,
+)
 from geogrid.errors import GeoGridError
 from geogrid.maps import asset_dir
 from geogrid.settings import Settings, get_settings
@@ -101,5 +111,6 @@ def create_app(
     app.include_router(maps.router)
     app.include_router(features.router)
     app.include_router(grids.router)
+    app.include_router(corrections.router)
     app.mount(maps.ASSETS, StaticFiles(directory=asset_dir()), name="vendor")
     return app

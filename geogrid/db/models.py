@@ -38,6 +38,7 @@ __all__ = [
     "PERSONAL_COLUMNS",
     "ROLES",
     "Address",
+    "AddressCorrection",
     "ApiCredential",
     "AuditEntry",
     "Base",
@@ -396,3 +397,27 @@ class AuditEntry(Base):
     before: Mapped[dict | None] = mapped_column(JSONB)  # type: ignore[type-arg]
     after: Mapped[dict | None] = mapped_column(JSONB)  # type: ignore[type-arg]
     request_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class AddressCorrection(Base):
+    """An operator's correction: an address text (matched after normalisation) that means
+    a grid or a standard address. The matcher answers the text with it at once.
+
+    ``text`` may be personal data (it is what someone typed): it is stored here for the
+    operators who list corrections, never logged and never copied into the audit log.
+    Exactly one of ``grid_code`` and ``address_code`` is set; no foreign key, so a grid
+    or address deleted later leaves the correction unused rather than blocking the delete.
+    """
+
+    __tablename__ = "address_corrections"
+    __table_args__ = (
+        CheckConstraint("(grid_code IS NULL) <> (address_code IS NULL)", name="target"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    normalized: Mapped[str] = mapped_column(Text, unique=True)
+    grid_code: Mapped[str | None] = mapped_column(String(64))
+    address_code: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

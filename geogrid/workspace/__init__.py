@@ -26,6 +26,7 @@ from geogrid.db.engine import get_engine
 from geogrid.db.errors import database_errors
 from geogrid.db.models import LAYER_TABLES
 from geogrid.db.queries import snapshots
+from geogrid.db.queries.corrections import CORRECTIONS_LAYER, read_corrections
 from geogrid.db.queries.credentials import CREDENTIALS_LAYER, read_credentials
 from geogrid.db.queries.grids import grid_counts
 from geogrid.db.queries.health import database_versions, layer_counts
@@ -44,7 +45,7 @@ if TYPE_CHECKING:  # imported where used: locating a point needs neither
 
 __all__ = ["LocateAnswer", "Workspace"]
 
-LOCATOR_LAYERS = ("grids", "grid_workers", "addresses")
+LOCATOR_LAYERS = ("grids", "grid_workers", "addresses", CORRECTIONS_LAYER)
 POINT_LOCATOR_LAYERS = ("grids", "grid_workers")
 
 T = TypeVar("T")
@@ -163,6 +164,13 @@ class Workspace:
             lambda: self._read(snapshots.read_addresses).rename_geometry("geometry"),
         )
 
+    def address_corrections(self) -> pd.DataFrame:
+        """Return the operators' address corrections (texts may be personal: never log
+        them), cached until one is added or removed."""
+        return self._cache.get(
+            CORRECTIONS_LAYER, (CORRECTIONS_LAYER,), lambda: self._read(read_corrections)
+        )
+
     def grid_counts(self, codes: Sequence[str]) -> dict[str, dict[str, int]]:
         """Return addresses and active checkpoints inside each grid (asked of PostGIS)."""
         return self._read(lambda conn: grid_counts(conn, list(codes)))  # type: ignore[no-any-return]
@@ -174,8 +182,12 @@ class Workspace:
         )
 
     def address_matcher(self) -> AddressMatcher:
-        """Return the gazetteer matcher, rebuilt when addresses or grids change."""
-        return self._cache.get("address_matcher", ("addresses", "grids"), self._build_matcher)
+        """Return the gazetteer matcher with the operators' corrections as aliases, rebuilt
+        when addresses, grids or corrections change (the gazetteer index only when the
+        addresses or the towns and villages changed)."""
+        return self._cache.get(
+            "address_matcher", ("addresses", "grids", CORRECTIONS_LAYER), self._build_matcher
+        )
 
     def locator_is_ready(self, *, reveal_personal: bool = False) -> bool:
         """Return True when :meth:`locator` would answer without building anything (it
@@ -298,18 +310,24 @@ class Workspace:
 
     def _build_matcher(self) -> AddressMatcher:
         from geogrid.spatial.addresses import AddressMatcher
+        from geogrid.spatial.addresses.aliases import build_aliases
 
         gazetteer = self.addresses()
         grids = self.grids()
         # an edit of a micro-grid changes the grids but none of what the matcher reads
         fingerprint = _fingerprint(grids.loc[grids["level"].isin(("town", "village"))])
+        matcher = None
         if self._matcher is not None:
             built_from, built_fingerprint, matcher = self._matcher
-            if built_from is gazetteer and built_fingerprint == fingerprint:
-                return matcher
-        matcher = AddressMatcher.from_grids(gazetteer, grids)
-        self._matcher = (gazetteer, fingerprint, matcher)
-        return matcher
+            if built_from is not gazetteer or built_fingerprint != fingerprint:
+                matcher = None
+        if matcher is None:
+            matcher = AddressMatcher.from_grids(gazetteer, grids)
+            self._matcher = (gazetteer, fingerprint, matcher)
+        corrections = self.address_corrections()
+        if corrections.empty:
+            return matcher
+        return matcher.with_aliases(build_aliases(corrections, grids, gazetteer))
 
 
 def _fingerprint(frame: gpd.GeoDataFrame) -> str:

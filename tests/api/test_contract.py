@@ -57,8 +57,12 @@ FOCUS = {
         "GET /maps/grids/{code}.html",
         "GET /collections/{collection_id}/items",
         "GET /audit",
+        "POST /addresses/corrections",
     ],
     "planner": [
+        "POST /addresses/corrections",
+        "GET /addresses/corrections",
+        "DELETE /addresses/corrections/{correction_id}",
         "POST /collections/{collection_id}/items",
         "GET /collections/{collection_id}/items/{feature_id}",
         "PUT /collections/{collection_id}/items/{feature_id}",
@@ -87,6 +91,8 @@ SEMANTIC = {
     "POST /transport/plans": "request and vehicle codes that exist, once each "
     "(tests/api/test_transport.py)",
     "POST /transport/plans/{plan_id}/replan": "as POST /transport/plans",
+    "POST /addresses/corrections": "exactly one of grid_code and address_code, a town, "
+    "village or micro-grid, a text not empty once normalised (tests/api/test_corrections.py)",
 }
 BUDGET_CAP_S = 1.0
 

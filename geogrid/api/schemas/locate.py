@@ -118,7 +118,8 @@ class AddressMatchPublic(BaseModel):
     )
     method: str = Field(
         description="exact, components, fuzzy, inferred, town_conflict, ambiguous, town,"
-        " elsewhere (the text names a place outside the county) or unmatched"
+        " elsewhere (the text names a place outside the county), unmatched, or correction"
+        " (an operator's correction of this text: reason 'operator correction #id')"
     )
     parsed: ParsedAddressPublic
     reasons: list[str] = Field(

@@ -52,7 +52,8 @@ what they share, their town or nothing, and lists them as ``candidates``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import copy
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -61,6 +62,7 @@ import pandas as pd
 
 from geogrid.spatial.addresses._index import AddressIndex, Point, TownKey, build_index
 from geogrid.spatial.addresses._search import AddressSearch, Option
+from geogrid.spatial.addresses.aliases import ALIAS_CONFIDENCE, Alias
 from geogrid.spatial.addresses.elsewhere import (
     PINGYANG_ENCLOSING,
     WENZHOU_AND_NEIGHBOURS,
@@ -122,7 +124,8 @@ class AddressMatch:
         The components read from the text.
     method
         How the answer was found: ``exact``, ``components``, ``fuzzy``, ``inferred``,
-        ``town_conflict``, ``ambiguous``, ``town`` or ``unmatched``.
+        ``town_conflict``, ``ambiguous``, ``town``, ``unmatched``, or ``correction``
+        (an operator's correction of this very text, see :mod:`.aliases`).
     candidates
         The top alternatives, best first, when more than one village was plausible.
     reasons
@@ -186,6 +189,7 @@ class AddressMatcher:
         self._search = AddressSearch(index)
         self._counties = sorted({k[0] for k in index.towns if k[0]}, key=len, reverse=True)
         self._places = OutsidePlaces(elsewhere, enclosing, index.vocabulary)
+        self._aliases: Mapping[str, Alias] = {}
 
     @classmethod
     def from_gazetteer(
@@ -248,6 +252,16 @@ class AddressMatcher:
         )
         return cls.from_gazetteer(frame, polygons, top_k=top_k)
 
+    def with_aliases(self, aliases: Mapping[str, Alias]) -> AddressMatcher:
+        """Return a matcher over the same gazetteer that answers the normalised texts of
+        ``aliases`` (operators' corrections, see :mod:`.aliases`) with their place first.
+
+        The gazetteer index is shared, not copied: this costs next to nothing.
+        """
+        other = copy.copy(self)
+        object.__setattr__(other, "_aliases", dict(aliases))  # a fresh attribute of the copy
+        return other
+
     def match(self, text: str) -> AddressMatch:
         """Match one address; see :class:`AddressMatch` for the answer."""
         normalized = normalize_address(text)
@@ -270,6 +284,9 @@ class AddressMatcher:
     def _match_normalized(self, s: str) -> AddressMatch:
         index = self._index
         parsed = parse_address(s, index.vocabulary, normalized=True)
+        alias = self._aliases.get(s) if self._aliases else None
+        if alias is not None:
+            return _alias_answer(s, parsed, alias)
         notes: list[str] = []
         outside = self._places.outside(s, parsed)
         if outside is not None:
@@ -494,6 +511,28 @@ class AddressMatcher:
             reasons=_unique(reasons or ["nothing in the text matched the gazetteer"]),
             ignored=parsed.ignored,
         )
+
+
+def _alias_answer(s: str, parsed: ParsedAddress, alias: Alias) -> AddressMatch:
+    """The answer an operator's correction gives for its text."""
+    target = alias.full_text or alias.grid_code or ""
+    return AddressMatch(
+        text=s,
+        normalized=s,
+        level=alias.level,  # type: ignore[arg-type]
+        confidence=ALIAS_CONFIDENCE,
+        point=alias.point,
+        code=alias.code,
+        full_text=alias.full_text,
+        county=alias.county,
+        town=alias.town,
+        village=alias.village,
+        road=alias.road,
+        parsed=parsed,
+        method="correction",
+        reasons=(f"operator correction #{alias.correction_id} ({target})",),
+        ignored=parsed.ignored,
+    )
 
 
 def _with_text(match: AddressMatch, text: str) -> AddressMatch:
