@@ -107,3 +107,47 @@ def test_load_dry_run_and_replace_print_what_they_would_delete(
     assert "checkpoints: 13 rows deleted: K10" in result.output
     with cli_env.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM checkpoints")).scalar_one() == 2
+
+
+def test_addresses_correct_list_remove(
+    county_db: Engine, cli_database: Callable[[str], None]
+) -> None:
+    cli_database(county_db.url.render_as_string(False))
+    before = runner.invoke(app, ["locate", "鳌江镇老酒厂对面"])
+    assert before.exit_code == 0, before.output
+    assert "C-002-002-02" not in before.output
+
+    stored = runner.invoke(
+        app, ["addresses", "correct", "鳌江镇老酒厂对面", "--grid", "C-002-002-02"]
+    )
+    assert stored.exit_code == 0, stored.output
+    assert "correction #1" in stored.output
+    after = runner.invoke(app, ["locate", "鰲江鎮老酒廠"])  # another spelling, same text
+    assert after.exit_code == 0, after.output
+    assert "C-002-002-02" in after.output
+    assert "operator correction #1" in after.output
+
+    listed = runner.invoke(app, ["addresses", "list"])
+    assert listed.exit_code == 0, listed.output
+    assert "C-002-002-02" in listed.output
+
+    refused = runner.invoke(app, ["addresses", "correct", "甲村", "--grid", "C-I01"])
+    assert refused.exit_code == 1
+    assert "town, village or micro-grid" in refused.output
+    missing = runner.invoke(app, ["addresses", "remove", "7"])
+    assert missing.exit_code == 1
+    assert "no address correction 7" in missing.output
+
+    removed = runner.invoke(app, ["addresses", "remove", "1"])
+    assert removed.exit_code == 0, removed.output
+    again = runner.invoke(app, ["locate", "鳌江镇老酒厂对面"])
+    assert "C-002-002-02" not in again.output
+    with county_db.connect() as conn:
+        actions = conn.execute(
+            text(
+                "SELECT action, actor FROM audit_log WHERE layer = 'address_corrections' "
+                "ORDER BY id"
+            )
+        ).all()
+    assert [a for a, _ in actions] == ["create", "delete"]
+    assert all(actor.startswith("cli") for _, actor in actions)

@@ -90,7 +90,7 @@ def test_help_lists_every_command_and_loads_nothing_heavy() -> None:
         assert re.search(rf"\b{re.escape(name)}\b", output), (name, output)
 
 
-@pytest.mark.parametrize("group", ["db", "grids", "users"])
+@pytest.mark.parametrize("group", ["addresses", "db", "grids", "users"])
 def test_group_help_lists_every_subcommand(group: str) -> None:
     root = typer.main.get_command(app)
     assert isinstance(root, TyperGroup)
@@ -114,6 +114,7 @@ def test_group_help_lists_every_subcommand(group: str) -> None:
         ("transport", "--help"),
         ("grids", "check", "--help"),
         ("db", "url", "--help"),
+        ("addresses", "correct", "--help"),
     ],
 )
 def test_command_help_loads_nothing_heavy(args: tuple[str, ...]) -> None:
