@@ -142,6 +142,7 @@ def _csv_slices(body: bytes, limit: int) -> Iterator[list[LocateRow]]:
     except UnicodeDecodeError as exc:
         raise InvalidRequestError("the CSV must be UTF-8") from exc
     reader = csv.DictReader(io.StringIO(text, newline=""))
+    _check_csv_header(reader)
     records = iter(reader)
     seen = 0  # data rows read
     while True:
@@ -164,6 +165,29 @@ def _csv_slices(body: bytes, limit: int) -> Iterator[list[LocateRow]]:
         yield rows
 
 
+_LON_COLUMNS = ("lon", "lng", "longitude")
+_LAT_COLUMNS = ("lat", "latitude")
+
+
+def _check_csv_header(reader: csv.DictReader[str]) -> None:
+    """Refuse a CSV whose header names neither ``address`` nor a lon and a lat column
+    (an empty body is an empty batch)."""
+    try:
+        names = set(reader.fieldnames or ())
+    except csv.Error as exc:
+        raise InvalidRequestError(f"the CSV header cannot be read: {exc}") from exc
+    if reader.fieldnames is None or "address" in names:
+        return
+    if names & set(_LON_COLUMNS) and names & set(_LAT_COLUMNS):
+        return
+    shown = sorted(n[:64] for n in names)[:20]
+    raise InvalidRequestError(
+        "the CSV header needs an address column, or lon and lat columns "
+        f"(id and crs are optional); it has: {', '.join(shown)}",
+        details={"columns": shown},
+    )
+
+
 def _row_of(record: dict[str, str]) -> LocateRow:
     """Return the row of one CSV record; an unreadable number is NaN (that row's error)."""
 
@@ -177,7 +201,7 @@ def _row_of(record: dict[str, str]) -> LocateRow:
     return LocateRow(
         id=record.get("id") or None,
         address=record.get("address") or None,
-        lon=number("lon", "lng", "longitude"),
-        lat=number("lat", "latitude"),
+        lon=number(*_LON_COLUMNS),
+        lat=number(*_LAT_COLUMNS),
         crs=record.get("crs") or None,
     )

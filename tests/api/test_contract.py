@@ -95,6 +95,9 @@ SEMANTIC = {
     "village or micro-grid, a text not empty once normalised (tests/api/test_corrections.py)",
 }
 BUDGET_CAP_S = 1.0
+# Each valid example runs the solver (a second) and draws the routes on the roads.
+SOLVER = ["POST /transport/plans", "POST /transport/plans/{plan_id}/replan"]
+SOLVER_EXAMPLES = 8
 
 
 def _cap_solver_budget(_context: Any, case: Any) -> Any:
@@ -133,6 +136,7 @@ def contract_db(pg_server: TestServer, demo_db: Engine) -> Iterator[Engine]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)  # make contract's long runs; the suite's take seconds
 @pytest.mark.parametrize("role", ROLES)
 def test_the_api_does_what_its_schema_says(contract_db: Engine, role: str) -> None:
     settings = Settings(warm_up=False)
@@ -144,6 +148,7 @@ def test_the_api_does_what_its_schema_says(contract_db: Engine, role: str) -> No
     app = create_app(settings, workspace=workspace)
     examples = contract_examples()
     excluded = list(EXCLUDED)
+    capped = dict.fromkeys(SOLVER, SOLVER_EXAMPLES)
     if examples is None:  # the bounded run
         examples = 1
         labels = [
@@ -158,6 +163,7 @@ def test_the_api_does_what_its_schema_says(contract_db: Engine, role: str) -> No
         headers,
         examples=examples,
         excluded=excluded,
+        capped=capped,
         semantic=list(SEMANTIC),
         hooks=[("map_case", _cap_solver_budget)],
     )

@@ -181,3 +181,18 @@ def test_an_unknown_bbox_crs_is_refused_even_without_a_bbox(demo_client: TestCli
     assert (
         demo_client.get("/collections/checkpoints/items?bbox-crs=gcj02&limit=1").status_code == 200
     )
+
+
+def test_a_csv_batch_without_address_or_lon_lat_columns_is_refused(
+    demo_client: TestClient,
+) -> None:
+    csv_body = {"Content-Type": "text/csv"}
+    for body in ("{}", "id,name\n1,x\n", "id,lon\n1,120.6\n"):
+        refused = demo_client.post("/locate/batch", content=body, headers=csv_body)
+        assert refused.status_code == 422, body
+        assert "address column" in refused.json()["message"]
+    located = demo_client.post(
+        "/locate/batch", content="lng,latitude\n120.63,27.59\n", headers=csv_body
+    )
+    assert located.status_code == 200
+    assert located.json()["results"][0]["ok"] is True

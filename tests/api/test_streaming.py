@@ -224,7 +224,7 @@ def test_health_answers_while_a_big_batch_is_worked_on(server: Server) -> None:
     """A batch the server parses, locates and writes for seconds: /health, asked
     meanwhile on another connection, answers before the batch does, again and again."""
     server.workspace.settings.max_batch_rows = 200_000
-    rows = b"id,lon\n" + b"".join(b"%d,%d\n" % (i, i) for i in range(200_000))  # no lat
+    rows = b"id,lon,lat\n" + b"".join(b"%d,%d,\n" % (i, i) for i in range(200_000))  # no lat
     events: list[str] = []
     batch_done = threading.Event()
 

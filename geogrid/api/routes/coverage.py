@@ -11,6 +11,7 @@ from geogrid.access import Caller
 from geogrid.api.auth import require
 from geogrid.api.deps import WorkspaceDep
 from geogrid.api.geojson import feature_collection, records
+from geogrid.api.schemas.common import IntIn
 from geogrid.spatial.roads.routable import Profile
 from geogrid.workspace.coverage import analyse_grid, plan_grid
 from geogrid.workspace.jurisdiction import grid_in_reach
@@ -51,7 +52,7 @@ class CoveragePlanIn(BaseModel):
     """Which grid to plan for, and how many new sites at most (None: as few as close all)."""
 
     grid: str = Field(min_length=1, max_length=64)
-    budget: int | None = Field(default=None, ge=1, le=10_000, strict=True)
+    budget: IntIn | None = Field(default=None, ge=1, le=10_000)
     tolerance_m: float = Field(default=50.0, gt=0, le=1000, strict=True)
     reach_m: float = Field(default=1000.0, gt=0, le=20_000, strict=True)
     profile: Profile = Field(default="foot", description="network distances are walked on")

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from geogrid.api.auth import require
 from geogrid.api.deps import WorkspaceDep
 from geogrid.api.geojson import feature_collection
-from geogrid.api.schemas.common import DateTimeIn
+from geogrid.api.schemas.common import DateTimeIn, IntIn
 from geogrid.errors import InvalidRequestError
 from geogrid.spatial.transport import TransportSettings
 from geogrid.workspace import Workspace
@@ -36,7 +36,7 @@ class RequestIn(BaseModel):
     code: str = Field(min_length=1, max_length=64)
     lon: float = Field(ge=-180, le=180, strict=True)
     lat: float = Field(ge=-90, le=90, strict=True)
-    group_size: int = Field(ge=1, le=50, strict=True)
+    group_size: IntIn = Field(ge=1, le=50)
     risk_class: Literal["close_contact", "secondary_contact", "returnee"]
     ready_at: DateTimeIn | None = None
 

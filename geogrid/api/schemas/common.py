@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field
 
-__all__ = ["CRS_EXAMPLES", "CRS_SCHEMA", "DateTimeIn"]
+__all__ = ["CRS_EXAMPLES", "CRS_SCHEMA", "DateTimeIn", "IntIn"]
 
 _DATE_TIME = re.compile(
     r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}:?\d{2})?"
@@ -50,3 +50,15 @@ accepted too; the schema lists these so that every value it allows is one the se
 
 CRS_SCHEMA: dict[str, Any] = {"enum": list(CRS_EXAMPLES)}
 """``json_schema_extra`` of a ``crs`` query parameter."""
+
+
+def _json_number(value: Any) -> Any:
+    """Let only JSON numbers through (pydantic would read ``true`` as 1 and ``"3"`` as 3)."""
+    if isinstance(value, bool | str):
+        raise ValueError("must be a JSON number")
+    return value
+
+
+IntIn = Annotated[int, BeforeValidator(_json_number)]
+"""An integer in a request body: a JSON number with no fraction (``3`` or ``3.0``, as JSON
+Schema counts integers), never ``true`` or ``"3"``."""
