@@ -207,6 +207,23 @@ def delete_checkpoint(refs: Refs, caller: str) -> dict[str, Any]:
     return {"method": "DELETE", "url": f"{CHECKPOINTS}/{code}", "headers": {"If-Match": "*"}}
 
 
+CORRECTIONS = "/addresses/corrections"
+
+
+def create_correction(refs: Refs, caller: str) -> dict[str, Any]:
+    """POST a correction of the caller's own text (each allowed one is new)."""
+    body = {"text": f"ACL{caller}老酒厂对面", "grid_code": DEMO_WORKER_GRID}
+    return {"method": "POST", "url": CORRECTIONS, "json": body}
+
+
+def delete_correction(refs: Refs, caller: str) -> dict[str, Any]:
+    """DELETE a correction made (by the admin) for this caller to remove."""
+    body = {"text": f"ACL-DEL{caller}老酒厂对面", "grid_code": DEMO_WORKER_GRID}
+    made = refs.admin.post(CORRECTIONS, json=body)
+    assert made.status_code == 201, made.text
+    return {"method": "DELETE", "url": f"{CORRECTIONS}/{made.json()['id']}"}
+
+
 @dataclass(frozen=True)
 class Case:
     """One request, and the status each of :data:`CALLERS` gets for it."""
@@ -293,6 +310,10 @@ MATRIX = [
     Case((204, 204, 403, 403, 403, 401, 401), "DELETE",
          "/collections/{collection_id}/items/{feature_id}", delete_checkpoint),
     Case((200, 403, 403, 403, 403, 401, 401), "GET", "/audit", get("/audit", limit=5)),
+    Case((201, 201, 403, 403, 403, 401, 401), "POST", CORRECTIONS, create_correction),
+    Case((200, 200, 403, 403, 403, 401, 401), "GET", CORRECTIONS, get(CORRECTIONS)),
+    Case((204, 204, 403, 403, 403, 401, 401), "DELETE", CORRECTIONS + "/{correction_id}",
+         delete_correction),
     Case((200, 200, 403, 403, 403, 401, 401), "GET", "/grids/validate",
          get("/grids/validate", parent=DEMO_WORKER_GRID)),
 ]
