@@ -104,8 +104,7 @@ def answer_batch(
         summary.update(summarise(results))
         first_row += len(rows)
     counts = _SUMMARY_OUT.dump_json(dict(sorted(summary.items())))
-    commas = [b","] * len(parts)
-    commas[0:1] = [b""]
+    commas = [b""] + [b","] * (len(parts) - 1) if parts else []  # no rows: no parts
     pieces = [piece for pair in zip(commas, parts, strict=True) for piece in pair]
     return [b'{"results":[', *pieces, b'],"summary":', counts, b"}"]
 

@@ -196,3 +196,14 @@ def test_a_csv_batch_without_address_or_lon_lat_columns_is_refused(
     )
     assert located.status_code == 200
     assert located.json()["results"][0]["ok"] is True
+
+
+def test_an_empty_batch_is_an_empty_answer(demo_client: TestClient) -> None:
+    for body, kind in (
+        ("", "text/csv"),
+        ("id,address\n", "text/csv"),
+        ('{"rows": []}', "application/json"),
+    ):
+        empty = demo_client.post("/locate/batch", content=body, headers={"Content-Type": kind})
+        assert empty.status_code == 200, (body, empty.text)
+        assert empty.json() == {"results": [], "summary": {}}
