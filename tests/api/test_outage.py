@@ -91,7 +91,12 @@ CALLS: dict[tuple[str, str], Call] = {
     ),
     ("GET", "/audit"): Call("/audit"),
     ("GET", "/grids/validate"): Call("/grids/validate", kwargs={"params": {"parent": "C"}}),
+    ("GET", "/addresses/corrections"): Call("/addresses/corrections"),
     # writes are only sent while the database is down: they must store nothing
+    ("POST", "/addresses/corrections"): Call(
+        "/addresses/corrections", up=None, kwargs={"json": {"text": "甲村", "grid_code": "C-001"}}
+    ),
+    ("DELETE", "/addresses/corrections/{correction_id}"): Call("/addresses/corrections/1", up=None),
     ("POST", "/collections/{collection_id}/items"): Call(
         "/collections/checkpoints/items", up=None, kwargs={"json": CHECKPOINT}
     ),
