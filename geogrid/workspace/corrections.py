@@ -104,6 +104,13 @@ def add_correction(
             f"the address text is longer than {MAX_TEXT} characters",
             details={"field": "text", "limit": MAX_TEXT},
         )
+    unstorable = next((i for i, ch in enumerate(text) if ch == "\x00" or _surrogate(ch)), None)
+    if unstorable is not None:
+        raise InvalidRequestError(
+            f"the address text holds a character that cannot be stored "
+            f"(U+{ord(text[unstorable]):04X} at position {unstorable + 1})",
+            details={"field": "text", "position": unstorable + 1},
+        )
     normalized = normalize_address(text)
     if not normalized:
         raise InvalidRequestError(
@@ -160,6 +167,10 @@ def list_corrections(workspace: Workspace) -> list[Correction]:
 
 
 # ----------------------------------------------------------------------------- internals
+
+
+def _surrogate(ch: str) -> bool:
+    return "\ud800" <= ch <= "\udfff"
 
 
 def _check_target(

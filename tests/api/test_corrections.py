@@ -178,6 +178,7 @@ def test_bad_corrections_are_refused_and_nothing_is_stored(service: Service) -> 
             {"text": WRONG, "grid_code": "C"},
             {"text": "   ", "grid_code": MICRO},
             {"text": "x" * 201, "grid_code": MICRO},
+            {"text": "甲村\u0000工业路", "grid_code": MICRO},  # PostgreSQL stores no NUL
             {"text": WRONG, "grid_code": MICRO, "extra": 1},
         ],
     }
