@@ -207,3 +207,13 @@ def test_an_empty_batch_is_an_empty_answer(demo_client: TestClient) -> None:
         empty = demo_client.post("/locate/batch", content=body, headers={"Content-Type": kind})
         assert empty.status_code == 200, (body, empty.text)
         assert empty.json() == {"results": [], "summary": {}}
+
+
+def test_a_coverage_budget_declares_its_bounds(
+    schema: dict[str, Any], demo_client: TestClient
+) -> None:
+    body = schema["components"]["schemas"]["CoveragePlanIn"]["properties"]["budget"]
+    (number,) = [s for s in body["anyOf"] if s.get("type") == "integer"]
+    assert (number["minimum"], number["maximum"]) == (1, 10_000)
+    refused = demo_client.post("/coverage/plan", json={"grid": "330326-101-032", "budget": 0})
+    assert refused.status_code == 422

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from geogrid.access import Caller
 from geogrid.api.auth import require
 from geogrid.api.deps import WorkspaceDep
 from geogrid.api.geojson import feature_collection, records
-from geogrid.api.schemas.common import IntIn
+from geogrid.api.schemas.common import json_number
 from geogrid.spatial.roads.routable import Profile
 from geogrid.workspace.coverage import analyse_grid, plan_grid
 from geogrid.workspace.jurisdiction import grid_in_reach
@@ -52,7 +52,8 @@ class CoveragePlanIn(BaseModel):
     """Which grid to plan for, and how many new sites at most (None: as few as close all)."""
 
     grid: str = Field(min_length=1, max_length=64)
-    budget: IntIn | None = Field(default=None, ge=1, le=10_000)
+    # the bounds before the validator, or they leave the JSON schema as "ge"/"le"
+    budget: Annotated[int, Field(ge=1, le=10_000), BeforeValidator(json_number)] | None = None
     tolerance_m: float = Field(default=50.0, gt=0, le=1000, strict=True)
     reach_m: float = Field(default=1000.0, gt=0, le=20_000, strict=True)
     profile: Profile = Field(default="foot", description="network distances are walked on")

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field
 
-__all__ = ["CRS_EXAMPLES", "CRS_SCHEMA", "DateTimeIn", "IntIn"]
+__all__ = ["CRS_EXAMPLES", "CRS_SCHEMA", "DateTimeIn", "IntIn", "json_number"]
 
 _DATE_TIME = re.compile(
     r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}:?\d{2})?"
@@ -52,13 +52,13 @@ CRS_SCHEMA: dict[str, Any] = {"enum": list(CRS_EXAMPLES)}
 """``json_schema_extra`` of a ``crs`` query parameter."""
 
 
-def _json_number(value: Any) -> Any:
+def json_number(value: Any) -> Any:
     """Let only JSON numbers through (pydantic would read ``true`` as 1 and ``"3"`` as 3)."""
     if isinstance(value, bool | str):
         raise ValueError("must be a JSON number")
     return value
 
 
-IntIn = Annotated[int, BeforeValidator(_json_number)]
+IntIn = Annotated[int, BeforeValidator(json_number)]
 """An integer in a request body: a JSON number with no fraction (``3`` or ``3.0``, as JSON
 Schema counts integers), never ``true`` or ``"3"``."""
