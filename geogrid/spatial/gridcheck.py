@@ -80,6 +80,7 @@ __all__ = [
     "ProblemKind",
     "check_grid_edit",
     "check_grids",
+    "opened_gaps",
     "repair_grid_geometry",
 ]
 
@@ -231,8 +232,9 @@ def check_grid_edit(
     is one below the parent's; the grid lies inside its parent and overlaps no sibling
     (same parent, same territorial level) by more than ``tolerance_m2`` each; a
     replaced grid still holds its children. Siblings are found with an STRtree, so the
-    geometric work grows with the number of neighbours, not of grids. Gaps left between
-    siblings are not checked: grids are edited one at a time.
+    geometric work grows with the number of neighbours, not of grids. Gaps an edit opens
+    in its parent's tiling are found by :func:`opened_gaps`, once the edit's grids are all
+    written.
 
     Parameters
     ----------
@@ -306,6 +308,72 @@ def check_grid_edit(
             if (kid := rules.repair_grid_geometry(geoms[k])) is not None:
                 problems += _outside(codes[k], kid, candidate.code, geom, metric)
     return problems
+
+
+def opened_gaps(
+    family: gpd.GeoDataFrame,
+    parent_code: str,
+    vacated: shapely.Geometry,
+    edited: tuple[str, ...],
+    *,
+    tolerance_m2: float = DEFAULT_TOLERANCE_M2,
+) -> list[GridProblem]:
+    """Return the gaps an edit opened in the tiling of grid ``parent_code``.
+
+    ``family`` holds the parent and its children as they are after the edit (EPSG:4326);
+    ``vacated`` is what the edited grids (codes ``edited``) covered before it. A gap is a
+    connected part of ``vacated`` inside the parent that no child of the next level
+    covers any more, larger than ``tolerance_m2`` (the tolerance of
+    :func:`check_grids`). Gaps that were there before the edit are not its doing and
+    are not returned. A parent that is not territorial, or has no children of the next
+    level left, is not tiled and has no gaps.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> family = gpd.GeoDataFrame(
+    ...     {"code": ["C", "C-1", "C-2"], "level": ["county", "town", "town"],
+    ...      "parent_code": [None, "C", "C"]},
+    ...     geometry=[box(120, 28, 120.01, 28.01), box(120, 28, 120.004, 28.01),
+    ...               box(120.005, 28, 120.01, 28.01)], crs="EPSG:4326")
+    >>> [(p.kind.value, p.codes, round(p.area_m2, -2)) for p in
+    ...  opened_gaps(family, "C", box(120, 28, 120.005, 28.01), ("C-1",))]
+    [('gap', ('C', 'C-1'), 109000.0)]
+    """
+    check_thresholds(tolerance_m2=tolerance_m2)
+    codes, levels, parents, geoms = rules.grid_arrays(family)
+    rank = {level: k for k, level in enumerate(TERRITORIAL_LEVELS)}
+    at = np.flatnonzero(codes == parent_code)
+    if not len(at) or levels[at[0]] not in rank or vacated is None or vacated.is_empty:
+        return []
+    parent = rules.repair_grid_geometry(geoms[at[0]])
+    below = [lvl for lvl, k in rank.items() if k == rank[levels[at[0]]] + 1]
+    kids = [
+        g
+        for g in (
+            rules.repair_grid_geometry(geoms[i])
+            for i in np.flatnonzero((parents == parent_code) & np.isin(levels, below))
+        )
+        if g is not None
+    ]
+    if parent is None or not kids:
+        return []
+    opened = polygonal(
+        shapely.difference(shapely.intersection(vacated, parent), shapely.union_all(kids))
+    )
+    parts = list(shapely.get_parts(opened))
+    if not parts:
+        return []
+    metric = Metric.around([parent], tolerance_m2, tolerance_m2, 0.0)
+    found = areas_found(
+        ProblemKind.GAP,
+        [(parent_code, *edited)] * len(parts),
+        parts,
+        parent_code,
+        metric,
+        slivers=False,
+    )
+    return [to_problem(f) for f in sorted(found, key=lambda f: -f.area_m2)]
 
 
 def _families(

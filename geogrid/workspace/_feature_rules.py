@@ -34,7 +34,7 @@ from geogrid.errors import (
     InvalidRequestError,
     TooManyVerticesError,
 )
-from geogrid.spatial.gridcheck import GridCandidate, ProblemKind, check_grid_edit
+from geogrid.spatial.gridcheck import GridCandidate, ProblemKind, check_grid_edit, opened_gaps
 from geogrid.spatial.gridcheck import repair_grid_geometry as repair_grid
 from geogrid.spatial.gridrepair import GridRepair, closed_ring_repairs, repair_loss
 from geogrid.workspace.features import FeatureLayer
@@ -49,6 +49,7 @@ __all__ = [
     "IsolationSiteProperties",
     "checked_geometry",
     "keep_level_of_parents",
+    "keep_tiling",
     "prepared_geometry",
     "validated_properties",
 ]
@@ -231,6 +232,46 @@ def checked_geometry(
     stored = repair_grid(geom)
     assert stored is not None  # check_grid_edit reports not_polygon otherwise
     return stored, repairs
+
+
+def keep_tiling(
+    workspace: Workspace,
+    conn: Connection,
+    layer: FeatureLayer,
+    vacated: Sequence[tuple[str, str | None, shapely.Geometry]],
+) -> None:
+    """Refuse the grids just written when they opened a gap in a parent's tiling.
+
+    ``vacated`` holds, per edited grid, its code, its parent before the edit and its
+    geometry before the edit. Run inside the edit's transaction after the writes: the
+    parent's children are read as the transaction sees them, so neighbours changed in
+    the same request count with their new borders. Gaps smaller than
+    ``grid_overlap_tolerance_m2`` (the tolerance of ``geogrid grids check``) are noise.
+    """
+    if layer.name != "grids":
+        return
+    by_parent: dict[str, list[tuple[str, shapely.Geometry]]] = {}
+    for code, parent, geom in vacated:
+        if parent is not None and geom is not None:
+            by_parent.setdefault(parent, []).append((code, geom))
+    problems = []
+    for parent, edited in sorted(by_parent.items()):
+        problems += opened_gaps(
+            w.read_grid_family(conn, parent),
+            parent,
+            shapely.union_all([g for _, g in edited]),
+            tuple(c for c, _ in edited),
+            tolerance_m2=workspace.settings.grid_overlap_tolerance_m2,
+        )
+    if problems:
+        raise EditRefusedError(
+            "the edit opens a gap in its parent's tiling: "
+            + "; ".join(p.message for p in problems[:3])
+            + (" ..." if len(problems) > 3 else "")
+            + "; move the neighbours' borders in the same request "
+            "(POST /collections/grids/edits)",
+            details={"problems": [p.to_dict() for p in problems]},
+        )
 
 
 def keep_level_of_parents(

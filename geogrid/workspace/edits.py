@@ -16,12 +16,15 @@ drawn and stored (a repair losing more than 1 % of the drawn area is refused, se
 :mod:`geogrid.spatial.gridrepair`). Grids are checked with
 :func:`geogrid.spatial.gridcheck.check_grid_edit`: inside the parent, no overlap with a
 sibling beyond ``grid_overlap_tolerance_m2``, code extending the parent's, level one
-below the parent's.
+below the parent's; and once written, no gap opened in the parent's tiling beyond the
+same tolerance (:func:`geogrid.spatial.gridcheck.opened_gaps`). :func:`replace_features`
+replaces several features in one transaction (each with its own ``If-Match`` and audit
+entry), checking them against each other's new borders.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -41,10 +44,12 @@ from geogrid.errors import (
     PreconditionFailedError,
     PreconditionRequiredError,
 )
+from geogrid.spatial.gridcheck import repair_grid_geometry as repair_grid
 from geogrid.spatial.gridrepair import GridRepair, unclosed_rings
 from geogrid.workspace._feature_rules import (
     checked_geometry,
     keep_level_of_parents,
+    keep_tiling,
     prepared_geometry,
     validated_properties,
 )
@@ -54,6 +59,7 @@ if TYPE_CHECKING:
     from geogrid.workspace import Workspace
 
 __all__ = [
+    "BatchFeature",
     "EditOutcome",
     "Editor",
     "create_feature",
@@ -61,6 +67,7 @@ __all__ = [
     "if_match_holds",
     "read_audit_log",
     "replace_feature",
+    "replace_features",
     "update_feature",
 ]
 
@@ -164,6 +171,7 @@ def replace_feature(
             workspace, conn, layer, values, geom, replaces=True, unclosed=unclosed
         )
         w.update_feature(conn, layer.name, code, _without_code(values), stored)
+        keep_tiling(workspace, conn, layer, [_vacated(before)])
         return (*_finish(conn, layer, "replace", code, before, editor), repaired)
 
     return _run(workspace, layer, write, crs)
@@ -203,9 +211,94 @@ def update_feature(
                 workspace, conn, layer, values, new_geom, replaces=True, unclosed=unclosed
             )
         w.update_feature(conn, layer.name, code, _without_code(values), new_geom)
+        keep_tiling(workspace, conn, layer, [_vacated(before)])
         return (*_finish(conn, layer, "update", code, before, editor), repaired)
 
     return _run(workspace, layer, write, crs)
+
+
+@dataclass(frozen=True)
+class BatchFeature:
+    """One feature of a multi-feature replacement: its code, the ETag it was read with,
+    and its new geometry and properties (see :func:`replace_features`)."""
+
+    code: str
+    if_match: str | None
+    geometry: Mapping[str, Any]
+    properties: Mapping[str, Any]
+
+
+MAX_BATCH_FEATURES = 100
+"""Most features one multi-feature edit may replace."""
+
+
+def replace_features(
+    workspace: Workspace,
+    layer_name: str,
+    features: Sequence[BatchFeature],
+    *,
+    crs: gcrs.CRSLike = None,
+    editor: Editor,
+) -> list[EditOutcome]:
+    """Replace several features whole in ONE transaction: all are stored or none.
+
+    Each feature's ``If-Match`` must name its stored version (412 otherwise). The grids
+    are written first and checked afterwards, each against its neighbours as they are
+    once every write is in: so a border can move between two siblings (one shrinks, the
+    other grows) without the overlap or the gap that either edit alone would make. Each
+    feature gets its own audit entry. Features of one edit must have distinct codes.
+
+    Raises
+    ------
+    EditRefusedError, InvalidGeometryError, InvalidRequestError
+        A feature breaks the layer's rules, or the edit opens a gap or an overlap.
+    NotFoundError, PreconditionFailedError, PreconditionRequiredError
+        A feature is not stored, was changed since it was read, or has no ``If-Match``.
+    """
+    layer = _editable(layer_name)
+    if not features or len(features) > MAX_BATCH_FEATURES:
+        raise InvalidRequestError(
+            f"a multi-feature edit replaces 1 to {MAX_BATCH_FEATURES} features, "
+            f"not {len(features)}",
+            details={"features": len(features), "limit": MAX_BATCH_FEATURES},
+        )
+    codes = [f.code for f in features]
+    if len(set(codes)) != len(codes):
+        twice = sorted({c for c in codes if codes.count(c) > 1})
+        raise InvalidRequestError(
+            f"a multi-feature edit names {', '.join(twice[:5])} more than once",
+            details={"features": twice[:20]},
+        )
+    prepared = []
+    for f in features:
+        _require_precondition(f.if_match)
+        _same_code(f.code, f.properties.get("code", f.code), None)
+        values = validated_properties(layer, {**f.properties, "code": f.code})
+        geom = prepared_geometry(workspace, layer, f.geometry, crs)
+        prepared.append((f, values, geom, unclosed_rings(f.geometry)))
+
+    def write(conn: Connection) -> list[tuple[FeatureRows, int, list[GridRepair]]]:
+        befores = []
+        for f, values, geom, _ in prepared:
+            before = _current(conn, layer, f.code, f.if_match)
+            keep_level_of_parents(conn, layer, before, values)
+            interim = repair_grid(geom) if layer.name == "grids" else geom
+            w.update_feature(conn, layer.name, f.code, _without_code(values), interim or geom)
+            befores.append(before)
+        repairs = []
+        for f, values, geom, unclosed in prepared:
+            stored, repaired = checked_geometry(
+                workspace, conn, layer, values, geom, replaces=True, unclosed=unclosed
+            )
+            w.update_feature(conn, layer.name, f.code, _without_code(values), stored)
+            repairs.append(repaired)
+        keep_tiling(workspace, conn, layer, [_vacated(b) for b in befores])
+        return [
+            (*_finish(conn, layer, "replace", f.code, before, editor), repaired)
+            for (f, *_), before, repaired in zip(prepared, befores, repairs, strict=True)
+        ]
+
+    return _run_all(workspace, layer, write, crs)
 
 
 def delete_feature(
@@ -303,6 +396,12 @@ def _current(conn: Connection, layer: FeatureLayer, code: str, if_match: str | N
     return rows
 
 
+def _vacated(before: FeatureRows) -> tuple[str, str | None, shapely.Geometry]:
+    """The code, parent and geometry of a grid before its edit (see ``keep_tiling``)."""
+    props = dict(zip(before.columns, before.values[0], strict=True))
+    return props["code"], props.get("parent_code"), shapely.from_wkb(before.wkb[0])
+
+
 def _as_geojson(rows: FeatureRows) -> dict[str, Any]:
     props = dict(zip(rows.columns, rows.values[0], strict=True))
     geom = shapely.from_wkb(rows.wkb[0])
@@ -344,11 +443,19 @@ def _finish(
 
 def _run(workspace: Workspace, layer: FeatureLayer, write: Any, crs: gcrs.CRSLike) -> EditOutcome:
     """Run ``write`` in one transaction under the layer's lock; return what it stored."""
+    return _run_all(workspace, layer, lambda conn: [write(conn)], crs)[0]
+
+
+def _run_all(
+    workspace: Workspace, layer: FeatureLayer, write: Any, crs: gcrs.CRSLike
+) -> list[EditOutcome]:
+    """Run ``write`` (returning one stored row, audit id and repairs per feature) in one
+    transaction under the layer's lock; return what it stored."""
     system = gcrs.parse_crs(crs)
     try:
         with workspace.engine.begin() as conn:
             w.lock_layer(conn, layer.name)
-            rows, audit_id, repaired = write(conn)
+            written = write(conn)
     except IntegrityError as exc:
         diag = getattr(exc.orig, "diag", None)
         detail = getattr(diag, "message_detail", None) or getattr(diag, "message_primary", "")
@@ -359,8 +466,14 @@ def _run(workspace: Workspace, layer: FeatureLayer, write: Any, crs: gcrs.CRSLik
     # this process sees its own write at once: /locate is answered from rebuilt
     # indexes before the edit answers (other requests meanwhile from the previous ones)
     workspace.refresh_after_write(layer.name)
-    page = feature_page(layer, rows, system, 1) if rows.values else None
-    return EditOutcome(page, tuple(repaired), audit_id)
+    return [
+        EditOutcome(
+            feature_page(layer, rows, system, 1) if rows.values else None,
+            tuple(repaired),
+            audit_id,
+        )
+        for rows, audit_id, repaired in written
+    ]
 
 
 def read_audit_log(

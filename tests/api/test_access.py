@@ -224,6 +224,16 @@ def delete_correction(refs: Refs, caller: str) -> dict[str, Any]:
     return {"method": "DELETE", "url": f"{CORRECTIONS}/{made.json()['id']}"}
 
 
+def replace_checkpoints(refs: Refs, caller: str) -> dict[str, Any]:
+    """POST .../edits replacing the checkpoint whole (a multi-feature edit of one)."""
+    item = {**checkpoint(refs.checkpoint, staff=4), "id": refs.checkpoint, "if_match": "*"}
+    return {
+        "method": "POST",
+        "url": "/collections/checkpoints/edits",
+        "json": {"type": "FeatureCollection", "features": [item]},
+    }
+
+
 @dataclass(frozen=True)
 class Case:
     """One request, and the status each of :data:`CALLERS` gets for it."""
@@ -309,6 +319,8 @@ MATRIX = [
          "/collections/{collection_id}/items/{feature_id}", update_checkpoint),
     Case((204, 204, 403, 403, 403, 401, 401), "DELETE",
          "/collections/{collection_id}/items/{feature_id}", delete_checkpoint),
+    Case((200, 200, 403, 403, 403, 401, 401), "POST",
+         "/collections/{collection_id}/edits", replace_checkpoints),
     Case((200, 403, 403, 403, 403, 401, 401), "GET", "/audit", get("/audit", limit=5)),
     Case((201, 201, 403, 403, 403, 401, 401), "POST", CORRECTIONS, create_correction),
     Case((200, 200, 403, 403, 403, 401, 401), "GET", CORRECTIONS, get(CORRECTIONS)),

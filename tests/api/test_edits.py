@@ -412,22 +412,82 @@ def test_a_grid_edit_moves_a_located_point_to_another_grid(editing: Editing) -> 
     api, workspace = editing.planner, editing.workspace
     lon, lat = X0 + 0.01, Y0 + 0.019
     assert workspace.locate_point(lon, lat).chain[-1].code == "C-001-001-01"
-    for code, geometry in (
-        ("C-001-001-01", box(0, 0, 0.02, 0.018)),
-        ("C-001-001-02", box(0, 0.018, 0.02, 0.04)),
-    ):
-        etag = api.get(f"/collections/grids/items/{code}").headers["ETag"]
-        name = api.get(f"/collections/grids/items/{code}").json()["properties"]["name"]
-        response = api.put(
-            f"/collections/grids/items/{code}",
-            json=feature(geometry, name=name, level="micro", parent_code="C-001-001"),
-            headers={"If-Match": etag},
-        )
-        assert response.status_code == 200, response.text
+    audits = editing.audit_count()
+    response = api.post("/collections/grids/edits", json=_border_moved(api, 0.018))
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert [f["id"] for f in answer["features"]] == ["C-001-001-01", "C-001-001-02"]
+    assert editing.audit_count() == audits + 2  # one entry per feature
+    for f in answer["features"]:
+        assert api.get(f"/collections/grids/items/{f['id']}").headers["ETag"] == f["etag"]
+    assert shapely.from_wkt(editing.row("grids", "C-001-001-02")["wkt"]).equals(
+        box(0, 0.018, 0.02, 0.04)
+    )
     # the workspace checks versions only every 60 s: the write itself made it look again
     assert workspace.locate_point(lon, lat).chain[-1].code == "C-001-001-02"
     located = api.get(f"/locate?lon={lon}&lat={lat}").json()
     assert [g["code"] for g in located["chain"]][-1] == "C-001-001-02"
+
+
+def _border_moved(api: TestClient, y: float, *, top: float | None = None) -> dict:
+    """A FeatureCollection moving the border of micro-grids C-001-001-01 and -02 to ``y``
+    (-02 reaching down to ``top`` instead when given)."""
+    features = []
+    for code, geometry in (
+        ("C-001-001-01", box(0, 0, 0.02, y)),
+        ("C-001-001-02", box(0, y if top is None else top, 0.02, 0.04)),
+    ):
+        got = api.get(f"/collections/grids/items/{code}")
+        name = got.json()["properties"]["name"]
+        item = feature(geometry, name=name, level="micro", parent_code="C-001-001")
+        features.append({**item, "id": code, "if_match": got.headers["ETag"]})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def test_an_edit_that_opens_a_gap_in_the_tiling_is_refused(editing: Editing) -> None:
+    api, url = editing.planner, "/collections/grids/items/C-001-001-01"
+    etag = api.get(url).headers["ETag"]
+    before = (editing.row("grids", "C-001-001-01"), editing.audit_count())
+    shrunk = feature(box(0, 0, 0.02, 0.018), name="一号", level="micro", parent_code="C-001-001")
+    for method, body in (("PUT", shrunk), ("PATCH", {**shrunk, "properties": {}})):
+        response = api.request(method, url, json=body, headers={"If-Match": etag})
+        assert response.status_code == 422, response.text
+        assert response.json()["code"] == "edit_refused"
+        [gap] = response.json()["details"]["problems"]
+        assert gap["kind"] == "gap"
+        assert gap["codes"] == ["C-001-001", "C-001-001-01"]
+        strip = box(0, 0.018, 0.02, 0.02)  # left uncovered between -01 and -02
+        assert shapely.geometry.shape(gap["location"]).symmetric_difference(strip).area < 1e-10
+        assert gap["area_m2"] == pytest.approx(area_m2(strip), rel=2e-3)
+    # the same edit with the neighbour moving its border in the same request is taken
+    assert (editing.row("grids", "C-001-001-01"), editing.audit_count()) == before
+    both_shrink = api.post("/collections/grids/edits", json=_border_moved(api, 0.018, top=0.021))
+    assert both_shrink.status_code == 422, both_shrink.text
+    [gap] = both_shrink.json()["details"]["problems"]
+    assert gap["area_m2"] == pytest.approx(area_m2(box(0, 0.018, 0.02, 0.021)), rel=2e-3)
+    overlap = api.post("/collections/grids/edits", json=_border_moved(api, 0.018, top=0.015))
+    assert overlap.status_code == 422, overlap.text
+    kinds = {p["kind"] for p in overlap.json()["details"]["problems"]}
+    assert kinds == {"overlap"}
+    assert (editing.row("grids", "C-001-001-01"), editing.audit_count()) == before
+
+
+def test_a_multi_feature_edit_needs_every_etag_current(editing: Editing) -> None:
+    api = editing.planner
+    body = _border_moved(api, 0.018)
+    changed = api.patch(
+        "/collections/grids/items/C-001-001-02",
+        json={"type": "Feature", "properties": {"population": 7}},
+        headers={"If-Match": body["features"][1]["if_match"]},
+    )
+    assert changed.status_code == 200, changed.text
+    before = (editing.row("grids", "C-001-001-01"), editing.audit_count())
+    stale = api.post("/collections/grids/edits", json=body)
+    assert stale.status_code == 412, stale.text
+    assert stale.json()["details"]["feature"] == "C-001-001-02"
+    assert (editing.row("grids", "C-001-001-01"), editing.audit_count()) == before
+    twice = {**body, "features": [body["features"][0]] * 2}
+    assert api.post("/collections/grids/edits", json=twice).status_code == 422
 
 
 def test_the_audit_log_records_who_what_before_and_after(editing: Editing) -> None:

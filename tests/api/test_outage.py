@@ -113,6 +113,16 @@ CALLS: dict[tuple[str, str], Call] = {
     ("DELETE", "/collections/{collection_id}/items/{feature_id}"): Call(
         "/collections/checkpoints/items/K1", up=None, kwargs={"headers": {"If-Match": "*"}}
     ),
+    ("POST", "/collections/{collection_id}/edits"): Call(
+        "/collections/checkpoints/edits",
+        up=None,
+        kwargs={
+            "json": {
+                "type": "FeatureCollection",
+                "features": [{**CHECKPOINT, "id": "K1", "if_match": "*"}],
+            }
+        },
+    ),
 }
 
 

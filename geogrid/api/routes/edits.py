@@ -2,15 +2,20 @@
 
 POST creates, PUT replaces, PATCH merges, DELETE deletes; the body is a GeoJSON Feature
 with coordinates in ``crs`` (default WGS 84, x first). Writes to an existing feature need
-``If-Match`` with its ``ETag`` (428 without, 412 when someone changed it since). Every
-write is audited; ``GET /audit`` shows the log to admins.
+``If-Match`` with its ``ETag`` (428 without, 412 when someone changed it since).
+``POST /collections/{id}/edits`` replaces several features in one transaction (each
+carrying its ETag as ``if_match``), so sibling grids can move a shared border. A refused
+edit is 422 ``edit_refused`` with the problem geometries. Every write is audited (one
+entry per feature); ``GET /audit`` shows the log to admins.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
 
 from geogrid.access import Caller
 from geogrid.api import ogc
@@ -23,17 +28,21 @@ from geogrid.api.schemas.features import (
     AuditEntryPublic,
     AuditPublic,
     EditedFeaturePublic,
+    EditedFeaturesPublic,
+    FeatureBatchIn,
     FeatureIn,
     FeaturePatchIn,
 )
 from geogrid.errors import InvalidRequestError
 from geogrid.workspace.edits import (
+    BatchFeature,
     Editor,
     EditOutcome,
     create_feature,
     delete_feature,
     read_audit_log,
     replace_feature,
+    replace_features,
     update_feature,
 )
 
@@ -97,6 +106,16 @@ _ERROR: dict[str, Any] = {"content": {"application/json": {"schema": ERROR_SCHEM
 CONFLICT: dict[int | str, dict[str, Any]] = {
     409: {"description": "the code exists, or the grid is still referred to", **_ERROR}
 }
+REFUSED: dict[int | str, dict[str, Any]] = {
+    422: {
+        "description": "invalid input, or the edit refused (code `edit_refused`): a grid "
+        "outside its parent, overlapping a sibling or opening a gap in its parent's tiling "
+        "beyond the tolerance of `geogrid grids check`, or a repair losing more than 1 % of "
+        "the drawn area; `details.problems` lists each with its kind, codes, area_m2 and "
+        "`location` (a GeoJSON geometry, WGS 84)",
+        **_ERROR,
+    }
+}
 PRECONDITIONS: dict[int | str, dict[str, Any]] = {
     412: {"description": "If-Match names a version that is no longer stored", **_ERROR},
     428: {"description": "If-Match is missing", **_ERROR},
@@ -128,7 +147,7 @@ def _answer(request: Request, outcome: EditOutcome, status: int) -> Response:
     tags=["edits"],
     status_code=201,
     response_class=ogc.GeoJSONResponse,
-    responses={201: EDITED, **CONFLICT},
+    responses={201: EDITED, **CONFLICT, **REFUSED},
 )
 def create_item(
     collection_id: CollectionId,
@@ -156,7 +175,7 @@ def create_item(
     "/collections/{collection_id}/items/{feature_id}",
     tags=["edits"],
     response_class=ogc.GeoJSONResponse,
-    responses={200: EDITED, **PRECONDITIONS},
+    responses={200: EDITED, **PRECONDITIONS, **REFUSED},
     openapi_extra={"parameters": [IF_MATCH]},
 )
 def replace_item(
@@ -189,7 +208,7 @@ def replace_item(
     "/collections/{collection_id}/items/{feature_id}",
     tags=["edits"],
     response_class=ogc.GeoJSONResponse,
-    responses={200: EDITED, **PRECONDITIONS},
+    responses={200: EDITED, **PRECONDITIONS, **REFUSED},
     openapi_extra={"parameters": [IF_MATCH]},
 )
 def update_item(
@@ -216,6 +235,62 @@ def update_item(
         editor=_editor(request, caller),
     )
     return _answer(request, outcome, 200)
+
+
+@router.post(
+    "/collections/{collection_id}/edits",
+    tags=["edits"],
+    response_class=JSONResponse,
+    response_model=EditedFeaturesPublic,
+    responses={
+        200: {"description": "the features as stored, in the order sent"},
+        404: {"description": "a feature is not stored", **_ERROR},
+        409: {"description": "the database refused the edit; nothing was changed", **_ERROR},
+        412: {"description": "a feature's if_match names a version no longer stored", **_ERROR},
+        **REFUSED,
+    },
+)
+def replace_items(
+    collection_id: CollectionId,
+    body: FeatureBatchIn,
+    request: Request,
+    workspace: WorkspaceDep,
+    caller: Writer,
+    crs: CRS = "wgs84",
+) -> Response:
+    """Replace several features whole in one transaction (all or none), one audit entry
+    each; every feature carries the ETag it was read with (``if_match``). Grids are
+    checked once all are written, so a border can move between two siblings."""
+    ogc.reject_unknown_params(request, {"crs"})
+    outcomes = replace_features(
+        workspace,
+        collection_id,
+        [BatchFeature(str(f.id), f.if_match, f.geometry, f.properties) for f in body.features],
+        crs=crs,
+        editor=_editor(request, caller),
+    )
+    base = ogc.base_url(request)
+    features = []
+    for outcome in outcomes:
+        page = outcome.page
+        assert page is not None
+        item = json.loads(
+            ogc.feature_bytes(
+                page,
+                base,
+                {
+                    "repaired": outcome.repaired,
+                    "repairs": [r.to_dict() for r in outcome.repairs],
+                    "etag": ogc.entity_tag(page.versions[0], page.crs),
+                },
+            )
+        )
+        features.append(item)
+    crs_header = ogc.content_crs(outcomes[0].page.crs) if outcomes[0].page else ""
+    return JSONResponse(
+        {"type": "FeatureCollection", "features": features},
+        headers={"Content-Crs": crs_header},
+    )
 
 
 @router.delete(

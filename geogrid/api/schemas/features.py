@@ -14,9 +14,13 @@ __all__ = [
     "CollectionsPublic",
     "ConformancePublic",
     "EditedFeaturePublic",
+    "EditedFeaturesPublic",
+    "EditedInBatchPublic",
     "ExtentPublic",
+    "FeatureBatchIn",
     "FeatureCollectionPublic",
     "FeatureIn",
+    "FeatureInBatch",
     "FeaturePatchIn",
     "FeaturePublic",
     "LandingPublic",
@@ -115,6 +119,33 @@ class FeatureIn(BaseModel):
     properties: dict[str, Any] = Field(default_factory=dict)
 
 
+class FeatureInBatch(BaseModel):
+    """A feature of a multi-feature edit: its new geometry and properties (a whole
+    replacement, as PUT), and the ETag it was read with."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["Feature"]
+    id: str | int = Field(description="the feature's code")
+    geometry: dict[str, Any]
+    properties: dict[str, Any] = Field(default_factory=dict)
+    if_match: str = Field(
+        min_length=1,
+        max_length=2000,
+        description="the feature's ETag as read (or `*`), as the If-Match of a PUT",
+    )
+
+
+class FeatureBatchIn(BaseModel):
+    """Features replaced together in one transaction (all or none), e.g. two sibling
+    grids whose shared border moves."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["FeatureCollection"]
+    features: list[FeatureInBatch] = Field(min_length=1, max_length=100)
+
+
 class FeaturePatchIn(BaseModel):
     """A partial GeoJSON Feature: the properties given are merged into the stored ones
     (``null`` clears one), a geometry given replaces the stored one."""
@@ -148,6 +179,19 @@ class EditedFeaturePublic(FeaturePublic):
     repairs: list[RepairPublic] = Field(
         default_factory=list, description="Every repair of the geometry (empty: stored as given)."
     )
+
+
+class EditedInBatchPublic(EditedFeaturePublic):
+    """A feature as stored by a multi-feature edit, with its new ETag."""
+
+    etag: str = Field(description="the stored version, for the next If-Match")
+
+
+class EditedFeaturesPublic(BaseModel):
+    """The features as stored by a multi-feature edit, in the order sent."""
+
+    type: Literal["FeatureCollection"]
+    features: list[EditedInBatchPublic]
 
 
 class AuditEntryPublic(BaseModel):

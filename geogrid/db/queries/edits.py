@@ -23,6 +23,7 @@ __all__ = [
     "grid_dependents",
     "insert_feature",
     "lock_layer",
+    "read_grid_family",
     "read_grid_neighbourhood",
     "update_feature",
 ]
@@ -117,6 +118,26 @@ def read_grid_neighbourhood(
         select(grids.c.code, grids.c.level, grids.c.parent_code, func.ST_AsBinary(grids.c.geom))
         .where(or_(*wanted))
         .order_by(grids.c.code)
+    ).all()
+    return gpd.GeoDataFrame(
+        {
+            "code": [r[0] for r in rows],
+            "level": [r[1] for r in rows],
+            "parent_code": [r[2] for r in rows],
+        },
+        geometry=shapely.from_wkb([bytes(r[3]) for r in rows]) if rows else [],
+        crs=4326,
+    )
+
+
+def read_grid_family(conn: Connection, parent_code: str) -> gpd.GeoDataFrame:
+    """Return grid ``parent_code`` and its children (EPSG:4326), as this transaction sees
+    them. Columns: ``code``, ``level``, ``parent_code`` and geometry; the parent first."""
+    grids = _table("grids")
+    rows = conn.execute(
+        select(grids.c.code, grids.c.level, grids.c.parent_code, func.ST_AsBinary(grids.c.geom))
+        .where(or_(grids.c.code == parent_code, grids.c.parent_code == parent_code))
+        .order_by(grids.c.code != parent_code, grids.c.code)
     ).all()
     return gpd.GeoDataFrame(
         {
