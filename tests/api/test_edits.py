@@ -640,3 +640,28 @@ def test_a_repair_that_loses_area_is_refused_with_the_lost_area(editing: Editing
     assert lost.symmetric_difference(wound_twice).area < 1e-6 * wound_twice.area
     assert problem["area_m2"] == pytest.approx(area_m2(wound_twice), rel=2e-3)
     assert (editing.row("grids", "C-001-001-01"), editing.audit_count()) == before
+
+
+def test_a_bow_tie_repair_that_would_open_a_hole_in_the_village_is_refused(
+    editing: Editing,
+) -> None:
+    # the measured defect: a micro-grid sent as a bow-tie (two corners swapped) was
+    # repaired into two triangles, half its area, leaving a hole in its village
+    api, url = editing.planner, "/collections/grids/items/C-001-001-01"
+    etag = api.get(url).headers["ETag"]
+    corners = [(0, 0), (0.02, 0.02), (0.02, 0), (0, 0.02)]
+    bowtie = shapely.Polygon([(X0 + x, Y0 + y) for x, y in corners])
+    before = (editing.row("grids", "C-001-001-01"), editing.audit_count())
+    response = api.put(
+        url,
+        json=feature(bowtie, name="一号", level="micro", parent_code="C-001-001"),
+        headers={"If-Match": etag},
+    )
+    assert response.status_code == 422, response.text
+    problems = response.json()["details"]["problems"]
+    assert {p["kind"] for p in problems} == {"gap"}
+    hole = box(0, 0, 0.02, 0.02).difference(shapely.make_valid(bowtie))
+    found = shapely.union_all([shapely.geometry.shape(p["location"]) for p in problems])
+    assert found.symmetric_difference(hole).area < 1e-6 * hole.area
+    assert sum(p["area_m2"] for p in problems) == pytest.approx(area_m2(hole), rel=2e-3)
+    assert (editing.row("grids", "C-001-001-01"), editing.audit_count()) == before
