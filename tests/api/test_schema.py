@@ -52,6 +52,7 @@ EXCLUDED = {
     ),
 }
 EXAMPLES = 10  # per operation and mode (valid, invalid)
+REQUEST_TIMEOUT_S = 300
 # Operations given fewer examples, each with the reason.
 CAPPED = {
     ("GET", "/grids/validate"): (
@@ -97,7 +98,9 @@ def _exercise(
     )
     @given(case=operation.as_strategy(generation_mode=mode))
     def run(case: schemathesis.Case) -> None:
-        response = case.call(headers=auth)
+        # A re-plan runs the solver for seconds; a busy machine must not turn that into a
+        # read time-out (schemathesis' default is 10 s).
+        response = case.call(headers=auth, timeout=REQUEST_TIMEOUT_S)
         case.validate_response(response, checks=CHECKS, headers=auth)
 
     run()
