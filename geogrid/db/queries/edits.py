@@ -8,12 +8,12 @@ geometry is bound as WKB in EPSG:4326.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import geopandas as gpd
 import shapely
-from sqlalchemy import Connection, Table, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Row, Table, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import BYTEA
 
 from geogrid.db.models import Base
@@ -119,15 +119,7 @@ def read_grid_neighbourhood(
         .where(or_(*wanted))
         .order_by(grids.c.code)
     ).all()
-    return gpd.GeoDataFrame(
-        {
-            "code": [r[0] for r in rows],
-            "level": [r[1] for r in rows],
-            "parent_code": [r[2] for r in rows],
-        },
-        geometry=shapely.from_wkb([bytes(r[3]) for r in rows]) if rows else [],
-        crs=4326,
-    )
+    return _grid_frame(rows)
 
 
 def read_grid_family(conn: Connection, parent_code: str) -> gpd.GeoDataFrame:
@@ -139,6 +131,11 @@ def read_grid_family(conn: Connection, parent_code: str) -> gpd.GeoDataFrame:
         .where(or_(grids.c.code == parent_code, grids.c.parent_code == parent_code))
         .order_by(grids.c.code != parent_code, grids.c.code)
     ).all()
+    return _grid_frame(rows)
+
+
+def _grid_frame(rows: Sequence[Row[Any, Any, Any, Any]]) -> gpd.GeoDataFrame:
+    """Return ``(code, level, parent_code, WKB)`` rows as a frame in EPSG:4326."""
     return gpd.GeoDataFrame(
         {
             "code": [r[0] for r in rows],
