@@ -12,7 +12,7 @@ from geogrid.api.auth import require
 from geogrid.api.batch_bodies import PiecesResponse, answer_batch, too_many_rows
 from geogrid.api.bodies import CsvRecordCounter, JsonBatchCounter, read_counted_body
 from geogrid.api.deps import SettingsDep, WorkspaceDep
-from geogrid.api.schemas.common import CRS_SCHEMA
+from geogrid.api.schemas.common import CRS_SCHEMA, body_schema
 from geogrid.api.schemas.locate import LocateBatchIn, LocateBatchPublic, LocatePublic
 from geogrid.errors import InvalidRequestError, PermissionDeniedError
 from geogrid.workspace import Workspace
@@ -116,7 +116,7 @@ def locate_json(workspace: Workspace, caller: Caller, row: LocateRow) -> bytes:
     openapi_extra={
         "requestBody": {
             "content": {
-                "application/json": {"schema": LocateBatchIn.model_json_schema()},
+                "application/json": {"schema": body_schema(LocateBatchIn)},
                 "text/csv": {"schema": {"type": "string"}},
             }
         }

@@ -6,9 +6,9 @@ import re
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
-__all__ = ["CRS_EXAMPLES", "CRS_SCHEMA", "DateTimeIn", "IntIn", "json_number"]
+__all__ = ["CRS_EXAMPLES", "CRS_SCHEMA", "DateTimeIn", "IntIn", "body_schema", "json_number"]
 
 _DATE_TIME = re.compile(
     r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}:?\d{2})?"
@@ -62,3 +62,35 @@ def json_number(value: Any) -> Any:
 IntIn = Annotated[int, BeforeValidator(json_number)]
 """An integer in a request body: a JSON number with no fraction (``3`` or ``3.0``, as JSON
 Schema counts integers), never ``true`` or ``"3"``."""
+
+
+def body_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """Return ``model``'s JSON schema with its ``$defs`` written in place.
+
+    For a body a route reads itself (``openapi_extra``): pydantic's ``#/$defs/...``
+    references would point at the root of the OpenAPI document, where nothing is.
+
+    >>> from geogrid.api.schemas.locate import LocateBatchIn
+    >>> rows = body_schema(LocateBatchIn)["properties"]["rows"]
+    >>> "$ref" in str(rows), sorted(rows["items"]["properties"])
+    (False, ['address', 'crs', 'id', 'lat', 'lon'])
+    """
+    schema = model.model_json_schema()
+    defs = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/$defs/"):
+                return resolve(
+                    {
+                        **defs[ref.removeprefix("#/$defs/")],
+                        **{k: v for k, v in node.items() if k != "$ref"},
+                    }
+                )
+            return {k: resolve(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [resolve(v) for v in node]
+        return node
+
+    return resolve(schema)
