@@ -6,6 +6,7 @@ Each test pairs a declaration of the schema with the answer the server gives.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -243,3 +244,46 @@ def test_every_reference_resolves_in_the_document(schema: dict[str, Any]) -> Non
             assert isinstance(target, dict), ref
             assert part in target, ref
             target = target[part]
+
+
+@pytest.mark.parametrize(("field", "value"), [("lat", False), ("lon", "120.6"), ("lat", True)])
+def test_batch_coordinates_must_be_json_numbers(
+    demo_client: TestClient, field: str, value: object
+) -> None:
+    row = {"lon": 120.63, "lat": 27.59, field: value}
+    refused = demo_client.post("/locate/batch", json={"rows": [row]})
+    assert refused.status_code == 422
+    assert field in refused.json()["details"]["problem"]
+    located = demo_client.post("/locate/batch", json={"rows": [{"lon": 120.63, "lat": 27}]})
+    assert located.json()["results"][0]["ok"] is True
+
+
+def test_the_batch_body_is_declared_required(schema: dict[str, Any]) -> None:
+    assert _operation(schema, "POST", "/locate/batch")["requestBody"]["required"] is True
+
+
+@pytest.mark.parametrize(
+    ("value", "status"),
+    [
+        ("2020-01-31T00:00:00Z", 200),
+        ("2020-01-31T08:00:00+08:00/..", 200),
+        ("../2020-01-31 00:00", 200),
+        ("0" * 100, 422),
+        ("2020-13-01T00:00:00Z", 422),
+        ("2020-01-31", 422),
+    ],
+)
+def test_datetime_is_refused_exactly_as_its_declared_pattern_says(
+    schema: dict[str, Any], demo_client: TestClient, value: str, status: int
+) -> None:
+    (param,) = [
+        p
+        for p in _operation(schema, "GET", "/collections/{collection_id}/items")["parameters"]
+        if p["name"] == "datetime"
+    ]
+    pattern = next(s["pattern"] for s in param["schema"]["anyOf"] if "pattern" in s)
+    assert (re.search(pattern, value) is not None) == (status == 200)
+    answer = demo_client.get(
+        "/collections/checkpoints/items", params={"limit": 1, "datetime": value}
+    )
+    assert answer.status_code == status

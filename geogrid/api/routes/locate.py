@@ -115,10 +115,11 @@ def locate_json(workspace: Workspace, caller: Caller, row: LocateRow) -> bytes:
     response_model=LocateBatchPublic,
     openapi_extra={
         "requestBody": {
+            "required": True,
             "content": {
                 "application/json": {"schema": body_schema(LocateBatchIn)},
                 "text/csv": {"schema": {"type": "string"}},
-            }
+            },
         }
     },
 )

@@ -229,8 +229,8 @@ class LocateRowIn(BaseModel):
 
     id: str | None = None
     address: str | None = None
-    lon: float | None = None
-    lat: float | None = None
+    lon: float | None = Field(default=None, strict=True)  # a JSON number ("lat": false is no 0)
+    lat: float | None = Field(default=None, strict=True)
     crs: str | None = None
 
 
