@@ -287,3 +287,18 @@ def test_datetime_is_refused_exactly_as_its_declared_pattern_says(
         "/collections/checkpoints/items", params={"limit": 1, "datetime": value}
     )
     assert answer.status_code == status
+
+
+def test_a_filter_declares_an_enum_only_where_every_collection_refuses_other_values(
+    schema: dict[str, Any], demo_client: TestClient
+) -> None:
+    from geogrid.api.routes.features import FILTER_PARAMS
+
+    params = _operation(schema, "GET", "/collections/{collection_id}/items")["parameters"]
+    declared = {p["name"]: p["schema"] for p in params if p["name"] in FILTER_PARAMS}
+    assert "enum" not in declared["kind"]  # isolation sites' kinds are free text
+    for name, param_schema in declared.items():
+        for collection in FILTER_PARAMS[name]:
+            answer = demo_client.get(f"/collections/{collection}/items?limit=1&{name}=AAA")
+            if "enum" in param_schema:  # a value the schema refuses, the server refuses
+                assert answer.status_code == 422, (name, collection)

@@ -80,10 +80,10 @@ def _filter_parameters() -> list[dict[str, Any]]:
     """Document the simple property filters (checked against the collection in code)."""
     out = []
     for param, layers in FILTER_PARAMS.items():
-        choices = {c for name in layers for c in FEATURE_LAYERS[name].choices.get(param, ())}
+        per_layer = [FEATURE_LAYERS[name].choices.get(param, ()) for name in layers]
         schema: dict[str, Any] = {"type": "string", "maxLength": FILTER_MAX_LENGTH}
-        if choices:
-            schema["enum"] = sorted(choices)
+        if all(per_layer):  # a layer with free values (isolation sites' kind) takes any
+            schema["enum"] = sorted({c for choices in per_layer for c in choices})
         out.append(
             {
                 "name": param,
