@@ -3,6 +3,11 @@
 Usage::
 
     .venv/bin/python geodata/generate.py [--out PATH] [--scale tiny|town|county] [--seed N]
+    .venv/bin/python geodata/generate.py --scale province --out DIR [--counties N]
+
+``--scale province`` streams a province of ``--counties`` generated counties (each at
+``--county-scale``, default ``town``), tiled side by side, to Parquet files under ``DIR``
+(see :mod:`geodata._province`); it is for benchmarks and scale tests only.
 
 The default writes ``geodata/pingyang-demo.gpkg.zip``: one GeoPackage, all layers in
 EPSG:4326. Import :func:`generate` and :func:`write_gpkg` to use it from Python.
@@ -31,6 +36,7 @@ from geodata._addresses import build_addresses
 from geodata._checkpoints import build_checkpoints
 from geodata._grids import build_grids, build_workers, county_frame
 from geodata._names import NameBook
+from geodata._province import PROVINCE_COUNTIES, write_province
 from geodata._roads import build_roads
 from geodata._spec import AOJIANG, OUTPUT_CRS, SCALES, TOWNS
 from geodata._transfer import build_sites, build_transfer_requests, build_vehicles
@@ -205,10 +211,25 @@ def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output .gpkg or .gpkg.zip")
-    parser.add_argument("--scale", choices=sorted(SCALES), default="town")
+    parser.add_argument("--scale", choices=[*sorted(SCALES), "province"], default="town")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--counties", type=int, default=PROVINCE_COUNTIES, help="province only")
+    parser.add_argument(
+        "--county-scale", choices=sorted(SCALES), default="town", help="province only"
+    )
     args = parser.parse_args(argv)
     start = time.perf_counter()
+    if args.scale == "province":
+        if args.out == DEFAULT_OUT:
+            parser.error("--scale province needs --out DIR (the committed demo is one county)")
+        totals = write_province(
+            generate, args.out, counties=args.counties, county_scale=args.county_scale,
+            seed=args.seed, verbose=True,
+        )  # fmt: skip
+        for name, rows in totals.items():
+            print(f"{name:<20} {rows:>10} rows")
+        print(f"wrote {args.out} in {time.perf_counter() - start:.1f} s")
+        return 0
     layers = generate(args.scale, args.seed, verbose=True)
     for name, frame in layers.items():
         print(f"{name:<20} {len(frame):>8} rows")

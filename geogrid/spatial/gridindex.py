@@ -184,6 +184,21 @@ class GridIndex:
         self._metric_trees: dict[int, shapely.STRtree] = {}
         self._metric_lock = threading.Lock()
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle the index (to ship it to Dask workers once): without the lock and the
+        lazily built metric trees; preparation is redone on loading."""
+        state = self.__dict__.copy()
+        del state["_metric_lock"]
+        state["_metric_trees"] = {}
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Restore a pickled index: a new lock, the polygons prepared again."""
+        self.__dict__.update(state)
+        self._metric_lock = threading.Lock()
+        for level in (*self._territorial, self._industry):
+            _prepare(level.geoms)
+
     @classmethod
     def from_geodataframe(cls, grids: gpd.GeoDataFrame, **options: Any) -> GridIndex:
         """Build the index from a grid frame in EPSG:4326.
@@ -415,13 +430,7 @@ class GridIndex:
     ) -> _LevelIndex:
         # Own copies, prepared: the caller's geometries are left as they were.
         geoms = np.asarray(shapely.transform(geoms, lambda xy: xy), dtype=object)
-        shapely.prepare(geoms)
-        if len(geoms):
-            # Build every prepared polygon's lazy point locator now, so that threads
-            # sharing the index only ever read it.
-            ring = shapely.get_exterior_ring(shapely.get_geometry(geoms, 0))
-            start = shapely.get_point(ring, 0)
-            shapely.intersects_xy(geoms, shapely.get_x(start), shapely.get_y(start))
+        _prepare(geoms)
         cache = CellCache.from_polygons(geoms, self._frame, shift, mode)
         return _LevelIndex(rows, geoms, cache)
 
@@ -451,3 +460,13 @@ def _bounds_corners(geoms: npt.NDArray[np.object_]) -> tuple[list[float], list[f
         return [], []
     xmin, ymin, xmax, ymax = shapely.total_bounds(geoms)
     return [xmin, xmax], [ymin, ymax]
+
+
+def _prepare(geoms: npt.NDArray[np.object_]) -> None:
+    """Prepare polygons and build each one's lazy point locator now, so that threads
+    sharing the index only ever read them."""
+    shapely.prepare(geoms)
+    if len(geoms):
+        ring = shapely.get_exterior_ring(shapely.get_geometry(geoms, 0))
+        start = shapely.get_point(ring, 0)
+        shapely.intersects_xy(geoms, shapely.get_x(start), shapely.get_y(start))

@@ -422,3 +422,20 @@ def test_one_owner_per_level_inside_the_union(n_micro, village_share, wiggle, se
     owners, _ = brute_force(grids, lon, lat)
     for level in TERRITORIAL_LEVELS:
         assert found.codes(level).tolist() == owners[level]
+
+
+def test_pickled_index_answers_alike(index: GridIndex, county) -> None:
+    """The index travels to Dask workers pickled: the copy gives the same answers,
+    gaps included (its metric trees and lock are rebuilt on the worker)."""
+    import pickle
+
+    rng = np.random.default_rng(3)
+    x0, y0, x1, y1 = county.total_bounds
+    lon = rng.uniform(x0 - 0.01, x1 + 0.01, 500)
+    lat = rng.uniform(y0 - 0.01, y1 + 0.01, 500)
+    index.locate(lon, lat)  # builds metric trees the pickle must leave out
+    copy = pickle.loads(pickle.dumps(index))
+    original, copied = index.locate(lon, lat), copy.locate(lon, lat)
+    assert [original.point(i) for i in range(500)] == [copied.point(i) for i in range(500)]
+    statuses = {str(copied.point(i).status) for i in range(500)}
+    assert {"ok", "outside"} <= statuses
