@@ -48,6 +48,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LOCAL",
+    "MAX_PLAN_REQUESTS",
+    "MAX_PLAN_VEHICLES",
     "TransportOutcome",
     "load_plan",
     "plan_transfers",
@@ -57,6 +59,12 @@ __all__ = [
 ]
 
 MAX_SNAP_M = 500.0
+MAX_PLAN_REQUESTS = 1_000
+"""Most households one plan or re-plan may hold when the API asks (matrices grow with the
+square, routes with the count: 1,000 take about 8 s besides the solver's budget on 2 cores;
+20,000 held a worker for minutes)."""
+MAX_PLAN_VEHICLES = 200
+"""Most vehicles one plan may name through the API."""
 
 Solve = Callable[[np.ndarray, np.ndarray], TransportPlan]
 
@@ -138,12 +146,18 @@ def plan_transfers(
     vehicles: gpd.GeoDataFrame | None = None,
     settings: TransportSettings | None = None,
     save: bool = True,
+    max_requests: int | None = None,
 ) -> TransportOutcome:
-    """Plan the transfer of waiting households (stored, or given) with the fleet."""
+    """Plan the transfer of waiting households (stored, or given) with the fleet.
+
+    More than ``max_requests`` households (None: no limit) is an
+    :class:`~geogrid.errors.InvalidRequestError`, before anything is measured or solved.
+    """
     with workspace.engine.connect() as conn:
         requests = requests if requests is not None else read_transfer_requests(conn)
         vehicles = vehicles if vehicles is not None else read_vehicles(conn)
     requests, vehicles = _plain(requests), _plain(vehicles)
+    _check_size(len(requests), max_requests, "this plan")
     sites = _plain(workspace.isolation_sites())
     if requests.empty:
         raise InvalidRequestError("there are no waiting transfer requests to plan")
@@ -183,6 +197,7 @@ def replan_transfers(
     settings: TransportSettings | None = None,
     time_budget_s: float | None = None,
     save: bool = True,
+    max_requests: int | None = None,
 ) -> TransportOutcome:
     """Plan a saved plan again at ``now``, keeping the trips already under way.
 
@@ -204,6 +219,10 @@ def replan_transfers(
         Default: the previous plan's settings.
     time_budget_s
         The solver's budget this time (default: that of ``settings``).
+    max_requests
+        Most households the new plan may hold, those of the plan and the new ones (None:
+        no limit); more is an :class:`~geogrid.errors.InvalidRequestError`, before
+        anything is measured or solved.
 
     Examples
     --------
@@ -223,6 +242,7 @@ def replan_transfers(
     requests = _plain(requests)
     if requests["code"].duplicated().any():
         raise InvalidRequestError("new request codes must be unique")
+    _check_size(len(known | set(requests["code"])), max_requests, "this re-plan")
     requests = requests.assign(location=np.arange(len(requests)) + len(old_points))
     points = np.concatenate([old_points, requests.geometry.to_numpy()])
     now_s = seconds_since(now, day_start, 0)
@@ -242,6 +262,15 @@ def replan_transfers(
     if save:
         outcome.plan_id = _save(workspace, outcome, previous_plan_id=plan_id)
     return outcome
+
+
+def _check_size(households: int, limit: int | None, what: str) -> None:
+    """Refuse a plan of more than ``limit`` households (None: no limit)."""
+    if limit is not None and households > limit:
+        raise InvalidRequestError(
+            f"{what} would hold {households:,} households; a plan holds at most {limit:,}",
+            details={"households": households, "limit": limit},
+        )
 
 
 def _solve_on_roads(

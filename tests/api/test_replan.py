@@ -175,3 +175,62 @@ def test_cli_replan(
     missing = CliRunner().invoke(cli_app, ["transport", "--replan", "999999"])
     assert missing.exit_code != 0
     assert "999999" in missing.output
+
+
+def _households(count: int, prefix: str) -> list[dict[str, object]]:
+    """``count`` valid inline households around the demo county's centre."""
+    return [
+        {
+            "code": f"{prefix}-{k}",
+            "lon": 120.6 + (k % 40) * 0.001,
+            "lat": 27.6 + (k // 40) * 0.001,
+            "group_size": 1,
+            "risk_class": "returnee",
+        }
+        for k in range(count)
+    ]
+
+
+def test_plans_and_replans_over_the_household_limit_are_refused_before_solving(
+    demo_client: TestClient, demo_db: Engine, first: TransportOutcome
+) -> None:
+    """A re-plan with 20,000 inline households held a worker for minutes: a plan holds at
+    most MAX_PLAN_REQUESTS households (inline, by code, or with those of the re-planned
+    plan), as the OpenAPI document declares; more is a 422 before anything is solved."""
+    from geogrid.workspace.transport import MAX_PLAN_REQUESTS, MAX_PLAN_VEHICLES
+
+    schemas = demo_client.get("/openapi.json").json()["components"]["schemas"]
+    for model in ("PlanIn", "ReplanIn"):
+        for field in ("requests", "request_codes"):
+            declared = schemas[model]["properties"][field]["anyOf"][0]
+            assert declared["maxItems"] == MAX_PLAN_REQUESTS, (model, field)
+    assert schemas["PlanIn"]["properties"]["vehicle_codes"]["anyOf"][0]["maxItems"] == (
+        MAX_PLAN_VEHICLES
+    )
+
+    def plans() -> int:
+        with demo_db.connect() as conn:
+            return conn.execute(text("SELECT count(*) FROM transport_plans")).scalar_one()
+
+    before = plans()
+    replan = f"/transport/plans/{first.plan_id}/replan"
+    too_many = _households(MAX_PLAN_REQUESTS + 1, "MANY")
+    refused = [
+        demo_client.post(replan, json={"requests": too_many, "time_budget_s": 1}),
+        demo_client.post("/transport/plans", json={"requests": too_many}),
+        demo_client.post("/transport/plans", json={"request_codes": ["X"] * 1001}),
+        demo_client.post("/transport/plans", json={"vehicle_codes": ["V"] * 201}),
+    ]
+    for response in refused:
+        assert response.status_code == 422, response.text[:300]
+        assert response.json()["code"] == "invalid_request"
+        assert "at most" in str(response.json()["details"]["errors"])
+
+    # within the list's limit, but with the plan's own households the re-plan holds more
+    held = len(first.plan.requests)
+    new = _households(MAX_PLAN_REQUESTS - held + 1, "MORE")
+    response = demo_client.post(replan, json={"requests": new, "time_budget_s": 1})
+    assert response.status_code == 422, response.text[:300]
+    assert response.json()["details"] == {"households": MAX_PLAN_REQUESTS + 1, "limit": 1000}
+    assert "at most 1,000" in response.json()["message"]
+    assert plans() == before  # nothing solved, nothing stored

@@ -20,6 +20,8 @@ from geogrid.spatial.transport import TransportSettings
 from geogrid.workspace import Workspace
 from geogrid.workspace.transport import (
     LOCAL,
+    MAX_PLAN_REQUESTS,
+    MAX_PLAN_VEHICLES,
     load_plan,
     plan_transfers,
     replan_transfers,
@@ -54,9 +56,9 @@ class PlanOptions(BaseModel):
 class PlanIn(BaseModel):
     """What to plan: inline requests, or the stored waiting ones (optionally some codes)."""
 
-    requests: list[RequestIn] | None = Field(default=None, max_length=20_000)
-    request_codes: list[str] | None = Field(default=None, max_length=20_000)
-    vehicle_codes: list[str] | None = Field(default=None, max_length=1_000)
+    requests: list[RequestIn] | None = Field(default=None, max_length=MAX_PLAN_REQUESTS)
+    request_codes: list[str] | None = Field(default=None, max_length=MAX_PLAN_REQUESTS)
+    vehicle_codes: list[str] | None = Field(default=None, max_length=MAX_PLAN_VEHICLES)
     options: PlanOptions = PlanOptions()
 
 
@@ -66,8 +68,8 @@ class ReplanIn(BaseModel):
     now: DateTimeIn | None = Field(
         default=None, description="Moment of re-planning (default: now); naive is Asia/Shanghai."
     )
-    requests: list[RequestIn] | None = Field(default=None, max_length=20_000)
-    request_codes: list[str] | None = Field(default=None, max_length=20_000)
+    requests: list[RequestIn] | None = Field(default=None, max_length=MAX_PLAN_REQUESTS)
+    request_codes: list[str] | None = Field(default=None, max_length=MAX_PLAN_REQUESTS)
     time_budget_s: float | None = Field(default=None, gt=0, le=300, strict=True)
 
 
@@ -90,7 +92,11 @@ class PlanPublic(BaseModel):
     dependencies=[require("transport:plan")],
 )
 async def create_plan(workspace: WorkspaceDep, body: PlanIn | None = None) -> PlanPublic:
-    """Plan the transfers; an empty body plans every waiting request with the whole fleet."""
+    """Plan the transfers; an empty body plans every waiting request with the whole fleet.
+
+    A plan holds at most 1,000 households and names at most 200 vehicles: more is a 422
+    (``details`` gives the count and the limit) before anything is measured or solved.
+    """
     body = body or PlanIn()
     settings = TransportSettings(
         pickup_s=round(body.options.pickup_min * 60),
@@ -102,7 +108,13 @@ async def create_plan(workspace: WorkspaceDep, body: PlanIn | None = None) -> Pl
 
     def solve() -> int:
         requests, vehicles = _chosen(workspace, body)
-        outcome = plan_transfers(workspace, requests=requests, vehicles=vehicles, settings=settings)
+        outcome = plan_transfers(
+            workspace,
+            requests=requests,
+            vehicles=vehicles,
+            settings=settings,
+            max_requests=MAX_PLAN_REQUESTS,
+        )
         assert outcome.plan_id is not None
         return outcome.plan_id
 
@@ -124,6 +136,8 @@ async def replan_plan(
     A trip is under way once its vehicle has left for the pickup. Every other household of
     the plan and the new ones (inline, by code, or by default the stored waiting requests
     the plan does not know) are assigned and routed again with the plan's fleet and sites.
+    The new plan holds at most 1,000 households, those of the plan and the new ones: more
+    is a 422 (``details`` gives the count and the limit) before anything is solved.
     """
     body = body or ReplanIn()
 
@@ -134,6 +148,7 @@ async def replan_plan(
             now=body.now or datetime.now(LOCAL),
             requests=_requests(workspace, body.requests, body.request_codes),
             time_budget_s=body.time_budget_s,
+            max_requests=MAX_PLAN_REQUESTS,
         )
         assert outcome.plan_id is not None
         return outcome.plan_id
