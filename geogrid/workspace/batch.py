@@ -10,15 +10,28 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 
 from geogrid import crs as gcrs
-from geogrid.errors import GeoGridError
+from geogrid.errors import GeoGridError, IngestError
 from geogrid.workspace.locate import LocateAnswer
 
 if TYPE_CHECKING:
     from geogrid.workspace import Workspace
+    from geogrid.workspace.locate import Locator
 
-__all__ = ["MAX_TEXT_CHARS", "LocateRow", "RowResult", "locate_rows", "summarise"]
+__all__ = [
+    "ANSWER_COLUMNS",
+    "MAX_TEXT_CHARS",
+    "LocateRow",
+    "RowResult",
+    "flatten_result",
+    "locate_rows",
+    "locate_rows_with",
+    "locate_table",
+    "rows_from_table",
+    "summarise",
+]
 
 MAX_TEXT_CHARS = 200
 """The longest address, row id or CRS name a row may carry (``GET /locate`` caps its
@@ -57,6 +70,16 @@ def locate_rows(
 
     Rows are numbered from ``first_row`` (a slice of a larger batch starts further on).
     """
+    texts = any(_problem(row) is None and row.lon is None for row in rows)
+    locator = workspace.locator(reveal_personal=reveal_personal, addresses=texts)
+    return locate_rows_with(locator, rows, first_row=first_row)
+
+
+def locate_rows_with(
+    locator: Locator, rows: Sequence[LocateRow], *, first_row: int = 1
+) -> list[RowResult]:
+    """Locate every row with a given locator (a Dask worker's copy, say): as
+    :func:`locate_rows`, which is this function on the workspace's locator."""
     results: list[RowResult | None] = [None] * len(rows)
     by_crs: dict[str, list[int]] = defaultdict(list)
     texts: list[int] = []
@@ -69,7 +92,6 @@ def locate_rows(
             by_crs[row.crs or "wgs84"].append(i)
         else:
             texts.append(i)
-    locator = workspace.locator(reveal_personal=reveal_personal, addresses=bool(texts))
     for crs_name, members in by_crs.items():
         try:
             system = gcrs.parse_crs(crs_name)
@@ -127,3 +149,152 @@ def summarise(results: Sequence[RowResult]) -> dict[str, int]:
         if result.answer.address is not None:
             counts[f"level:{result.answer.address.level}"] += 1
     return dict(sorted(counts.items()))
+
+
+ANSWER_COLUMNS: dict[str, str] = {
+    "status": "str",
+    "error": "str",
+    "county_code": "str",
+    "town_code": "str",
+    "village_code": "str",
+    "micro_code": "str",
+    "village_name": "str",
+    "industry_codes": "str",
+    "worker_name": "str",
+    "worker_phone": "str",
+    "match_level": "str",
+    "confidence": "float64",
+    "reasons": "str",
+    "lon_wgs84": "float64",
+    "lat_wgs84": "float64",
+}
+"""The columns :func:`flatten_result` fills, with their dtypes (text may be missing)."""
+
+
+def flatten_result(result: RowResult) -> dict[str, object]:
+    """Return one row's answer as the flat record a batch writes (:data:`ANSWER_COLUMNS`):
+    the grid chain, worker, match level and confidence, or ``status`` ``failed`` and the
+    ``error``."""
+    answer = result.answer
+    row: dict[str, object] = dict.fromkeys(ANSWER_COLUMNS)
+    row["status"] = answer.status if answer else "failed"
+    row["error"] = result.error
+    if answer is None:
+        return row
+    for level in ("county", "town", "village", "micro"):
+        row[f"{level}_code"] = answer.code(level)
+    village = next((g for g in answer.chain if g.level == "village"), None)
+    row["village_name"] = village.name if village else None
+    row["industry_codes"] = ";".join(g.code for g in answer.industry)
+    row["worker_name"] = answer.worker.name if answer.worker else None
+    row["worker_phone"] = answer.worker.phone if answer.worker else None
+    row["match_level"] = answer.address.level if answer.address else None
+    row["confidence"] = round(answer.confidence, 3)
+    row["reasons"] = "; ".join(answer.address.reasons) if answer.address else None
+    row["lon_wgs84"], row["lat_wgs84"] = answer.lon, answer.lat
+    return row
+
+
+def rows_from_table(table: pd.DataFrame, default_crs: str, *, source: str) -> list[LocateRow]:
+    """Read batch rows from a table's columns: ``id`` (or ``code``), ``address`` (or
+    ``地址``), ``lon``/``lat`` (or ``lng``, ``longitude``, ``latitude``) and ``crs``.
+
+    Values may be text (a CSV read as strings) or numbers (Parquet); an empty cell is
+    missing, a lon/lat that is not a number becomes NaN (that row's error). A table with
+    neither an address column nor lon and lat is an :class:`IngestError` naming
+    ``source``.
+    """
+    lower = {str(c).lower(): c for c in table.columns}
+
+    def column(*names: str) -> list[object] | None:
+        return next((table[lower[n]].tolist() for n in names if n in lower), None)
+
+    ids, texts = column("id", "code"), column("address", "地址")
+    lons, lats = column("lon", "lng", "longitude"), column("lat", "latitude")
+    crs = column("crs")
+    if texts is None and (lons is None or lats is None):
+        raise IngestError("needs an 'address' column or 'lon' and 'lat' columns", path=source)
+    n = len(table)
+    return [
+        LocateRow(
+            id=_as_text(ids[i]) if ids is not None else None,
+            address=_text(texts[i]) if texts is not None else None,
+            lon=_number(lons[i]) if lons is not None else None,
+            lat=_number(lats[i]) if lats is not None else None,
+            crs=_text(crs[i]) if crs is not None else default_crs,
+        )
+        for i in range(n)
+    ]
+
+
+def locate_table(
+    locator: Locator,
+    table: pd.DataFrame,
+    *,
+    default_crs: str = "wgs84",
+    source: str = "",
+    first_row: int = 1,
+) -> pd.DataFrame:
+    """Locate a table's rows (see :func:`rows_from_table`); return one record per input
+    row, in order: ``source``, ``row`` (numbered from ``first_row``), the input ``id``,
+    ``address``, ``lon``, ``lat`` and ``crs`` as text, then :data:`ANSWER_COLUMNS`."""
+    import pandas as pd
+
+    rows = rows_from_table(table, default_crs, source=source)
+    results = locate_rows_with(locator, rows, first_row=first_row)
+    lower = {str(c).lower(): c for c in table.columns}
+    frame = pd.DataFrame({"source": pd.Series([source] * len(rows), dtype="string")})
+    frame["row"] = np.arange(first_row, first_row + len(rows), dtype=np.int64)
+    for name, aliases in INPUT_COLUMNS.items():
+        found = next((lower[a] for a in aliases if a in lower), None)
+        values = table[found].tolist() if found is not None else [None] * len(rows)
+        frame[name] = pd.Series([_as_text(v) for v in values], dtype="string")
+    answers = pd.DataFrame([flatten_result(r) for r in results], columns=list(ANSWER_COLUMNS))
+    for name, dtype in ANSWER_COLUMNS.items():
+        answers[name] = answers[name].astype("float64" if dtype == "float64" else "string")
+    return pd.concat([frame, answers], axis=1)
+
+
+INPUT_COLUMNS = {
+    "id": ("id", "code"),
+    "address": ("address", "地址"),
+    "lon": ("lon", "lng", "longitude"),
+    "lat": ("lat", "latitude"),
+    "crs": ("crs",),
+}
+"""The input columns a batch answer repeats (as text), by the names they may have."""
+
+
+def _missing(value: object) -> bool:
+    """None, NaN, pandas' NA or NaT (a Parquet cell may be any of them)."""
+    if value is None:
+        return True
+    if isinstance(value, str | list | tuple | dict | np.ndarray):
+        return False
+    return bool(pd.isna(value))
+
+
+def _as_text(value: object) -> str | None:
+    """An input cell as text (missing stays missing)."""
+    return None if _missing(value) else str(value)
+
+
+def _text(value: object) -> str | None:
+    """An input cell as text; empty is missing."""
+    text = _as_text(value)
+    return text or None
+
+
+def _number(value: object) -> float | None:
+    """An input cell as a number: missing or blank is None, not a number is NaN."""
+    if _missing(value):
+        return None
+    if isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool):
+        return float(value)
+    text = str(value).strip()
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return math.nan
