@@ -2,7 +2,10 @@
 
 Layers take GeoDataFrames in WGS 84 and return ``folium.FeatureGroup``\\ s with a legend;
 :func:`new_map` puts them on a map with a legend, layer control, scale bar, fullscreen and
-measure controls, fitted to the data, loading nothing from the Internet.
+measure controls, fitted to the data, loading nothing from the Internet. The background is
+either drawn from the data itself (:func:`street_layer`: roads by class with their names,
+water, house numbers; :mod:`geogrid.workspace.streets` reads them from PostGIS) or, when a
+network is there, tiles from Tianditu or Amap (:mod:`geogrid.maps.basemaps`).
 :func:`render_grid_sheet` makes the printable page of one grid and :func:`print_html` prints
 any page to PNG or PDF through headless Chromium.
 
@@ -28,10 +31,12 @@ from geogrid.maps.layers import checkpoint_layer, grid_layer, grid_layers, site_
 from geogrid.maps.overlays import area_layer, entry_layer, hexagon_layer, point_layer, route_layer
 from geogrid.maps.printing import Printer, print_html, print_html_process
 from geogrid.maps.sheets import grid_chain, render_child_sheets, render_grid_sheet
+from geogrid.maps.streets import ROAD_STYLES, street_layer
 from geogrid.privacy import find_personal, mask_personal, mask_phone
 
 __all__ = [
     "BASEMAPS",
+    "ROAD_STYLES",
     "Basemap",
     "BrowserError",
     "GeoLayer",
@@ -66,5 +71,6 @@ __all__ = [
     "save_map",
     "site_layer",
     "start_browser",
+    "street_layer",
     "use_local_assets",
 ]

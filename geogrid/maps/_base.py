@@ -40,6 +40,7 @@ __all__ = [
     "frame_bounds",
     "html_table",
     "require_columns",
+    "safe_json",
 ]
 
 Shape = Literal["area", "point", "line"]
@@ -206,7 +207,8 @@ def html_table(caption: str, rows: Sequence[tuple[str, Any]]) -> str:
     return f'<table class="geogrid-tip"><caption>{cell_text(caption)}</caption>{body}</table>'
 
 
-def _safe_json(value: Any) -> str:
+def safe_json(value: Any) -> str:
+    """Return JSON for a page's script: compact, UTF-8, with ``<``, ``>`` and ``&`` escaped."""
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
@@ -230,6 +232,12 @@ class FeatureSet(MacroElement):
         For each geometry, HTML (already escaped) or None.
     point_tooltips
         Show tooltips at the point rather than following the mouse (for markers).
+    pane
+        Leaflet pane to draw in (``geogridWater``, ``geogridRoads``; made by
+        :func:`geogrid.maps.new_map`), or None for the overlay pane.
+    casings
+        Styles (by the same index) of a wider line drawn under every line first: road
+        casings, sent once with the geometry.
     """
 
     _template = Template(
@@ -250,6 +258,8 @@ class FeatureSet(MacroElement):
         popups: Sequence[str | None] | None = None,
         *,
         point_tooltips: bool = False,
+        pane: str | None = None,
+        casings: Sequence[Mapping[str, Any]] | None = None,
     ) -> None:
         super().__init__()
         self._name = "GeogridFeatures"
@@ -266,11 +276,16 @@ class FeatureSet(MacroElement):
             if pop:
                 props["p"] = pop
             features.append(
-                f'{{"type":"Feature","geometry":{text},"properties":{_safe_json(props)}}}'
+                f'{{"type":"Feature","geometry":{text},"properties":{safe_json(props)}}}'
             )
         self.data = '{"type":"FeatureCollection","features":[' + ",".join(features) + "]}"
-        self.styles = _safe_json([dict(style) for style in styles])
-        self.options = _safe_json({"pointTooltips": point_tooltips})
+        self.styles = safe_json([dict(style) for style in styles])
+        options: dict[str, Any] = {"pointTooltips": point_tooltips}
+        if pane:
+            options["pane"] = pane
+        if casings is not None:
+            options["casings"] = [dict(style) for style in casings]
+        self.options = safe_json(options)
 
 
 class Labels(MacroElement):
@@ -313,4 +328,4 @@ class Labels(MacroElement):
             [float(y), float(x), text, cls, look]
             for (x, y), text, cls, look in zip(coords, texts, classes, looks, strict=True)
         ]
-        self.items = _safe_json(items)
+        self.items = safe_json(items)

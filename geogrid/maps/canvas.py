@@ -58,6 +58,22 @@ class _Controls(MacroElement):
         self.plain = plain
 
 
+class _Panes(MacroElement):
+    """The offline base's panes (water, roads, street names); added before any layer."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        geogrid.panes({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "GeogridPanes"
+
+
 class _ReadyFlag(MacroElement):
     """Sets ``window.geogridReady`` when the map has drawn; must be the map's last child."""
 
@@ -242,6 +258,7 @@ def new_map(
     if title:
         cast("Figure", m.get_root()).title = title
     _add_tiles(m, chosen)
+    m.add_child(_Panes(), name="geogrid_panes")
     for layer in flat:
         m.add_child(layer)
     _Controls(

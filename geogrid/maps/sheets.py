@@ -2,7 +2,11 @@
 
 A sheet is a full HTML page sized to the paper (``@page``) with the grid's map (legend,
 north arrow, metric scale), a title with the grid's name and code, its parent chain, its
-grid worker (name only), the counts the caller passes in, and the date. Print it with
+grid worker (name only), the counts the caller passes in, and the date. Under the grids it
+draws the offline street base the caller passes in (see :mod:`geogrid.maps.streets`), with
+street names of at least :data:`SHEET_LABEL_PX` CSS pixels: printed at scale 1 a CSS pixel
+is 0.75 pt, so names are at least 7.5 pt on paper. Names the map had no room for are listed
+under the map ("Also 另有: ..."), so every street of the sheet is named on it. Print it with
 :func:`geogrid.maps.printing.print_html`; a county's village sheets go through one
 :class:`geogrid.maps.printing.Printer`.
 """
@@ -22,7 +26,7 @@ import shapely
 from branca.element import Figure
 
 from geogrid.errors import UnknownGridError
-from geogrid.maps._base import RawHtml, as_wgs84_frame, cell_text, require_columns
+from geogrid.maps._base import GeoLayer, RawHtml, as_wgs84_frame, cell_text, require_columns
 from geogrid.maps.canvas import legend_html, map_to_html, new_map
 from geogrid.maps.layers import checkpoint_layer, grid_layer, site_layer
 from geogrid.maps.overlays import entry_layer
@@ -30,17 +34,24 @@ from geogrid.maps.printing import paper_size_mm
 
 __all__ = [
     "SHEET_COUNTS",
+    "SHEET_LABEL_PX",
     "SheetFrame",
     "grid_chain",
     "render_child_sheets",
     "render_grid_sheet",
+    "sheet_extent",
     "sheet_frame",
 ]
+
+SHEET_LABEL_PX = 10.0
+"""Street names on sheets are this many CSS pixels or more (7.5 pt printed; 7 pt is the
+least legible size on paper)."""
 
 SHEET_COUNTS: dict[str, str] = {
     "households": "Households 户数",
     "addresses": "Addresses 地址",
     "checkpoints": "Checkpoints 卡口",
+    "guarded_entries": "Guarded entries 有卡口入口",
     "unguarded_entries": "Unguarded entries 无卡口入口",
 }
 """The counts a sheet shows, by key, with their labels."""
@@ -48,8 +59,9 @@ SHEET_COUNTS: dict[str, str] = {
 _MARGIN_MM = 10.0
 _HEADER_MM = 30.0
 _FOOTER_MM = 8.0
-_PANEL_PORTRAIT_MM = 50.0
+_PANEL_PORTRAIT_MM = 56.0
 _PANEL_LANDSCAPE_MM = 62.0
+_INDEX_MM = 6.0  # the street names the map had no room for, two lines
 _CONTEXT_GREY = "#868e96"
 
 
@@ -69,15 +81,62 @@ def sheet_frame(paper: str = "A4", orientation: str = "portrait") -> SheetFrame:
     Examples
     --------
     >>> sheet_frame("A4", "portrait")
-    SheetFrame(left=10.0, top=40.0, width=190.0, height=189.0)
+    SheetFrame(left=10.0, top=40.0, width=190.0, height=177.0)
     """
     width, height = paper_size_mm(paper, orientation)
     top = _MARGIN_MM + _HEADER_MM
+    bottom = _MARGIN_MM + _FOOTER_MM + _INDEX_MM
     if orientation == "portrait":
-        inner_height = height - top - _MARGIN_MM - _FOOTER_MM - _PANEL_PORTRAIT_MM
+        inner_height = height - top - bottom - _PANEL_PORTRAIT_MM
         return SheetFrame(_MARGIN_MM, top, width - 2 * _MARGIN_MM, inner_height)
     inner_width = width - 2 * _MARGIN_MM - _PANEL_LANDSCAPE_MM
-    return SheetFrame(_MARGIN_MM, top, inner_width, height - top - _MARGIN_MM - _FOOTER_MM)
+    return SheetFrame(_MARGIN_MM, top, inner_width, height - top - bottom)
+
+
+def _mercator_y(lat: float) -> float:
+    return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+
+def _latitude(y: float) -> float:
+    return math.degrees(2 * math.atan(math.exp(y)) - math.pi / 2)
+
+
+def sheet_extent(
+    bounds: tuple[float, float, float, float],
+    paper: str = "A4",
+    orientation: str = "portrait",
+    *,
+    margin: float = 0.2,
+) -> tuple[float, float, float, float]:
+    """Return the box (WGS 84) a sheet's map shows around a grid's bounds, with a margin.
+
+    The map fits the grid into its frame; the frame's other side shows more land. This is
+    the extent the street base is read and clipped to, grown by ``margin`` (a share of each
+    side) for the zoom step the map snaps to.
+
+    Examples
+    --------
+    >>> west, south, east, north = sheet_extent((120.0, 27.0, 120.01, 27.01))
+    >>> round(east - west, 4) > 0.01 and round(north - south, 4) > 0.01
+    True
+    """
+    frame = sheet_frame(paper, orientation)
+    west, south, east, north = (float(v) for v in bounds)
+    x0, x1 = math.radians(west), math.radians(east)
+    y0, y1 = _mercator_y(south), _mercator_y(north)
+    width, height = max(x1 - x0, 1e-9), max(y1 - y0, 1e-9)
+    if width / height > frame.width / frame.height:
+        height = width * frame.height / frame.width
+    else:
+        width = height * frame.width / frame.height
+    width, height = width * (1 + 2 * margin), height * (1 + 2 * margin)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    return (
+        math.degrees(cx - width / 2),
+        _latitude(cy - height / 2),
+        math.degrees(cx + width / 2),
+        _latitude(cy + height / 2),
+    )
 
 
 def grid_chain(grids: gpd.GeoDataFrame, grid_code: str) -> list[tuple[str, str]]:
@@ -121,6 +180,19 @@ def _near(frame: gpd.GeoDataFrame | None, view: shapely.Geometry, what: str) -> 
     return frame.loc[frame.intersects(view)]
 
 
+def _entry_counts(entries: gpd.GeoDataFrame, code: str, shape: shapely.Geometry) -> tuple[int, int]:
+    """Guarded and unguarded ways into one grid among ``entries``."""
+    frame = as_wgs84_frame(entries, "entries")
+    if "grid_code" in frame:
+        frame = frame.loc[frame["grid_code"].astype(str) == code]
+    else:
+        frame = frame.loc[frame.intersects(shape.boundary.buffer(1e-6))]
+    if "way_in" in frame:
+        frame = frame.loc[frame["way_in"].fillna(False).astype(bool)]
+    guarded = frame["guarded"].fillna(False).astype(bool)
+    return int(guarded.sum()), int((~guarded).sum())
+
+
 def _count_text(value: Any) -> str:
     if isinstance(value, (np.integer, np.floating)):
         value = value.item()
@@ -142,7 +214,10 @@ def _sheet_css(paper: str, orientation: str, frame: SheetFrame, map_id: str) -> 
     portrait = orientation == "portrait"
     direction = "row" if portrait else "column"
     fact_columns, legend_columns = (3, 2) if portrait else (2, 1)
-    facts_flex = "0 0 118mm" if portrait else "0 0 auto"
+    facts_flex = "0 0 100mm" if portrait else "0 0 auto"
+    index_top = (
+        frame.top + frame.height + _PANEL_PORTRAIT_MM if portrait else frame.top + frame.height
+    ) + 0.5
     return f"""<style>
 @page {{ size: {paper} {orientation}; margin: 0; }}
 html, body {{ width: {width}mm !important; height: {height - 0.5}mm !important; margin: 0;
@@ -167,11 +242,18 @@ html, body {{ width: {width}mm !important; height: {height - 0.5}mm !important; 
 .sheet-facts .fact {{ border: 0.3mm solid #adb5bd; border-radius: 1mm; padding: 1.2mm 2mm;
   box-sizing: border-box; overflow: hidden; }}
 .sheet-facts .fact b {{ display: block; font-size: 5mm; white-space: nowrap; }}
-.sheet-facts .fact span {{ font-size: 2.8mm; color: #495057; }}
+.sheet-facts .fact span {{ font-size: 2.6mm; color: #495057; word-break: keep-all; }}
 .sheet-panel .geogrid-legend {{ box-shadow: none; border: 0.3mm solid #adb5bd;
-  max-height: none; flex: 1 1 auto; overflow: hidden; border-radius: 1mm; font-size: 2.9mm;
-  columns: {legend_columns}; }}
-.sheet-panel .geogrid-legend h4 {{ font-size: 3mm; break-after: avoid; }}
+  max-height: none; flex: 1 1 auto; overflow: hidden; border-radius: 1mm; font-size: 2.6mm;
+  line-height: 1.25; columns: {legend_columns}; column-gap: 3mm;
+  word-break: keep-all; overflow-wrap: normal; hyphens: none; }}
+.sheet-panel .geogrid-legend > div {{ break-inside: avoid; }}
+.sheet-panel .geogrid-legend h4 {{ font-size: 2.7mm; margin: 0.6mm 0 0.2mm;
+  break-after: avoid; }}
+.geogrid-street-index {{ position: absolute; left: {frame.left}mm; top: {index_top}mm;
+  width: {width - 2 * _MARGIN_MM}mm; height: {_INDEX_MM - 0.5}mm; overflow: hidden;
+  font-size: 2.6mm; line-height: 1.1; color: #343a40; word-break: keep-all; }}
+.leaflet-control-scale-line {{ font-size: 2.8mm; }}
 .sheet-footer {{ position: absolute; left: {frame.left}mm; bottom: {_MARGIN_MM - 2}mm;
   width: {width - 2 * _MARGIN_MM}mm; font-size: 2.8mm; color: #6c757d;
   display: flex; justify-content: space-between; }}
@@ -204,6 +286,7 @@ def _sheet_body(
         f'<div class="chain">{names}</div></div>'
         f'<div class="sheet-panel"><div class="sheet-facts">{boxes}</div>'
         f'<div class="geogrid-legend">{legend}</div></div>'
+        '<div class="geogrid-street-index"></div>'
         f'<div class="sheet-footer"><span>geogrid · WGS 84 · {html.escape(paper)} '
         f"{html.escape(orientation)}</span><span>Printed 打印 {html.escape(date)}</span></div>"
     )
@@ -216,6 +299,7 @@ def render_grid_sheet(
     checkpoints: gpd.GeoDataFrame | None = None,
     entries: gpd.GeoDataFrame | None = None,
     sites: gpd.GeoDataFrame | None = None,
+    streets: GeoLayer | None = None,
     counts: Mapping[str, Any] | None = None,
     paper: str = "A4",
     orientation: str = "portrait",
@@ -237,10 +321,17 @@ def render_grid_sheet(
         optionally ``population``, ``households`` and ``worker_name``. The grid, its children
         and its neighbours (grey) are drawn.
     checkpoints, entries, sites
-        Optional layers; features near the grid are drawn.
+        Optional layers; features near the grid are drawn. ``entries`` has a boolean
+        ``guarded`` column (see :func:`geogrid.maps.entry_layer`).
+    streets
+        The offline base under the grids (:func:`geogrid.maps.street_layer`, with
+        ``label_px`` at least :data:`SHEET_LABEL_PX`), read for :func:`sheet_extent`.
     counts
         Numbers to print: ``households``, ``addresses``, ``checkpoints``,
-        ``unguarded_entries``; households default to the grid's own column.
+        ``guarded_entries``, ``unguarded_entries``; households default to the grid's own
+        column, and the entry counts to the ``entries`` of this grid (rows whose
+        ``grid_code`` is the grid's, or, without that column, those on its boundary; rows
+        with ``way_in`` False are exits only and not counted).
     paper, orientation
         ``"A4"`` or ``"A3"``; ``"portrait"`` or ``"landscape"``.
     date
@@ -279,7 +370,7 @@ def render_grid_sheet(
         & (frame["code"].astype(str) != str(grid_code))
         & frame.intersects(view)
     ]
-    layers: list[Any] = []
+    layers: list[Any] = [streets] if streets is not None else []
     if not neighbours.empty:
         grey = dict.fromkeys(("county", "town", "village", "micro", "industry"), _CONTEXT_GREY)
         layers.append(grid_layer(neighbours, name="Neighbours 相邻网格", colors=grey))
@@ -311,6 +402,10 @@ def render_grid_sheet(
     )
     shown = dict(counts or {})
     shown.setdefault("households", row.get("households"))
+    if entries is not None and "unguarded_entries" not in shown:
+        guarded, unguarded = _entry_counts(entries, str(grid_code), own.geometry.iloc[0])
+        shown.setdefault("guarded_entries", guarded)
+        shown["unguarded_entries"] = unguarded
     day = date.isoformat() if isinstance(date, dt.date) else (date or dt.date.today().isoformat())
     root = cast("Figure", m.get_root())
     root.header.add_child(

@@ -2,7 +2,8 @@
 
 :func:`synthetic_county` lays out a county near Pingyang, Zhejiang, as rectangles: towns
 side by side, villages in a grid inside each town, micro-grids inside the first village,
-plus checkpoints, isolation sites, road entries, two transfer routes and an H3 summary. The
+plus checkpoints, isolation sites, road entries, two transfer routes, an H3 summary, and
+a street base: named streets on a regular grid, a trunk road, a river and house numbers. The
 grid workers have phone numbers and ID numbers in the frames on purpose: a map that shows
 them is a bug the tests catch.
 """
@@ -45,8 +46,9 @@ def synthetic_county(
     Returns
     -------
     dict
-        ``grids``, ``checkpoints``, ``sites``, ``entries``, ``routes``, ``stops`` (GeoDataFrames)
-        and ``cells`` (a DataFrame of H3 cells and values).
+        ``grids``, ``checkpoints``, ``sites``, ``entries``, ``routes``, ``stops``, ``roads``
+        (``name``, ``road_class``), ``water`` (``name``), ``addresses`` (``road``,
+        ``number``) (GeoDataFrames) and ``cells`` (a DataFrame of H3 cells and values).
 
     Examples
     --------
@@ -195,7 +197,11 @@ def synthetic_county(
     )
     cells = sorted({h3.latlng_to_cell(p.y, p.x, 7) for p in centres})
     cell_frame = pd.DataFrame({"cell": cells, "value": np.arange(1, len(cells) + 1) * 10})
+    roads, water, addresses = _street_base(x0, y0, towns * town_w, town_h)
     return {
+        "roads": roads,
+        "water": water,
+        "addresses": addresses,
         "grids": grids,
         "checkpoints": checkpoints,
         "sites": sites,
@@ -204,3 +210,53 @@ def synthetic_county(
         "stops": stops,
         "cells": cell_frame,
     }
+
+
+_STREET_WORDS = "人民解放建设新华中山文化胜利和平站前兴港沿江望江府前学府振兴朝阳花园"
+
+
+def _street_name(i: int, kind: str) -> str:
+    words = _STREET_WORDS
+    return words[(2 * i) % len(words)] + words[(2 * i + 1) % len(words)] + kind
+
+
+def _street_base(
+    x0: float, y0: float, width: float, height: float
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Streets every ~500 m east-west (路) and north-south (街), a diagonal trunk road, a
+    river across the middle and house numbers along the first street."""
+    rows: list[dict[str, object]] = []
+    ys = np.arange(y0 + 0.004, y0 + height, 0.0045)
+    xs = np.arange(x0 + 0.003, x0 + width, 0.0055)
+    for i, y in enumerate(ys):
+        cls = "secondary" if i % 4 == 0 else "residential"
+        line = shapely.LineString([(x0, y), (x0 + width, y + 0.0008 * ((i % 3) - 1))])
+        rows.append({"name": _street_name(i, "路"), "road_class": cls, "geometry": line})
+    for j, x in enumerate(xs):
+        cls = "tertiary" if j % 5 == 0 else "residential"
+        name = _street_name(j + 7, "街") if j % 6 != 5 else None  # a few unnamed lanes
+        line = shapely.LineString([(x, y0), (x + 0.0006 * ((j % 3) - 1), y0 + height)])
+        rows.append({"name": name, "road_class": cls, "geometry": line})
+    trunk = shapely.LineString([(x0, y0 + 0.01), (x0 + width, y0 + height - 0.01)])
+    rows.append({"name": "104国道", "road_class": "trunk", "geometry": trunk})
+    roads = gpd.GeoDataFrame(rows, geometry="geometry", crs=4326)
+    mid = y0 + height * 0.52
+    river = shapely.Polygon(
+        [(x0 - 0.01, mid), (x0 + width + 0.01, mid + 0.004), (x0 + width + 0.01, mid + 0.006),
+         (x0 - 0.01, mid + 0.0025)]
+    )  # fmt: skip
+    water = gpd.GeoDataFrame({"name": ["鳌江"]}, geometry=[river], crs=4326)
+    first = rows[0]["geometry"]
+    assert isinstance(first, shapely.LineString)
+    numbers = np.arange(1, 41)
+    points = [first.interpolate(0.002 + n * 0.0004) for n in numbers]
+    points = [
+        shapely.Point(p.x, p.y + (0.0002 if n % 2 else -0.0002))
+        for p, n in zip(points, numbers, strict=True)
+    ]
+    addresses = gpd.GeoDataFrame(
+        {"road": [rows[0]["name"]] * len(numbers), "number": [str(n) for n in numbers]},
+        geometry=points,
+        crs=4326,
+    )
+    return roads, water, addresses

@@ -12,6 +12,7 @@ from geogrid.errors import UnknownGridError
 from geogrid.spatial.coverage import CoveragePlan, CoverageResult, analyse_coverage
 from geogrid.spatial.coverage import plan_checkpoints as plan_sites
 from geogrid.spatial.roads.routable import Profile
+from geogrid.workspace.streets import padded_bounds, street_layer_for
 
 if TYPE_CHECKING:
     from geogrid.workspace import Workspace
@@ -92,9 +93,15 @@ def coverage_map(
     plan: CoveragePlan | None = None,
     *,
     assets: str = "inline",
+    basemap: str = "plain",
+    tianditu_key: str | None = None,
 ) -> folium.Map:
     """Return an offline map of a coverage result: the grid and its children, checkpoints,
-    guarded and unguarded entries, unreached land, addresses per H3 cell, proposed sites."""
+    guarded and unguarded entries, unreached land, addresses per H3 cell, proposed sites.
+
+    The base is drawn from PostGIS (streets with names, water, house numbers: see
+    :mod:`geogrid.workspace.streets`) unless ``basemap`` names tiles (``"tianditu"``,
+    ``"amap"``, ...: see :func:`geogrid.maps.new_map`)."""
     grids = workspace.grids().rename_geometry("geometry")
     shown = grids[(grids["code"] == result.grid_code) | (grids["parent_code"] == result.grid_code)]
     checkpoints = workspace.checkpoints().rename_geometry("geometry")
@@ -116,6 +123,13 @@ def coverage_map(
                 color="#e8590c",
             )
         )
+    if str(basemap).lower() == "plain":  # the offline base: streets from PostGIS
+        extent = padded_bounds(tuple(shown.total_bounds))  # type: ignore[arg-type]
+        layers.insert(0, street_layer_for(workspace, extent))
     return maps.new_map(
-        *layers, title=f"{result.grid_name or result.grid_code} · coverage", assets=assets
+        *layers,
+        title=f"{result.grid_name or result.grid_code} · coverage",
+        assets=assets,
+        basemap=basemap,
+        tianditu_key=tianditu_key,
     )

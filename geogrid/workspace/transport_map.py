@@ -11,6 +11,7 @@ import shapely
 
 from geogrid import maps
 from geogrid.workspace._transport_rows import LOCAL
+from geogrid.workspace.streets import padded_bounds, street_layer_for
 from geogrid.workspace.transport import load_plan
 
 if TYPE_CHECKING:
@@ -19,16 +20,38 @@ if TYPE_CHECKING:
 __all__ = ["plan_map"]
 
 
-def plan_map(workspace: Workspace, plan_id: int, *, assets: str = "inline") -> folium.Map:
-    """Return an offline map of a saved plan: each vehicle's route and the sites."""
+def plan_map(
+    workspace: Workspace,
+    plan_id: int,
+    *,
+    assets: str = "inline",
+    basemap: str = "plain",
+    tianditu_key: str | None = None,
+) -> folium.Map:
+    """Return an offline map of a saved plan: each vehicle's route and the sites, on the
+    street base drawn from PostGIS (or on tiles, see :func:`geogrid.maps.new_map`)."""
     record, routes = load_plan(workspace, plan_id)
     routes = routes.rename(columns={"vehicle_code": "vehicle"}).rename_geometry("geometry")
     sites = workspace.isolation_sites().rename_geometry("geometry")
-    return maps.new_map(
+    layers = [
         maps.route_layer(routes[["vehicle", "km", "geometry"]], _stop_points(record, routes)),
         maps.site_layer(sites),
+    ]
+    view = [layer.bounds for layer in layers if layer.bounds is not None]
+    if str(basemap).lower() == "plain" and view:  # the offline base, from PostGIS
+        box = (
+            min(b[0] for b in view),
+            min(b[1] for b in view),
+            max(b[2] for b in view),
+            max(b[3] for b in view),
+        )
+        layers.insert(0, street_layer_for(workspace, padded_bounds(box)))
+    return maps.new_map(
+        *layers,
         title=f"Transport plan {plan_id} 转运计划",
         assets=assets,
+        basemap=basemap,
+        tianditu_key=tianditu_key,
     )
 
 

@@ -55,7 +55,12 @@ def test_unknown_grid_is_404_naming_it(client: TestClient) -> None:
 def test_sheet_draws_without_errors_offline(workspace: Workspace) -> None:
     check = check_map_html(grid_sheet(workspace, "C-001"))
     assert check.errors == []
-    assert check.overlays == ["Neighbours 相邻网格", "Sub-grids 下级网格", "This grid 本网格"]
+    assert check.overlays == [
+        "Streets 街道",
+        "Neighbours 相邻网格",
+        "Sub-grids 下级网格",
+        "This grid 本网格",
+    ]
     assert all(url.startswith(("file:", "data:", "about:")) for url in check.requests), (
         check.requests
     )

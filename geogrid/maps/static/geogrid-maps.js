@@ -212,9 +212,11 @@
   geogrid.geoJson = function (data, styles, group, options) {
     options = options || {};
     function style(feature) {
-      return styles[feature.properties.s] || {};
+      var chosen = styles[feature.properties.s] || {};
+      return options.pane ? L.extend({ pane: options.pane }, chosen) : chosen;
     }
-    return L.geoJSON(data, {
+    if (options.pane && group._map) geogrid.panes(group._map);
+    var geoOptions = {
       style: style,
       pointToLayer: function (feature, latlng) {
         return L.circleMarker(latlng, style(feature));
@@ -224,7 +226,238 @@
         if (props.t) layer.bindTooltip(props.t, { sticky: !options.pointTooltips });
         if (props.p) layer.bindPopup(props.p, { maxWidth: 420 });
       },
-    }).addTo(group);
+    };
+    if (options.pane) geoOptions.pane = options.pane;
+    var drawn = [];
+    if (options.casings) {
+      drawn.push(L.geoJSON(data, {
+        pane: options.pane || "overlayPane",
+        style: function (feature) {
+          return L.extend({ pane: options.pane || "overlayPane" },
+                          options.casings[feature.properties.s] || {});
+        },
+      }).addTo(group));
+    }
+    var main = L.geoJSON(data, geoOptions).addTo(group);
+    drawn.push(main);
+    if (options.casings) roadWidthsFollowZoom(drawn, [options.casings, styles]);
+    return main;
+  };
+
+  /* Roads are drawn at full width from zoom 16 on and thinner below (a quarter at zoom
+   * 12 and less), so a town's streets stay a network, not a grey mesh. */
+  geogrid.roadWidthFactor = function (zoom) {
+    return Math.min(1, Math.max(0.25, Math.pow(2, (zoom - 16) / 2)));
+  };
+
+  function roadWidthsFollowZoom(layers, styleSets) {
+    function restyle(map) {
+      var factor = geogrid.roadWidthFactor(map.getZoom());
+      layers.forEach(function (layer, i) {
+        layer.eachLayer(function (path) {
+          var base = styleSets[i][path.feature.properties.s] || {};
+          if (base.weight) path.setStyle({ weight: base.weight * factor });
+        });
+      });
+    }
+    layers[0].on("add", function () {
+      var map = layers[0]._map;
+      restyle(map);
+      map.on("zoomend", function () {
+        if (layers[0]._map) restyle(map);
+      });
+    });
+    if (layers[0]._map) layers[0].fire("add");
+  }
+
+  /* The offline base's panes: water and roads below the overlays (grids, 400), street
+   * names above them and below markers (600). */
+  geogrid.panes = function (map) {
+    var panes = { geogridWater: 320, geogridRoads: 340, geogridStreetNames: 450 };
+    Object.keys(panes).forEach(function (name) {
+      if (!map.getPane(name)) {
+        var pane = map.createPane(name);
+        pane.style.zIndex = panes[name];
+        if (name === "geogridStreetNames") pane.style.pointerEvents = "none";
+      }
+    });
+  };
+
+  /* Rough width (px) of a label: CJK characters are square, others about 0.6 em. */
+  function textWidth(text, px) {
+    var width = 0;
+    for (var i = 0; i < text.length; i++) {
+      width += text.charCodeAt(i) > 0x2e80 ? px : 0.6 * px;
+    }
+    return width;
+  }
+
+  function plainText(html) {
+    var div = document.createElement("div");
+    div.innerHTML = html;
+    return div.textContent;
+  }
+
+  /* Cells of a spatial hash that a rotated label box covers: points sampled along its
+   * axis, each with half the box's height around it. */
+  function labelCells(center, angle, width, height, cell) {
+    var cells = [];
+    var rad = (angle * Math.PI) / 180;
+    var ux = Math.cos(rad), uy = Math.sin(rad);
+    var steps = Math.max(1, Math.ceil(width / (height / 2)));
+    for (var i = 0; i <= steps; i++) {
+      var t = -width / 2 + (width * i) / steps;
+      for (var j = -1; j <= 1; j++) {
+        var x = center.x + ux * t - uy * j * (height / 2);
+        var y = center.y + uy * t + ux * j * (height / 2);
+        var key = Math.floor(x / cell) + ":" + Math.floor(y / cell);
+        if (cells.indexOf(key) < 0) cells.push(key);
+      }
+    }
+    return cells;
+  }
+
+  /* Road names along the roads: items are [nameHtml, classRank, [[lat, lng, angle], ...]],
+   * best first. On every view change the names are placed again: each item takes its
+   * first candidate inside the map whose box overlaps no placed name, and a name already
+   * shown nearby is not repeated. Names left out are listed in
+   * window.geogridUnplacedStreets and in an element .geogrid-street-index if there is one. */
+  L.GeogridRoadLabels = L.LayerGroup.extend({
+    initialize: function (items, options) {
+      L.LayerGroup.prototype.initialize.call(this, [], {});
+      this._items = items;
+      this._px = (options && options.fontPx) || 11;
+      this._texts = items.map(function (item) {
+        return plainText(item[0]);
+      });
+    },
+    onAdd: function (map) {
+      geogrid.panes(map);
+      L.LayerGroup.prototype.onAdd.call(this, map);
+      map.on("zoomend moveend resize", this._place, this);
+      this._place();
+    },
+    onRemove: function (map) {
+      map.off("zoomend moveend resize", this._place, this);
+      L.LayerGroup.prototype.onRemove.call(this, map);
+      this._report([], []);
+    },
+    _place: function () {
+      var map = this._map;
+      if (!map) return;
+      this.clearLayers();
+      var size = map.getSize();
+      var taken = {};
+      var shown = {}; // name -> container points where it is shown
+      var placed = [], missed = {};
+      var repeatPx = Math.max(320, 0.5 * Math.sqrt(size.x * size.x + size.y * size.y));
+      for (var i = 0; i < this._items.length; i++) {
+        var item = this._items[i], text = this._texts[i];
+        var px = this._px + Math.max(0, 2 - item[1] * 0.5);
+        var width = textWidth(text, px) + 6, height = px * 1.35;
+        var cell = Math.max(4, height / 2);
+        var done = false, visible = false;
+        for (var c = 0; c < item[2].length && !done; c++) {
+          var cand = item[2][c];
+          var point = map.latLngToContainerPoint([cand[0], cand[1]]);
+          var rad = (cand[2] * Math.PI) / 180;
+          var hw = (Math.abs(Math.cos(rad)) * width + Math.abs(Math.sin(rad)) * height) / 2;
+          var hh = (Math.abs(Math.sin(rad)) * width + Math.abs(Math.cos(rad)) * height) / 2;
+          if (point.x < 0 || point.y < 0 || point.x > size.x || point.y > size.y) continue;
+          visible = true;
+          if (point.x - hw < 2 || point.y - hh < 2 || point.x + hw > size.x - 2 ||
+              point.y + hh > size.y - 2) continue;
+          var near = (shown[text] || []).some(function (p) {
+            return p.distanceTo(point) < repeatPx;
+          });
+          if (near) {
+            done = true; // shown close by already
+            break;
+          }
+          var cells = labelCells(point, cand[2], width, height, cell);
+          if (cells.some(function (key) { return taken[key]; })) continue;
+          cells.forEach(function (key) { taken[key] = true; });
+          (shown[text] = shown[text] || []).push(point);
+          placed.push(text);
+          L.marker([cand[0], cand[1]], {
+            pane: "geogridStreetNames",
+            interactive: false,
+            keyboard: false,
+            icon: L.divIcon({
+              className: "geogrid-label-anchor",
+              iconSize: null,
+              html:
+                '<span class="geogrid-road-name geogrid-road-rank-' + item[1] +
+                '" style="font-size:' + px + "px;transform:translate(-50%,-50%) rotate(" +
+                cand[2] + 'deg)">' + item[0] + "</span>",
+            }),
+          }).addTo(this);
+          done = true;
+        }
+        if (visible && !done) missed[text] = true;
+      }
+      var left = Object.keys(missed).filter(function (name) { return !shown[name]; });
+      this._report(placed, left.sort());
+    },
+    _report: function (placed, left) {
+      window.geogridPlacedStreets = placed;
+      window.geogridUnplacedStreets = left;
+      var index = document.querySelector(".geogrid-street-index");
+      if (index) {
+        index.textContent = left.length ? "Also 另有: " + left.join(" · ") : "";
+      }
+    },
+  });
+
+  geogrid.roadLabels = function (items, group, options) {
+    return new L.GeogridRoadLabels(items, options).addTo(group);
+  };
+
+  /* House numbers at address points, [lat, lng, numberHtml], shown from options.minZoom
+   * on, only those in view (at most options.max). */
+  L.GeogridHouseNumbers = L.LayerGroup.extend({
+    initialize: function (items, options) {
+      L.LayerGroup.prototype.initialize.call(this, [], {});
+      this._items = items;
+      this._minZoom = (options && options.minZoom) || 17;
+      this._max = (options && options.max) || 3000;
+    },
+    onAdd: function (map) {
+      geogrid.panes(map);
+      L.LayerGroup.prototype.onAdd.call(this, map);
+      map.on("zoomend moveend", this._show, this);
+      this._show();
+    },
+    onRemove: function (map) {
+      map.off("zoomend moveend", this._show, this);
+      L.LayerGroup.prototype.onRemove.call(this, map);
+    },
+    _show: function () {
+      var map = this._map;
+      if (!map) return;
+      this.clearLayers();
+      if (map.getZoom() < this._minZoom) return;
+      var view = map.getBounds().pad(0.05), count = 0;
+      for (var i = 0; i < this._items.length && count < this._max; i++) {
+        var item = this._items[i];
+        if (!view.contains([item[0], item[1]])) continue;
+        count += 1;
+        L.marker([item[0], item[1]], {
+          pane: "geogridStreetNames",
+          interactive: false,
+          keyboard: false,
+          icon: L.divIcon({
+            className: "geogrid-label-anchor",
+            iconSize: null,
+            html: '<span class="geogrid-house-number">' + item[2] + "</span>",
+          }),
+        }).addTo(this);
+      }
+    },
+  });
+
+  geogrid.houseNumbers = function (items, group, options) {
+    return new L.GeogridHouseNumbers(items, options).addTo(group);
   };
 
   /* Put text labels (HTML) at points: items are [lat, lng, html, className, inlineStyle]. */
