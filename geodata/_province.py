@@ -83,8 +83,19 @@ def _rename(frame: pd.DataFrame, tile: CountyTile) -> pd.DataFrame:
     if isinstance(frame, gpd.GeoDataFrame):
         shift = np.array([tile.dlon, tile.dlat])
         shifted = shapely.transform(frame.geometry.to_numpy(), lambda xy: xy + shift)
+        broken = ~shapely.is_valid(shifted)
+        if broken.any():  # rounding in the shift can cross two nearly touching edges
+            shifted[broken] = [_polygonal(g) for g in shapely.make_valid(shifted[broken])]
         frame = frame.set_geometry(gpd.GeoSeries(shifted, index=frame.index, crs=frame.crs))
     return frame
+
+
+def _polygonal(geometry: shapely.Geometry) -> shapely.Geometry:
+    """The polygons of a repaired geometry as one MultiPolygon (lines and points of a
+    make_valid answer dropped)."""
+    parts = shapely.get_parts(shapely.get_parts(geometry))  # collection → multi → single
+    polygons = [p for p in parts if p.geom_type == "Polygon"]
+    return shapely.MultiPolygon(polygons) if polygons else geometry
 
 
 def _recode(code: object, tile: CountyTile, column: str) -> object:

@@ -44,6 +44,21 @@ class Settings(BaseSettings):
             "private cluster under `home`."
         ),
     )
+    database_read_url: str | None = Field(
+        default=None,
+        description=(
+            "SQLAlchemy URL of a streaming replica of the database: the in-memory indexes "
+            "and their data versions are read there, writes and a process's reads of its own "
+            "writes go to the primary (`database_url`)."
+        ),
+    )
+    listen: bool = Field(
+        default=True,
+        description=(
+            "API servers LISTEN on the primary for new data versions and rebuild their "
+            "indexes at once (else only at their next version check)."
+        ),
+    )
     pg_bin: Path | None = Field(
         default=None,
         description="Folder holding initdb and pg_ctl; found automatically when unset.",

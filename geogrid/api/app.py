@@ -44,10 +44,17 @@ GZIP_MIN_BYTES = 4096
 
 @asynccontextmanager
 async def _warm_up_in_background(app: FastAPI) -> AsyncIterator[None]:
-    """Build the in-memory indexes while the server already accepts requests."""
+    """Build the in-memory indexes while the server already accepts requests, and listen
+    for new data versions announced by the primary (every server sees an edit at once)."""
+    workspace = app.state.workspace
     if app.state.settings.warm_up:
-        threading.Thread(target=_warm_up, args=(app.state.workspace,), daemon=True).start()
-    yield
+        threading.Thread(target=_warm_up, args=(workspace,), daemon=True).start()
+    if app.state.settings.listen:
+        workspace.start_listening()
+    try:
+        yield
+    finally:
+        workspace.stop_listening()
 
 
 def _warm_up(workspace: Workspace) -> None:

@@ -225,6 +225,36 @@ class EmbeddedCluster:
         self._run(["pg_ctl", "stop", "-D", str(self.data_dir), "-m", "fast", "-w"])
         return True
 
+    def replicate_to(self, directory: Path, *, port: int) -> EmbeddedCluster:
+        """Make a streaming replica of this running cluster in ``directory`` (not started).
+
+        ``pg_basebackup -R`` copies the data folder over the replication protocol and
+        writes ``standby.signal`` and ``primary_conninfo`` (the primary's socket), so the
+        copy, once started, is a hot standby that follows the primary; it listens on its
+        own socket at ``port``. Streaming replication is PostgreSQL's own: geogrid only
+        starts it. Returns the replica's cluster (start it with :meth:`start`).
+        """
+        replica = EmbeddedCluster(directory, port=port, pg_bin=self._pg_bin_hint, fast=self.fast)
+        if replica.is_initialised():
+            raise GeoGridError(f"{replica.data_dir} holds a cluster already")
+        replica._prepare_folders()
+        self._run(
+            [
+                "pg_basebackup",
+                *("-D", str(replica.data_dir), "-R", "-X", "stream", "-c", "fast"),
+                *("-h", str(self.socket_dir), "-p", str(self.port), "-U", "postgres"),
+            ]
+        )
+        settings = [
+            f"unix_socket_directories = '{replica.socket_dir}'",
+            f"port = {port}",
+            "hot_standby = on",
+            "hot_standby_feedback = on",
+        ]
+        with (replica.data_dir / "postgresql.auto.conf").open("a", encoding="utf-8") as handle:
+            handle.write("\n# geogrid streaming replica\n" + "\n".join(settings) + "\n")
+        return replica
+
     # -- internals ---------------------------------------------------------------------
 
     def _owner(self) -> pwd.struct_passwd | None:

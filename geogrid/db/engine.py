@@ -11,10 +11,16 @@ from functools import lru_cache
 from sqlalchemy import Engine, create_engine
 
 from geogrid.db.errors import translate_engine_errors
-from geogrid.db.urls import embedded_cluster, resolve_url
+from geogrid.db.urls import embedded_cluster, resolve_url, sqlalchemy_url
 from geogrid.settings import Settings, get_settings
 
-__all__ = ["create_geogrid_engine", "embedded_cluster", "get_engine", "resolve_url"]
+__all__ = [
+    "create_geogrid_engine",
+    "embedded_cluster",
+    "get_engine",
+    "get_read_engine",
+    "resolve_url",
+]
 
 
 def create_geogrid_engine(url: str, settings: Settings | None = None) -> Engine:
@@ -51,3 +57,12 @@ def _engine_for(url: str) -> Engine:
 def get_engine(settings: Settings | None = None) -> Engine:
     """Return the process-wide engine for the configured database."""
     return _engine_for(resolve_url(settings))
+
+
+def get_read_engine(settings: Settings | None = None) -> Engine:
+    """Return the engine for index reads: on ``GEOGRID_DATABASE_READ_URL`` (a streaming
+    replica) when set, else the primary's (:func:`get_engine`)."""
+    settings = settings or get_settings()
+    if settings.database_read_url:
+        return _engine_for(sqlalchemy_url(settings.database_read_url))
+    return get_engine(settings)

@@ -22,16 +22,18 @@ import shapely
 from sqlalchemy import Engine
 
 from geogrid import crs as gcrs
-from geogrid.db.engine import get_engine
+from geogrid.db.engine import get_engine, get_read_engine
 from geogrid.db.errors import database_errors
 from geogrid.db.models import LAYER_TABLES
+from geogrid.db.notify import VersionListener
 from geogrid.db.queries import snapshots
 from geogrid.db.queries.corrections import CORRECTIONS_LAYER, read_corrections
 from geogrid.db.queries.credentials import CREDENTIALS_LAYER, read_credentials
 from geogrid.db.queries.grids import grid_counts
 from geogrid.db.queries.health import database_versions, layer_counts
+from geogrid.db.queries.replication import current_wal_lsn, replayed_past
 from geogrid.db.queries.roads import read_roads
-from geogrid.errors import InvalidRequestError
+from geogrid.errors import GeoGridError, InvalidRequestError
 from geogrid.settings import Settings, get_settings
 from geogrid.spatial.gridindex import GridIndex
 from geogrid.workspace._cache import VersionedCache
@@ -60,18 +62,32 @@ class Workspace:
     >>> ws.locate_address("平阳县鳌江镇曾山村工业路18号").chain    # doctest: +SKIP
     """
 
-    def __init__(self, engine: Engine, settings: Settings | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings | None = None,
+        *,
+        read_engine: Engine | None = None,
+    ) -> None:
         self.engine = engine
+        self.read_engine = read_engine or engine
+        """Where snapshots and data versions are read: a streaming replica, or the primary."""
         self.settings = settings or get_settings()
         self._cache = VersionedCache(self._read_versions, self.settings.cache_check_interval_s)
         # the last matcher built, with the gazetteer and the villages' digest it read
         self._matcher: tuple[gpd.GeoDataFrame, str, AddressMatcher] | None = None
+        # reads stay on the primary until the replica has replayed past this WAL position
+        self._primary_until: int | None = None
+        self._lsn_guard = threading.Lock()
+        self._listener: VersionListener | None = None
 
     @classmethod
     def open(cls, settings: Settings | None = None) -> Workspace:
-        """Return a workspace on the configured database (embedded unless a URL is set)."""
+        """Return a workspace on the configured database (embedded unless a URL is set),
+        reading its indexes on ``GEOGRID_DATABASE_READ_URL`` when that is set."""
         settings = settings or get_settings()
-        return cls(get_engine(settings), settings)
+        read_engine = get_read_engine(settings) if settings.database_read_url else None
+        return cls(get_engine(settings), settings, read_engine=read_engine)
 
     # -- service -----------------------------------------------------------------------
 
@@ -91,8 +107,70 @@ class Workspace:
         self._matcher = None
 
     def recheck(self) -> None:
-        """Read the data versions again on next use: this process has just written."""
+        """Read the data versions again on next use: this process has just written (so
+        it reads on the primary until the replica holds the write)."""
+        self._note_write()
         self._cache.recheck()
+
+    # -- several servers: a replica for reads, announcements of new data --------------------
+
+    def start_listening(self) -> None:
+        """LISTEN on the primary for new data versions; on each, wait until the reads see
+        it (the replica replays it) and rebuild the cached locators in the background."""
+        if self._listener is None:
+            url = self.engine.url.render_as_string(hide_password=False)
+            self._listener = VersionListener(url, self._on_version).start()
+
+    def stop_listening(self) -> None:
+        """Stop the listener started by :meth:`start_listening`."""
+        if self._listener is not None:
+            self._listener.stop()
+            self._listener = None
+
+    def wait_listening(self, timeout_s: float = 10.0) -> bool:
+        """Wait until the listener's LISTEN is in place (tests); False on timeout."""
+        return self._listener is not None and self._listener.wait_listening(timeout_s)
+
+    def _on_version(self, layer: str | None, version: int, timeout_s: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            self._cache.recheck()
+            try:
+                seen = self._cache.versions().get(layer, 0) if layer else version
+            except GeoGridError:
+                return  # the database is away: the next request's check will retry
+            if seen >= version or time.monotonic() > deadline:
+                break
+            time.sleep(0.02)  # the replica has not replayed it yet
+        for reveal in (False, True):
+            if self._cache.is_cached(_locator_name(reveal)):
+                self.locator(reveal_personal=reveal)
+            elif self._cache.is_cached(_locator_name(reveal, points_only=True)):
+                self.locator(reveal_personal=reveal, addresses=False)
+
+    def _note_write(self) -> None:
+        """Remember the primary's WAL position after this process's write."""
+        if self.read_engine is self.engine:
+            return
+        with _database_errors(), self.engine.connect() as conn:
+            lsn = current_wal_lsn(conn)
+        with self._lsn_guard:
+            self._primary_until = max(self._primary_until or 0, lsn)
+
+    def _reading_engine(self) -> Engine:
+        """The replica, unless it has not yet replayed this process's last write."""
+        with self._lsn_guard:
+            until = self._primary_until
+        if until is None:
+            return self.read_engine
+        with _database_errors(), self.read_engine.connect() as conn:
+            caught_up = replayed_past(conn, until)
+        if caught_up:
+            with self._lsn_guard:
+                if self._primary_until == until:
+                    self._primary_until = None
+            return self.read_engine
+        return self.engine
 
     def cached(self, name: str, layers: tuple[str, ...], build: Callable[[], T]) -> T:
         """Return the cached value ``name``, built again by ``build`` when ``layers`` change."""
@@ -237,7 +315,7 @@ class Workspace:
         own write; other requests keep being answered from the previous locator while
         the new one is built.
         """
-        self._cache.recheck()
+        self.recheck()
         if layer not in LOCATOR_LAYERS:
             return
         written = self._cache.versions()  # the versions with this write
@@ -302,8 +380,16 @@ class Workspace:
     # -- internals -----------------------------------------------------------------------
 
     def _read(self, reader: Any) -> Any:
-        with _database_errors(), self.engine.connect() as conn:
-            return reader(conn)
+        engine = self._reading_engine()
+        with _database_errors(), engine.connect() as conn:
+            result = reader(conn)
+            if engine is not self.read_engine:
+                # read on the primary: the replica must also hold what was just read
+                # before reads go back to it, or the data would seem to go back in time
+                lsn = current_wal_lsn(conn)
+                with self._lsn_guard:
+                    self._primary_until = max(self._primary_until or 0, lsn)
+            return result
 
     def _read_versions(self) -> dict[str, int]:
         return self._read(snapshots.layer_versions)  # type: ignore[no-any-return]

@@ -17,6 +17,8 @@ import shapely
 from psycopg import sql
 from sqlalchemy import Connection, text
 
+from geogrid.db.queries.replication import notify_version
+
 __all__ = [
     "UpsertCounts",
     "bump_version",
@@ -176,8 +178,9 @@ def _null_if_missing(value: Any) -> Any:
 
 
 def bump_version(conn: Connection, layer: str) -> int:
-    """Increase the data version of ``layer`` and return the new value."""
-    return int(
+    """Increase the data version of ``layer`` and return the new value; the new version is
+    announced (NOTIFY) to every listening server when the transaction commits."""
+    version = int(
         conn.execute(
             text(
                 "INSERT INTO layer_versions (layer, version) VALUES (:layer, 1) "
@@ -187,6 +190,8 @@ def bump_version(conn: Connection, layer: str) -> int:
             {"layer": layer},
         ).scalar_one()
     )
+    notify_version(conn, layer, version)
+    return version
 
 
 def layer_version(conn: Connection, layer: str) -> int:
