@@ -31,12 +31,12 @@ from geogrid.db.queries.corrections import CORRECTIONS_LAYER, read_corrections
 from geogrid.db.queries.credentials import CREDENTIALS_LAYER, read_credentials
 from geogrid.db.queries.grids import grid_counts
 from geogrid.db.queries.health import database_versions, layer_counts
-from geogrid.db.queries.replication import current_wal_lsn, replayed_past
 from geogrid.db.queries.roads import read_roads
 from geogrid.errors import GeoGridError, InvalidRequestError
 from geogrid.settings import Settings, get_settings
 from geogrid.spatial.gridindex import GridIndex
 from geogrid.workspace._cache import VersionedCache
+from geogrid.workspace._reads import ReadRouter
 from geogrid.workspace.credential_table import CredentialTable
 from geogrid.workspace.locate import LocateAnswer, Locator
 
@@ -76,9 +76,7 @@ class Workspace:
         self._cache = VersionedCache(self._read_versions, self.settings.cache_check_interval_s)
         # the last matcher built, with the gazetteer and the villages' digest it read
         self._matcher: tuple[gpd.GeoDataFrame, str, AddressMatcher] | None = None
-        # reads stay on the primary until the replica has replayed past this WAL position
-        self._primary_until: int | None = None
-        self._lsn_guard = threading.Lock()
+        self._reads = ReadRouter(engine, self.read_engine)
         self._listener: VersionListener | None = None
 
     @classmethod
@@ -109,7 +107,7 @@ class Workspace:
     def recheck(self) -> None:
         """Read the data versions again on next use: this process has just written (so
         it reads on the primary until the replica holds the write)."""
-        self._note_write()
+        self._reads.note_write()
         self._cache.recheck()
 
     # -- several servers: a replica for reads, announcements of new data --------------------
@@ -147,30 +145,6 @@ class Workspace:
                 self.locator(reveal_personal=reveal)
             elif self._cache.is_cached(_locator_name(reveal, points_only=True)):
                 self.locator(reveal_personal=reveal, addresses=False)
-
-    def _note_write(self) -> None:
-        """Remember the primary's WAL position after this process's write."""
-        if self.read_engine is self.engine:
-            return
-        with _database_errors(), self.engine.connect() as conn:
-            lsn = current_wal_lsn(conn)
-        with self._lsn_guard:
-            self._primary_until = max(self._primary_until or 0, lsn)
-
-    def _reading_engine(self) -> Engine:
-        """The replica, unless it has not yet replayed this process's last write."""
-        with self._lsn_guard:
-            until = self._primary_until
-        if until is None:
-            return self.read_engine
-        with _database_errors(), self.read_engine.connect() as conn:
-            caught_up = replayed_past(conn, until)
-        if caught_up:
-            with self._lsn_guard:
-                if self._primary_until == until:
-                    self._primary_until = None
-            return self.read_engine
-        return self.engine
 
     def cached(self, name: str, layers: tuple[str, ...], build: Callable[[], T]) -> T:
         """Return the cached value ``name``, built again by ``build`` when ``layers`` change."""
@@ -380,16 +354,7 @@ class Workspace:
     # -- internals -----------------------------------------------------------------------
 
     def _read(self, reader: Any) -> Any:
-        engine = self._reading_engine()
-        with _database_errors(), engine.connect() as conn:
-            result = reader(conn)
-            if engine is not self.read_engine:
-                # read on the primary: the replica must also hold what was just read
-                # before reads go back to it, or the data would seem to go back in time
-                lsn = current_wal_lsn(conn)
-                with self._lsn_guard:
-                    self._primary_until = max(self._primary_until or 0, lsn)
-            return result
+        return self._reads.read(reader)
 
     def _read_versions(self) -> dict[str, int]:
         return self._read(snapshots.layer_versions)  # type: ignore[no-any-return]
