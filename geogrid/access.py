@@ -10,14 +10,16 @@ The roles:
 ==============  ===========================================================  ==============
 role            permissions                                                  personal data
 ==============  ===========================================================  ==============
-``admin``       everything                                                   yes
+``admin``       everything (events:configure: the services and deadlines)    yes
 ``planner``     health, layers:read/write, locate, coverage, transport:read,  no
-                maps, grids:validate
+                maps, grids:validate, events:report (aggregates only)
 ``dispatcher``  health, layers:read, locate, transport:read/plan,             yes
-                people:read, maps
-``grid_worker`` health, layers:read, locate, coverage, people:read, maps —    inside the
-                every read limited to the worker's grid subtree               subtree only
-``app``         health, layers:read, locate                                   no
+                people:read, maps, events:create/read/act/dispatch/report
+``grid_worker`` health, layers:read, locate, coverage, people:read, maps,     inside the
+                events:create/read/act/report — every read and every act     subtree only
+                limited to the worker's grid subtree
+``app``         health, layers:read, locate, events:create, events:read      no
+                (the events the app's own key created)
 anonymous       health, layers:read — only while ``open_reads`` is on         no
 ==============  ===========================================================  ==============
 
@@ -72,6 +74,12 @@ PERMISSION_NAMES: frozenset[str] = frozenset(
         "maps",
         "audit:read",
         "grids:validate",
+        "events:create",
+        "events:read",
+        "events:act",
+        "events:dispatch",
+        "events:report",
+        "events:configure",
     }
 )
 """Every permission a route may require."""
@@ -88,6 +96,7 @@ PERMISSIONS: Mapping[Role, frozenset[str]] = {
             "transport:read",
             "maps",
             "grids:validate",
+            "events:report",
         }
     ),
     Role.DISPATCHER: frozenset(
@@ -99,12 +108,28 @@ PERMISSIONS: Mapping[Role, frozenset[str]] = {
             "transport:plan",
             "people:read",
             "maps",
+            "events:create",
+            "events:read",
+            "events:act",
+            "events:dispatch",
+            "events:report",
         }
     ),
     Role.GRID_WORKER: frozenset(
-        {"health", "layers:read", "locate", "coverage", "people:read", "maps"}
+        {
+            "health",
+            "layers:read",
+            "locate",
+            "coverage",
+            "people:read",
+            "maps",
+            "events:create",
+            "events:read",
+            "events:act",
+            "events:report",
+        }
     ),
-    Role.APP: frozenset({"health", "layers:read", "locate"}),
+    Role.APP: frozenset({"health", "layers:read", "locate", "events:create", "events:read"}),
 }
 """The permissions of each role."""
 

@@ -21,11 +21,13 @@ from geogrid.api.logging import install_request_logging
 from geogrid.api.routes import (
     corrections,
     coverage,
+    events,
     features,
     grids,
     health,
     locate,
     maps,
+    open311,
     people,
     transport,
 )
@@ -119,5 +121,7 @@ def create_app(
     app.include_router(features.router)
     app.include_router(grids.router)
     app.include_router(corrections.router)
+    app.include_router(open311.router)
+    app.include_router(events.router)
     app.mount(maps.ASSETS, StaticFiles(directory=asset_dir()), name="vendor")
     return app

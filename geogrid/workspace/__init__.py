@@ -37,6 +37,7 @@ from geogrid.settings import Settings, get_settings
 from geogrid.spatial.gridindex import GridIndex
 from geogrid.workspace._cache import VersionedCache
 from geogrid.workspace._reads import ReadRouter
+from geogrid.workspace.clock import Clock, SystemClock
 from geogrid.workspace.credential_table import CredentialTable
 from geogrid.workspace.locate import LocateAnswer, Locator
 
@@ -78,6 +79,8 @@ class Workspace:
         self._matcher: tuple[gpd.GeoDataFrame, str, AddressMatcher] | None = None
         self._reads = ReadRouter(engine, self.read_engine)
         self._listener: VersionListener | None = None
+        # "now" for events' deadlines: tests and replays put a ManualClock here
+        self.clock: Clock = SystemClock()
 
     @classmethod
     def open(cls, settings: Settings | None = None) -> Workspace:

@@ -224,6 +224,37 @@ def delete_correction(refs: Refs, caller: str) -> dict[str, Any]:
     return {"method": "DELETE", "url": f"{CORRECTIONS}/{made.json()['id']}"}
 
 
+EVENTS = "/open311/v2/requests.json"
+
+
+def own_event(refs: Refs) -> int:
+    """An event (made by the admin) in the grid worker's village."""
+    lon, lat = refs.own_point
+    made = refs.admin.post(EVENTS, json={"service_code": "hotline", "lat": lat, "long": lon})
+    assert made.status_code == 201, made.text
+    return int(made.json()[0]["service_request_id"])
+
+
+def create_event(refs: Refs, caller: str) -> dict[str, Any]:
+    lon, lat = refs.own_point
+    body = {"service_code": "hotline", "lat": lat, "long": lon}
+    return {"method": "POST", "url": EVENTS, "json": body}
+
+
+def act_on_event(action: str, body: dict[str, Any]) -> Request:
+    """POST /events/{id}/<action> on a fresh event of the worker's village per caller."""
+
+    def build(refs: Refs, caller: str) -> dict[str, Any]:
+        return {"method": "POST", "url": f"/events/{own_event(refs)}/{action}", "json": body}
+
+    return build
+
+
+def configure_service(refs: Refs, caller: str) -> dict[str, Any]:
+    body = {"name": "测试", "kind": "event", "deadline_minutes": 30}
+    return {"method": "PUT", "url": f"/events/services/acl-{caller}", "json": body}
+
+
 def replace_checkpoints(refs: Refs, caller: str) -> dict[str, Any]:
     """POST .../edits replacing the checkpoint whole (a multi-feature edit of one)."""
     item = {**checkpoint(refs.checkpoint, staff=4), "id": refs.checkpoint, "if_match": "*"}
@@ -328,6 +359,27 @@ MATRIX = [
          delete_correction),
     Case((200, 200, 403, 403, 403, 401, 401), "GET", "/grids/validate",
          get("/grids/validate", parent=DEMO_WORKER_GRID)),
+    Case((200, 200, 200, 200, 200, 200, 200), "GET", "/open311/v2/discovery.json",
+         get("/open311/v2/discovery.json")),
+    Case((200, 200, 200, 200, 200, 200, 401), "GET", "/open311/v2/services.json",
+         get("/open311/v2/services.json")),
+    Case((201, 403, 201, 201, 201, 401, 401), "POST", EVENTS, create_event),
+    Case((200, 403, 200, 200, 200, 401, 401), "GET", EVENTS, get(EVENTS)),
+    Case((200, 403, 200, 200, 404, 401, 401), "GET", "/open311/v2/requests/{request_id}.json",
+         get(lambda r: f"/open311/v2/requests/{own_event(r)}.json"), "another's event"),
+    Case((200, 403, 200, 200, 403, 401, 401), "POST", "/events/{event_id}/acknowledge",
+         act_on_event("acknowledge", {})),
+    Case((200, 403, 200, 200, 403, 401, 401), "POST", "/events/{event_id}/update",
+         act_on_event("update", {"note": "在办"})),
+    Case((200, 403, 200, 200, 403, 401, 401), "POST", "/events/{event_id}/close",
+         act_on_event("close", {})),
+    Case((200, 403, 200, 403, 403, 401, 401), "POST", "/events/{event_id}/reassign",
+         act_on_event("reassign", {"grid_code": DEMO_WORKER_GRID})),
+    Case((200, 403, 200, 403, 403, 401, 401), "POST", "/events/scan", post("/events/scan", None)),
+    Case((200, 200, 200, 200, 403, 401, 401), "GET", "/events/report",
+         get("/events/report", start="2020-01-31")),
+    Case((201, 403, 403, 403, 403, 401, 401), "PUT", "/events/services/{service_code}",
+         configure_service),
 ]
 # fmt: on
 
@@ -673,7 +725,15 @@ def test_the_database_refuses_a_grid_worker_without_a_grid(county_db: Engine) ->
 
 def test_the_role_table() -> None:
     assert PERMISSIONS[Role.ADMIN] == PERMISSION_NAMES
-    assert PERMISSIONS[Role.APP] == {"health", "layers:read", "locate"}
+    assert PERMISSIONS[Role.APP] == {
+        "health",
+        "layers:read",
+        "locate",
+        "events:create",
+        "events:read",
+    }
+    assert PERMISSIONS[Role.PLANNER] & {"events:read", "events:act"} == set()  # aggregates only
+    assert "events:dispatch" not in PERMISSIONS[Role.GRID_WORKER]
     assert "layers:write" in PERMISSIONS[Role.PLANNER]
     assert "people:read" not in PERMISSIONS[Role.PLANNER]
     assert {"transport:plan", "people:read"} <= PERMISSIONS[Role.DISPATCHER]

@@ -45,11 +45,17 @@ FOCUS = {
         "GET /collections/{collection_id}",
         "GET /collections/{collection_id}/items/{feature_id}",
         "GET /locate",
+        "GET /open311/v2/discovery.json",
+        "GET /open311/v2/services.json",
+        "POST /open311/v2/requests.json",
     ],
     "app": [
         "GET /locate",
         "GET /collections/{collection_id}/items",
         "POST /collections/{collection_id}/items",
+        "POST /open311/v2/requests.json",
+        "GET /open311/v2/requests.json",
+        "GET /open311/v2/requests/{request_id}.json",
     ],
     "grid_worker": [
         "GET /transport/requests",
@@ -58,6 +64,10 @@ FOCUS = {
         "GET /collections/{collection_id}/items",
         "GET /audit",
         "POST /addresses/corrections",
+        "GET /open311/v2/requests.json",
+        "POST /events/{event_id}/acknowledge",
+        "POST /events/{event_id}/close",
+        "GET /events/report",
     ],
     "planner": [
         "POST /addresses/corrections",
@@ -68,6 +78,8 @@ FOCUS = {
         "PUT /collections/{collection_id}/items/{feature_id}",
         "PATCH /collections/{collection_id}/items/{feature_id}",
         "DELETE /collections/{collection_id}/items/{feature_id}",
+        "GET /events/report",
+        "GET /open311/v2/requests.json",
     ],
     "dispatcher": [
         "GET /transport/plans/{plan_id}",
@@ -75,8 +87,22 @@ FOCUS = {
         "GET /transport/requests",
         "GET /collections/{collection_id}/items/{feature_id}",
         "GET /coverage/gaps",
+        "POST /open311/v2/requests.json",
+        "GET /open311/v2/requests.json",
+        "GET /open311/v2/requests/{request_id}.json",
+        "POST /events/{event_id}/acknowledge",
+        "POST /events/{event_id}/update",
+        "POST /events/{event_id}/close",
+        "POST /events/{event_id}/reassign",
+        "POST /events/scan",
     ],
-    "admin": ["GET /audit", "POST /coverage/plan", "GET /collections/{collection_id}/items"],
+    "admin": [
+        "GET /audit",
+        "POST /coverage/plan",
+        "GET /collections/{collection_id}/items",
+        "PUT /events/services/{service_code}",
+        "GET /open311/v2/services.json",
+    ],
 }
 # Operations whose 422 answers to schema-valid requests are rules no JSON schema can carry.
 SEMANTIC = {
@@ -93,6 +119,16 @@ SEMANTIC = {
     "POST /transport/plans/{plan_id}/replan": "as POST /transport/plans",
     "POST /addresses/corrections": "exactly one of grid_code and address_code, a town, "
     "village or micro-grid, a text not empty once normalised (tests/api/test_corrections.py)",
+    "POST /open311/v2/requests.json": "an active service, both or neither of lat and long, a "
+    "place, a grid for a deployment, a health code only on a registration, an "
+    "Idempotency-Key not used for another body (tests/api/test_open311.py)",
+    "GET /open311/v2/requests.json": "a start_date before end_date, dates that exist "
+    "(tests/api/test_open311.py)",
+    "POST /events/{event_id}/reassign": "a grid or both lat and long, a point inside a "
+    "village (tests/api/test_events_clock.py)",
+    "GET /events/report": "a start day that exists (tests/api/test_events_clock.py)",
+    "PUT /events/services/{service_code}": "remind_minutes below deadline_minutes "
+    "(tests/api/test_open311.py)",
 }
 BUDGET_CAP_S = 1.0
 # Each valid example runs the solver (a second) and draws the routes on the roads.

@@ -92,6 +92,32 @@ CALLS: dict[tuple[str, str], Call] = {
     ("GET", "/audit"): Call("/audit"),
     ("GET", "/grids/validate"): Call("/grids/validate", kwargs={"params": {"parent": "C"}}),
     ("GET", "/addresses/corrections"): Call("/addresses/corrections"),
+    ("GET", "/open311/v2/discovery.json"): Call("/open311/v2/discovery.json", needs_db=False),
+    ("GET", "/open311/v2/services.json"): Call("/open311/v2/services.json"),
+    ("GET", "/open311/v2/requests.json"): Call("/open311/v2/requests.json"),
+    ("GET", "/open311/v2/requests/{request_id}.json"): Call("/open311/v2/requests/1.json", up=404),
+    ("GET", "/events/report"): Call("/events/report", kwargs={"params": {"start": "2020-01-31"}}),
+    ("POST", "/open311/v2/requests.json"): Call(
+        "/open311/v2/requests.json",
+        up=None,
+        kwargs={"json": {"service_code": "hotline", **{"lat": POINT["lat"], "long": POINT["lon"]}}},
+    ),
+    ("POST", "/events/{event_id}/acknowledge"): Call(
+        "/events/1/acknowledge", up=None, kwargs={"json": {}}
+    ),
+    ("POST", "/events/{event_id}/update"): Call(
+        "/events/1/update", up=None, kwargs={"json": {"note": "在办"}}
+    ),
+    ("POST", "/events/{event_id}/close"): Call("/events/1/close", up=None, kwargs={"json": {}}),
+    ("POST", "/events/{event_id}/reassign"): Call(
+        "/events/1/reassign", up=None, kwargs={"json": {"grid_code": "C-001"}}
+    ),
+    ("POST", "/events/scan"): Call("/events/scan", up=None),
+    ("PUT", "/events/services/{service_code}"): Call(
+        "/events/services/x",
+        up=None,
+        kwargs={"json": {"name": "x", "kind": "event", "deadline_minutes": 30}},
+    ),
     # writes are only sent while the database is down: they must store nothing
     ("POST", "/addresses/corrections"): Call(
         "/addresses/corrections", up=None, kwargs={"json": {"text": "甲村", "grid_code": "C-001"}}

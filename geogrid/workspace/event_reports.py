@@ -1,0 +1,40 @@
+"""Reports on the events: per grid and local day, how many were answered in time.
+
+The figures are computed in PostgreSQL (:func:`geogrid.db.queries.deadlines.report_by_grid_and_day`)
+at the workspace clock's "now": an event still open past its deadline counts as overdue
+from that moment. Only aggregates and grid codes: no personal data.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from geogrid.access import Caller
+from geogrid.db.errors import database_errors
+from geogrid.db.queries.deadlines import report_by_grid_and_day
+
+if TYPE_CHECKING:
+    from geogrid.workspace import Workspace
+
+__all__ = ["LOCAL_ZONE", "daily_report"]
+
+LOCAL_ZONE = "Asia/Shanghai"
+"""Days of the report are local days of the county."""
+
+
+def daily_report(
+    workspace: Workspace, caller: Caller, start: date, days: int = 1
+) -> tuple[datetime, list[dict[str, Any]]]:
+    """Return "now" and the report rows of ``days`` local days from ``start`` (a grid
+    worker: the grids of their subtree only)."""
+    zone = ZoneInfo(LOCAL_ZONE)
+    first = datetime.combine(start, time(0), zone)
+    last = datetime.combine(start + timedelta(days=days), time(0), zone)
+    now = workspace.clock.now()
+    with database_errors(), workspace.engine.connect() as conn:
+        rows = report_by_grid_and_day(
+            conn, start=first, end=last, now=now, tz=LOCAL_ZONE, subtree=caller.subtree
+        )
+    return now, rows
