@@ -114,6 +114,16 @@ def uptime() -> str:
     return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
 
 
+def worker_cpu(client) -> float:
+    """CPU seconds (user + system) the worker processes have used so far, summed."""
+
+    def cpu() -> float:
+        times = os.times()
+        return times.user + times.system
+
+    return sum(client.run(cpu).values())
+
+
 def rss_of_workers(client) -> list[float]:
     def rss() -> float:
         with open("/proc/self/status") as status:
@@ -153,25 +163,31 @@ def main() -> int:
             part.to_csv(inputs / f"batch-{k:03d}.csv", index=False)
         pattern = str(inputs / "batch-*.csv")
         rates: dict[int, float] = {}
+        cpu_rates: dict[int, float] = {}
         for n in args.workers:
             with start_client(n) as client:
-                times, ships = [], []
+                times, ships, cpus = [], [], []
                 for r in range(args.repeat):
                     out = tmp / f"out-{n}-{r}"
+                    before = worker_cpu(client)
                     run = locate_files(locator, [pattern], out, client, blocksize=500_000)
                     assert run.rows_out == run.rows_in == args.rows, run
                     times.append(run.locate_s)
                     ships.append(run.ship_s)
+                    cpus.append(worker_cpu(client) - before)
                 start = time.perf_counter()
                 client.scatter(locator, broadcast=True, hash=False)
                 scatter_s = time.perf_counter() - start
                 rss = rss_of_workers(client)
             rates[n] = args.rows / statistics.median(times)
+            cpu_rates[n] = args.rows / statistics.median(cpus)
             print(
                 f"{n} worker(s): median {statistics.median(times):.1f} s for {args.rows:,} rows "
                 f"= {rates[n]:,.0f} rows/s (runs: {', '.join(f'{t:.1f}' for t in times)}); "
                 f"locator to workers: plugin {statistics.median(ships):.1f} s, scatter "
-                f"{scatter_s:.1f} s; worker RSS {', '.join(f'{m:.0f}' for m in rss)} MB"
+                f"{scatter_s:.1f} s; worker RSS {', '.join(f'{m:.0f}' for m in rss)} MB; "
+                f"worker CPU {statistics.median(cpus):.1f} s = {cpu_rates[n]:,.0f} rows per "
+                "CPU-second (includes the plugin's unpickling)"
             )
     print(f"uptime: {uptime()}")
     if 1 in rates and 2 in rates:
@@ -180,6 +196,10 @@ def main() -> int:
         efficiency = min(1.0, speedup / 2)
         cores = TARGET_ROWS / 3600 / (per_core * efficiency)
         print(f"speed-up 1 → 2 workers: {speedup:.2f}x (target >= 1.7x)")
+        print(
+            f"rows per worker CPU-second: {cpu_rates[1]:,.0f} with 1, {cpu_rates[2]:,.0f} with 2 "
+            f"(equal: the work divides; the wall-clock speed-up needs 2 idle cores)"
+        )
         print(
             f"10^8 rows in one hour: {TARGET_ROWS / 3600:,.0f} rows/s = {cores:,.0f} cores at "
             f"{per_core:,.0f} rows/s per core and {efficiency:.0%} efficiency = "
