@@ -81,6 +81,12 @@ class Settings(BaseSettings):
     tianditu_key: SecretStr | None = Field(
         default=None, description="Key for Tianditu base maps (online only)."
     )
+    events_webhook_url: str | None = Field(
+        default=None, description="Where `geogrid events send` delivers event notifications."
+    )
+    events_webhook_secret: SecretStr | None = Field(
+        default=None, description="The HMAC-SHA256 key that signs every event notification."
+    )
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000

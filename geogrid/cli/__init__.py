@@ -5,6 +5,7 @@ from __future__ import annotations
 from geogrid.cli import addresses as _addresses  # noqa: F401 - registers commands
 from geogrid.cli import coverage as _coverage  # noqa: F401
 from geogrid.cli import db as _db  # noqa: F401
+from geogrid.cli import events as _events  # noqa: F401
 from geogrid.cli import grids as _grids  # noqa: F401
 from geogrid.cli import load as _load  # noqa: F401
 from geogrid.cli import locate as _locate  # noqa: F401
