@@ -59,6 +59,14 @@ class Settings(BaseSettings):
             "indexes at once (else only at their next version check)."
         ),
     )
+    snapshot_dir: Path | None = Field(
+        default=None,
+        description=(
+            "Folder for pickled locator snapshots keyed by database, data versions and code: "
+            "a worker starting on indexed data loads one instead of rebuilding. Only geogrid "
+            "may write there. Unset: no snapshots."
+        ),
+    )
     pg_bin: Path | None = Field(
         default=None,
         description="Folder holding initdb and pg_ctl; found automatically when unset.",

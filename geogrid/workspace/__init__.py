@@ -31,12 +31,14 @@ from geogrid.db.queries.corrections import CORRECTIONS_LAYER, read_corrections
 from geogrid.db.queries.credentials import CREDENTIALS_LAYER, read_credentials
 from geogrid.db.queries.grids import grid_counts
 from geogrid.db.queries.health import database_versions, layer_counts
+from geogrid.db.queries.replication import database_identity
 from geogrid.db.queries.roads import read_roads
 from geogrid.errors import GeoGridError, InvalidRequestError
 from geogrid.settings import Settings, get_settings
 from geogrid.spatial.gridindex import GridIndex
 from geogrid.workspace._cache import VersionedCache
 from geogrid.workspace._reads import ReadRouter
+from geogrid.workspace._snapshots import LocatorSnapshots
 from geogrid.workspace.clock import Clock, SystemClock
 from geogrid.workspace.credential_table import CredentialTable
 from geogrid.workspace.locate import LocateAnswer, Locator
@@ -273,15 +275,38 @@ class Workspace:
                 ),
             )
         return self._cache.get_or_refresh(
-            name,
-            LOCATOR_LAYERS,
-            lambda: Locator(
+            name, LOCATOR_LAYERS, lambda: self._build_locator(reveal_personal)
+        )
+
+    def _build_locator(self, reveal_personal: bool) -> Locator:
+        """Build the full locator, or load it from a snapshot of the same data."""
+
+        def build() -> Locator:
+            return Locator(
                 self.grids(),
                 self.grid_index(),
                 self.grid_workers(),
                 self.address_matcher(),
                 reveal_personal=reveal_personal,
-            ),
+            )
+
+        if self.settings.snapshot_dir is None:
+            return build()
+        snapshots = LocatorSnapshots(self.settings.snapshot_dir)
+        before = {layer: self._cache.versions().get(layer, 0) for layer in LOCATOR_LAYERS}
+        key = snapshots.key(self._database_identity(), before, reveal_personal)
+        found = snapshots.load(key)
+        if found is not None:
+            return found
+        locator = build()
+        after = {layer: self._cache.versions().get(layer, 0) for layer in LOCATOR_LAYERS}
+        if after == before:  # else it may hold newer data than its key says: not saved
+            snapshots.save(key, locator)
+        return locator
+
+    def _database_identity(self) -> str:
+        return self._cache.get(  # type: ignore[no-any-return]
+            "database_identity", (), lambda: self._read(database_identity)
         )
 
     def refresh_after_write(self, layer: str, timeout_s: float = 60.0) -> None:

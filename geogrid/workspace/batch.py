@@ -70,7 +70,8 @@ def locate_rows(
 
     Rows are numbered from ``first_row`` (a slice of a larger batch starts further on).
     """
-    texts = any(_problem(row) is None and row.lon is None for row in rows)
+    # the gazetteer is needed only for rows with a text and no coordinates
+    texts = any(row.lon is None and row.lat is None and bool(row.address) for row in rows)
     locator = workspace.locator(reveal_personal=reveal_personal, addresses=texts)
     return locate_rows_with(locator, rows, first_row=first_row)
 

@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
-__all__ = ["VERSIONS_CHANNEL", "current_wal_lsn", "lsn_value", "notify_version", "replayed_past"]
+__all__ = [
+    "VERSIONS_CHANNEL",
+    "current_wal_lsn",
+    "database_identity",
+    "lsn_value",
+    "notify_version",
+    "replayed_past",
+]
 
 VERSIONS_CHANNEL = "geogrid_layers"
 """The LISTEN/NOTIFY channel a layer's new data version is announced on
@@ -53,4 +60,17 @@ def notify_version(conn: Connection, layer: str, version: int) -> None:
     conn.execute(
         text("SELECT pg_notify(:channel, :payload)"),
         {"channel": VERSIONS_CHANNEL, "payload": f"{layer}:{version}"},
+    )
+
+
+def database_identity(conn: Connection) -> str:
+    """Return what names this database among all servers: the cluster's system identifier
+    (a replica shares its primary's) and the database name."""
+    return str(
+        conn.execute(
+            text(
+                "SELECT system_identifier::text || '/' || current_database() "
+                "FROM pg_control_system()"
+            )
+        ).scalar_one()
     )
