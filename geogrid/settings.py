@@ -95,6 +95,16 @@ class Settings(BaseSettings):
     events_webhook_secret: SecretStr | None = Field(
         default=None, description="The HMAC-SHA256 key that signs every event notification."
     )
+    tianditu_url: str | None = Field(
+        default=None,
+        description="Tile URL template for Tianditu ({layer} is vec or cva, {key} the key; "
+        "{z}, {x}, {y}, optional {s}); default: Tianditu's own WMTS (vec_w, cva_w).",
+    )
+    amap_url: str | None = Field(
+        default=None,
+        description="Tile URL template for Amap/Gaode (GCJ-02 tiles; {z}, {x}, {y}, optional "
+        "{s}); default: Amap's webrd road map.",
+    )
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000

@@ -1,8 +1,8 @@
 """Base maps: a plain background (the default), a local tile folder, or an online service.
 
-``"plain"``
-    No tiles, a light background: works offline, prints fast; the default for tests and
-    printed sheets.
+``"plain"`` (or ``"offline"``)
+    No tiles, a light background: works offline, prints fast; the default. geogrid's own
+    maps draw their streets on it from PostGIS (:func:`geogrid.maps.street_layer`).
 a tile folder or URL template
     ``/srv/tiles`` (a folder of ``{z}/{x}/{y}.png``), ``file:///srv/tiles/{z}/{x}/{y}.png``
     or a served path such as ``/tiles/{z}/{x}/{y}.png``. Tiles are taken to be WGS 84 web
@@ -10,12 +10,18 @@ a tile folder or URL template
 ``"osm"``
     OpenStreetMap's standard tiles (WGS 84).
 ``"tianditu"``
-    天地图, China's national map service (CGCS2000, the same as WGS 84 at map scale): vector
-    map and Chinese annotations. Needs a key, passed in or from ``GEOGRID_TIANDITU_KEY``.
+    天地图, China's national map service (CGCS2000, the same as WGS 84 at map scale, so
+    overlays are drawn as they are): the Web Mercator vector map ``vec_w`` and Chinese
+    annotations ``cva_w``. Needs a key, passed in or from ``GEOGRID_TIANDITU_KEY``.
 ``"amap"``
     高德 Amap/Gaode road map. Its tiles are in GCJ-02, so :func:`geogrid.maps.new_map`
     redraws every geogrid layer in GCJ-02 over them, and refuses other overlays, rather
     than draw them 100-700 m off.
+
+Both online services' tile URL templates can be replaced (``url=``, or
+``GEOGRID_TIANDITU_URL`` / ``GEOGRID_AMAP_URL``): a mirror inside a private network, or a
+local test server. A Tianditu template may hold ``{layer}`` (``vec`` or ``cva``) and
+``{key}``.
 """
 
 from __future__ import annotations
@@ -29,13 +35,17 @@ from geogrid.errors import MapError
 
 __all__ = ["BASEMAPS", "Basemap", "TileSpec", "basemap_from_name", "tianditu_key_from_settings"]
 
-BASEMAPS = ("plain", "osm", "tianditu", "amap")
+BASEMAPS = ("plain", "offline", "osm", "tianditu", "amap")
 """Named base maps; a tile folder or URL template is accepted as well."""
 
 _TIANDITU = (
     "https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
     "&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
     "&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk={key}"
+)
+_AMAP = (
+    "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
+    "&x={x}&y={y}&z={z}"
 )
 _LOCAL_URL = re.compile(r"^(?:file:|/|\.|https?://(?:localhost|127\.\d+\.\d+\.\d+|\[::1\])[:/])")
 
@@ -91,6 +101,16 @@ class Basemap:
     online: bool = False
 
 
+def _setting(name: str) -> str | None:
+    try:
+        from geogrid.settings import get_settings
+
+        value = getattr(get_settings(), name, None)
+    except Exception:  # settings that fail to load mean "not set here"
+        value = None
+    return str(value) if value else None
+
+
 def tianditu_key_from_settings() -> str | None:
     """Return the Tianditu key from geogrid's settings or ``GEOGRID_TIANDITU_KEY``, if set."""
     try:
@@ -117,7 +137,11 @@ def _tile_template(basemap: str) -> str:
 
 
 def basemap_from_name(
-    basemap: str = "plain", *, tianditu_key: str | None = None, tiles_crs: str = "wgs84"
+    basemap: str = "plain",
+    *,
+    tianditu_key: str | None = None,
+    tiles_crs: str = "wgs84",
+    url: str | None = None,
 ) -> Basemap:
     """Resolve a base map name, folder or URL template.
 
@@ -129,6 +153,9 @@ def basemap_from_name(
         The Tianditu key; when None, :func:`tianditu_key_from_settings` is asked.
     tiles_crs
         For a tile folder or template: ``"wgs84"`` (default) or ``"gcj02"``.
+    url
+        For ``"tianditu"`` and ``"amap"``: a tile URL template replacing the service's
+        (default: ``GEOGRID_TIANDITU_URL`` / ``GEOGRID_AMAP_URL``, else the service's own).
 
     Returns
     -------
@@ -147,7 +174,7 @@ def basemap_from_name(
     ()
     """
     name = str(basemap).strip()
-    if name.lower() == "plain":
+    if name.lower() in ("plain", "offline"):
         return Basemap("plain", "wgs84")
     if name.lower() == "osm":
         osm = TileSpec(
@@ -167,29 +194,32 @@ def basemap_from_name(
                 "GEOGRID_TIANDITU_KEY (apply for one at the Tianditu developer site)"
             )
         attribution = "&copy; 天地图 Tianditu"
+        template = url or _setting("tianditu_url") or _TIANDITU
+        subdomains = "01234567" if "{s}" in template else ""
         vector = TileSpec(
-            _TIANDITU.replace("{layer}", "vec").replace("{key}", key),
+            template.replace("{layer}", "vec").replace("{key}", key),
             attribution,
             "天地图 Tianditu",
-            subdomains="01234567",
+            subdomains=subdomains,
         )
         notes = TileSpec(
-            _TIANDITU.replace("{layer}", "cva").replace("{key}", key),
+            template.replace("{layer}", "cva").replace("{key}", key),
             attribution,
             "天地图注记 Tianditu labels",
-            subdomains="01234567",
+            subdomains=subdomains,
             overlay=True,
         )
-        return Basemap("tianditu", "wgs84", (vector, notes), online=True)
+        online = not _LOCAL_URL.match(template)
+        return Basemap("tianditu", "wgs84", (vector, notes), online=online)
     if name.lower() == "amap":
+        template = url or _setting("amap_url") or _AMAP
         amap = TileSpec(
-            "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
-            "&x={x}&y={y}&z={z}",
+            template,
             "&copy; 高德地图 AutoNavi",
             "高德地图 Amap",
-            subdomains="1234",
+            subdomains="1234" if "{s}" in template else "",
         )
-        return Basemap("amap", "gcj02", (amap,), online=True)
+        return Basemap("amap", "gcj02", (amap,), online=not _LOCAL_URL.match(template))
     crs = str(tiles_crs).lower()
     if crs not in ("wgs84", "gcj02", "cgcs2000"):
         raise MapError(f"tiles_crs must be wgs84 or gcj02, not {tiles_crs!r}")

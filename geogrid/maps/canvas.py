@@ -182,6 +182,7 @@ def new_map(
     basemap: str = "plain",
     tianditu_key: str | None = None,
     tiles_crs: str = "wgs84",
+    tile_url: str | None = None,
     title: str | None = None,
     bounds: tuple[float, float, float, float] | None = None,
     assets: str = "inline",
@@ -206,6 +207,8 @@ def new_map(
         Key for ``basemap="tianditu"``.
     tiles_crs
         Frame of a tile folder or template: ``"wgs84"`` or ``"gcj02"``.
+    tile_url
+        Tile URL template replacing Tianditu's or Amap's (a mirror, a test server).
     title
         Page title and legend heading.
     bounds
@@ -236,7 +239,9 @@ def new_map(
         For an unknown base map, Tianditu without a key, or a non-geogrid layer on a GCJ-02
         base map (it would be drawn 100-700 m off).
     """
-    chosen = basemap_from_name(basemap, tianditu_key=tianditu_key, tiles_crs=tiles_crs)
+    chosen = basemap_from_name(
+        basemap, tianditu_key=tianditu_key, tiles_crs=tiles_crs, url=tile_url
+    )
     flat = _flatten(layers)
     for layer in flat:
         if isinstance(layer, GeoLayer):

@@ -123,7 +123,7 @@ def coverage_map(
                 color="#e8590c",
             )
         )
-    if str(basemap).lower() == "plain":  # the offline base: streets from PostGIS
+    if str(basemap).lower() in ("plain", "offline"):  # the offline base: streets from PostGIS
         extent = padded_bounds(tuple(shown.total_bounds))  # type: ignore[arg-type]
         layers.insert(0, street_layer_for(workspace, extent))
     return maps.new_map(

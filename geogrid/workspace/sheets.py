@@ -65,7 +65,7 @@ def sheet_entries(workspace: Workspace, grids: gpd.GeoDataFrame) -> gpd.GeoDataF
 def _streets(
     workspace: Workspace, grids: gpd.GeoDataFrame, code: str, options: dict[str, Any]
 ) -> GeoLayer | None:
-    if str(options.get("basemap", "plain")).lower() != "plain":
+    if str(options.get("basemap", "plain")).lower() not in ("plain", "offline"):
         return None  # an online base map draws its own streets
     own = grids.loc[grids["code"] == code]
     bounds = tuple(own.total_bounds)

@@ -38,7 +38,7 @@ def plan_map(
         maps.site_layer(sites),
     ]
     view = [layer.bounds for layer in layers if layer.bounds is not None]
-    if str(basemap).lower() == "plain" and view:  # the offline base, from PostGIS
+    if str(basemap).lower() in ("plain", "offline") and view:  # the offline base, from PostGIS
         box = (
             min(b[0] for b in view),
             min(b[1] for b in view),

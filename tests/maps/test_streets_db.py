@@ -13,10 +13,12 @@ from typing import Any
 
 import pytest
 import shapely
+from fastapi.testclient import TestClient
 from pypdf import PdfReader
 from sqlalchemy import text
 
-from geogrid.maps import check_map_html, find_personal, map_to_html
+from geogrid.maps import check_map_html, external_links, find_personal, map_to_html
+from geogrid.settings import get_settings
 from geogrid.workspace import Workspace
 from geogrid.workspace.coverage import analyse_grid, coverage_map
 from geogrid.workspace.sheets import child_codes, child_sheets, grid_sheet
@@ -146,3 +148,26 @@ def test_children_are_one_sheet_each_in_code_order(demo_workspace: Workspace) ->
             fact(html, "Unguarded entries")
             == analyse_grid(demo_workspace, code).summary()["unguarded"]
         )
+
+
+def test_map_routes_take_an_online_basemap_or_refuse_it(
+    demo_client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    offline = demo_client.get(f"/maps/grids/{VILLAGE}.html")
+    assert offline.status_code == 200
+    assert "geogrid.roadLabels(" in offline.text
+    assert not external_links(offline.text)
+    amap = demo_client.get(f"/maps/grids/{VILLAGE}.html", params={"basemap": "amap"})
+    assert amap.status_code == 200
+    assert "autonavi.com" in amap.text
+    assert "geogrid.roadLabels(" not in amap.text  # the tiles carry the streets
+    monkeypatch.delenv("GEOGRID_TIANDITU_KEY", raising=False)
+    get_settings.cache_clear()
+    try:
+        refused = demo_client.get(f"/maps/grids/{VILLAGE}.html", params={"basemap": "tianditu"})
+    finally:
+        get_settings.cache_clear()
+    assert refused.status_code == 422
+    assert "GEOGRID_TIANDITU_KEY" in refused.json()["message"]
+    unknown = demo_client.get(f"/maps/grids/{VILLAGE}.html", params={"basemap": "osm2"})
+    assert unknown.status_code == 422
