@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 
+from geogrid.db.errors import database_errors
 from geogrid.db.queries.basemap import read_base_addresses, read_base_roads, read_base_water
 from geogrid.errors import InvalidRequestError
 from geogrid.maps.streets import street_layer
@@ -118,7 +119,7 @@ def street_frames(
         For an extent that is not a box in degrees.
     """
     box = _checked(bounds)
-    with workspace.engine.connect() as conn:
+    with database_errors(), workspace.read_engine.connect() as conn:  # a replica will do
         roads = read_base_roads(conn, box).rename_geometry("geometry")
         water = read_base_water(conn, box).rename_geometry("geometry")
         addresses = read_base_addresses(conn, box, max_addresses).rename_geometry("geometry")
