@@ -29,7 +29,9 @@ from geogrid.api.routes import (
     maps,
     open311,
     people,
+    tiles,
     transport,
+    vector_map,
 )
 from geogrid.errors import GeoGridError
 from geogrid.maps import asset_dir
@@ -119,6 +121,8 @@ def create_app(
     app.include_router(transport.router)
     app.include_router(maps.router)
     app.include_router(features.router)
+    app.include_router(tiles.router)
+    app.include_router(vector_map.router)
     app.include_router(grids.router)
     app.include_router(corrections.router)
     app.include_router(open311.router)

@@ -40,6 +40,7 @@ __all__ = [
 GEOJSON = "application/geo+json"
 JSON = "application/json"
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+TILESETS_VECTOR = "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"
 
 CONFORMANCE = (
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
@@ -105,6 +106,7 @@ def collection_document(
         "links": [
             link(href, "self", JSON, layer.title),
             link(f"{href}/items", "items", GEOJSON, f"{layer.title} as GeoJSON"),
+            link(f"{href}/tiles", TILESETS_VECTOR, JSON, f"{layer.title} as vector tiles"),
         ],
     }
     if extent is not None:

@@ -9,6 +9,7 @@ the status every caller gets; a route of the application without a row fails
 from __future__ import annotations
 
 import hashlib
+import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -162,6 +163,15 @@ def post(url: str | Callable[[Refs], str], body: Any) -> Request:
         return {"method": "POST", "url": url(refs) if callable(url) else url, "json": body}
 
     return build
+
+
+def own_tile(refs: Refs, layer: str, z: int = 14) -> str:
+    """Return the URL of the tile of ``layer`` under the grid worker's own point."""
+    lon, lat = refs.own_point
+    n = 2**z
+    rad = math.radians(lat)
+    y = int((1 - math.log(math.tan(rad) + 1 / math.cos(rad)) / math.pi) / 2 * n)
+    return f"/collections/{layer}/tiles/WebMercatorQuad/{z}/{int((lon + 180) / 360 * n)}/{y}"
 
 
 CHECKPOINTS = "/collections/checkpoints/items"
@@ -352,6 +362,25 @@ MATRIX = [
          "/collections/{collection_id}/items/{feature_id}", delete_checkpoint),
     Case((200, 200, 403, 403, 403, 401, 401), "POST",
          "/collections/{collection_id}/edits", replace_checkpoints),
+    Case((200, 200, 200, 200, 200, 200, 200), "GET", "/tileMatrixSets", get("/tileMatrixSets")),
+    Case((200, 200, 200, 200, 200, 200, 200), "GET", "/tileMatrixSets/WebMercatorQuad",
+         get("/tileMatrixSets/WebMercatorQuad")),
+    Case((200, 200, 200, 200, 200, 200, 401), "GET", "/collections/{collection_id}/tiles",
+         get("/collections/roads/tiles")),
+    Case((200, 200, 200, 200, 200, 200, 401), "GET",
+         "/collections/{collection_id}/tiles/WebMercatorQuad",
+         get("/collections/roads/tiles/WebMercatorQuad")),
+    Case((200, 200, 200, 200, 200, 200, 401), "GET",
+         "/collections/{collection_id}/tiles/WebMercatorQuad/tilejson.json",
+         get("/collections/roads/tiles/WebMercatorQuad/tilejson.json")),
+    Case((200, 200, 200, 200, 200, 200, 401), "GET",
+         "/collections/{collection_id}/tiles/WebMercatorQuad/{z}/{x}/{y}",
+         get(lambda r: own_tile(r, "grids")), "own grid"),
+    Case((200, 200, 200, 200, 200, 200, 200), "GET", "/maps/vector", get("/maps/vector")),
+    Case((200, 200, 200, 200, 200, 200, 401), "GET", "/maps/vector/style.json",
+         get("/maps/vector/style.json")),
+    Case((200, 200, 200, 200, 200, 200, 200), "GET", "/static/maplibre/{name}",
+         get("/static/maplibre/maplibre-gl.js")),
     Case((200, 403, 403, 403, 403, 401, 401), "GET", "/audit", get("/audit", limit=5)),
     Case((201, 201, 403, 403, 403, 401, 401), "POST", CORRECTIONS, create_correction),
     Case((200, 200, 403, 403, 403, 401, 401), "GET", CORRECTIONS, get(CORRECTIONS)),

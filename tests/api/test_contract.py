@@ -56,6 +56,10 @@ FOCUS = {
         "POST /open311/v2/requests.json",
         "GET /open311/v2/requests.json",
         "GET /open311/v2/requests/{request_id}.json",
+        "GET /collections/{collection_id}/tiles/WebMercatorQuad/{z}/{x}/{y}",
+        "GET /collections/{collection_id}/tiles/WebMercatorQuad/tilejson.json",
+        "GET /tileMatrixSets/WebMercatorQuad",
+        "GET /maps/vector/style.json",
     ],
     "grid_worker": [
         "GET /transport/requests",
@@ -112,6 +116,8 @@ SEMANTIC = {
     "PATCH /collections/{collection_id}/items/{feature_id}": "as POST",
     "GET /collections/{collection_id}/items": "a bbox with its minimum below its maximum, "
     "filters of the collection asked (tests/api/test_features.py)",
+    "GET /collections/{collection_id}/tiles/WebMercatorQuad/{z}/{x}/{y}": "x and y below "
+    "2^z (tests/api/test_tiles.py)",
     "GET /locate": "a point not given as (latitude, longitude), in its system's range "
     "(tests/api/test_locate.py)",
     "POST /transport/plans": "request and vehicle codes that exist, once each "

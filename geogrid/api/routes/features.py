@@ -112,6 +112,12 @@ async def landing_page(request: Request) -> LandingPublic:
         ogc.link(f"{base}/docs", "service-doc", "text/html", "the API documentation"),
         ogc.link(f"{base}/conformance", "conformance", ogc.JSON, "conformance classes"),
         ogc.link(f"{base}/collections", "data", ogc.JSON, "the layers"),
+        ogc.link(
+            f"{base}/tileMatrixSets",
+            "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes",
+            ogc.JSON,
+            "the tile matrix sets of the vector tiles",
+        ),
     ]
     return LandingPublic(
         title="geogrid",

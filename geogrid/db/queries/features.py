@@ -34,7 +34,14 @@ from sqlalchemy.dialects.postgresql import BYTEA
 
 from geogrid.db.models import Base
 
-__all__ = ["FeatureRows", "count_features", "layer_extent", "read_feature", "read_features"]
+__all__ = [
+    "FeatureRows",
+    "count_features",
+    "jurisdiction_condition",
+    "layer_extent",
+    "read_feature",
+    "read_features",
+]
 
 
 @dataclass(frozen=True)
@@ -57,7 +64,8 @@ def _row_version(table: Table) -> ColumnElement[str]:
     return func.md5(cast(literal_column(f'"{table.name}"'), Text)).label("row_version")
 
 
-def _jurisdiction(table: Table, subtree: str) -> ColumnElement[bool]:
+def jurisdiction_condition(table: Table, subtree: str) -> ColumnElement[bool]:
+    """Return the condition "row ``code`` is in the chain or subtree of grid ``subtree``"."""
     code = table.c.code
     return or_(
         code == subtree,
@@ -82,7 +90,7 @@ def _conditions(
         conditions.append(table.c.geom.op("&&")(shape))
         conditions.append(func.ST_Intersects(table.c.geom, shape))
     if subtree is not None and table.name == "grids":
-        conditions.append(_jurisdiction(table, subtree))
+        conditions.append(jurisdiction_condition(table, subtree))
     return conditions
 
 

@@ -1,0 +1,110 @@
+"""The public layers as vector tiles (OGC API – Tiles, WebMercatorQuad, Mapbox Vector Tiles).
+
+A tile carries the same features as the feature pages under the same rules: the layer's
+public properties only (:data:`~geogrid.workspace.features.FEATURE_LAYERS` holds no
+personal data), and for a grid worker only the grids of their chain and subtree. Each
+tile holds one layer named after its collection; the feature's ``code`` is a property.
+
+Tiles are addressed ``z/x/y`` with ``x`` the column from the west and ``y`` the row from
+the north, zoom 0 to :data:`MAX_ZOOM`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from geogrid.db.queries import tiles as q
+from geogrid.errors import InvalidRequestError
+from geogrid.workspace.features import feature_layer
+
+if TYPE_CHECKING:
+    from geogrid.workspace import Workspace
+
+__all__ = [
+    "MAX_ZOOM",
+    "TILE_EXTENT",
+    "TILE_MATRIX_SET",
+    "check_tile",
+    "read_tile",
+    "tile_bounds",
+]
+
+TILE_MATRIX_SET = "WebMercatorQuad"
+"""The one tile matrix set served (OGC 2D TMS ``WebMercatorQuad``, EPSG:3857)."""
+MAX_ZOOM = 22
+"""The deepest zoom level (tile matrix) served; 0 is the whole world in one tile."""
+TILE_EXTENT = q.TILE_EXTENT
+
+
+def check_tile(z: int, x: int, y: int) -> None:
+    """Refuse a tile that does not exist in WebMercatorQuad.
+
+    Raises
+    ------
+    InvalidRequestError
+        If ``z`` is outside 0..MAX_ZOOM or ``x``/``y`` outside 0..2**z - 1.
+
+    Examples
+    --------
+    >>> check_tile(0, 0, 0)
+    >>> check_tile(1, 2, 0)
+    Traceback (most recent call last):
+    ...
+    geogrid.errors.InvalidRequestError: tile 1/2/0 does not exist: at zoom 1, x and y go from 0 to 1
+    """
+    if not 0 <= z <= MAX_ZOOM:
+        raise InvalidRequestError(
+            f"zoom {z} is outside 0..{MAX_ZOOM}", details={"z": z, "max_zoom": MAX_ZOOM}
+        )
+    last = 2**z - 1
+    if not (0 <= x <= last and 0 <= y <= last):
+        raise InvalidRequestError(
+            f"tile {z}/{x}/{y} does not exist: at zoom {z}, x and y go from 0 to {last}",
+            details={"z": z, "x": x, "y": y, "max": last},
+        )
+
+
+def tile_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
+    """Return the WGS 84 bounds (west, south, east, north) of tile ``z/x/y``.
+
+    Examples
+    --------
+    >>> [round(v, 4) for v in tile_bounds(1, 1, 0)]
+    [0.0, 0.0, 180.0, 85.0511]
+    """
+    n = 2.0**z
+
+    def lat(row: float) -> float:
+        return math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * row / n))))
+
+    return (x / n * 360.0 - 180.0, lat(y + 1), (x + 1) / n * 360.0 - 180.0, lat(y))
+
+
+def read_tile(
+    workspace: Workspace, name: str, z: int, x: int, y: int, *, subtree: str | None = None
+) -> bytes:
+    """Return tile ``z/x/y`` of public layer ``name`` as MVT bytes (empty: no features).
+
+    Parameters
+    ----------
+    workspace
+        Where the layers are.
+    name
+        The collection id (a key of :data:`~geogrid.workspace.features.FEATURE_LAYERS`).
+    z, x, y
+        The tile.
+    subtree
+        A grid worker's jurisdiction: grids outside its chain and subtree are left out.
+
+    Raises
+    ------
+    NotFoundError
+        If there is no such collection.
+    InvalidRequestError
+        If the tile does not exist (:func:`check_tile`).
+    """
+    layer = feature_layer(name)
+    check_tile(z, x, y)
+    with workspace.engine.connect() as conn:
+        return q.read_tile(conn, layer.name, layer.properties, z, x, y, subtree=subtree)
