@@ -84,12 +84,25 @@ POSITIVE_STATUSES = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
 REQUEST_TIMEOUT_S = 300
 
 
+def _also_expected(semantic: Sequence[str], conditional: Sequence[str]) -> dict[str, list[str]]:
+    """Return the statuses each operation may answer to a schema-valid request besides
+    :data:`POSITIVE_STATUSES`: 422 for ``semantic`` operations, 412 for ``conditional`` ones
+    (a well-formed ETag of a version no longer stored: it depends on the state, like 409)."""
+    extra: dict[str, list[str]] = {}
+    for label in semantic:
+        extra.setdefault(label, []).append("422")
+    for label in conditional:
+        extra.setdefault(label, []).append("412")
+    return extra
+
+
 def _config(
     headers: dict[str, str],
     examples: int,
     excluded: list[str],
     capped: dict[str, int],
     semantic: list[str],
+    conditional: list[str],
 ) -> Any:
     data: dict[str, Any] = {
         "seed": SEED,
@@ -117,11 +130,11 @@ def _config(
                     "include-name": label,
                     "checks": {
                         "positive_data_acceptance": {
-                            "expected-statuses": [*POSITIVE_STATUSES, "422"]
+                            "expected-statuses": [*POSITIVE_STATUSES, *extra]
                         }
                     },
                 }
-                for label in semantic
+                for label, extra in _also_expected(semantic, conditional).items()
             ),
         ],
         "request-timeout": REQUEST_TIMEOUT_S,
@@ -139,16 +152,21 @@ def run_contract(
     excluded: Sequence[str] = (),
     capped: Mapping[str, int] | None = None,
     semantic: Sequence[str] = (),
+    conditional: Sequence[str] = (),
     hooks: Sequence[tuple[str, Any]] = (),
 ) -> ContractReport:
     """Run every phase and every check against ``app`` as ``role`` (``headers`` sent).
 
     ``excluded`` operations (``"GET /path"``) are not called; ``capped`` ones get at most
     that many examples per phase; ``semantic`` ones may answer a schema-valid request 422
-    (rules beyond any JSON schema: a polygon inside its parent, codes that must exist).
+    (rules beyond any JSON schema: a polygon inside its parent, codes that must exist);
+    ``conditional`` ones may answer it 412 (their ``If-Match`` names a version no longer
+    stored, or never was).
     """
     counter = RequestCounter(app)
-    config = _config(headers, examples, list(excluded), dict(capped or {}), list(semantic))
+    config = _config(
+        headers, examples, list(excluded), dict(capped or {}), list(semantic), list(conditional)
+    )
     schema = schemathesis.openapi.from_asgi("/openapi.json", counter, config=config)
     for name, function in hooks:
         schema.hook(name)(function)
