@@ -152,7 +152,10 @@ def test_sheet_legend_breaks_no_word_and_fits(county: dict, printer: Any) -> Non
         checkpoints=county["checkpoints"],
         entries=county["entries"],
         sites=county["sites"],
+        colors={"village": "#2b8a3e"},
     )
+    # a long label that must wrap in its column: at a space, never inside 进出网格道路入口
+    sheet = sheet.replace(">Road entries 入口<", ">Road entries of the grid 进出网格道路入口<")
     printer.render(sheet, format="png", scale=1.0)
     result = printer.driver.execute_script(
         """
@@ -174,10 +177,15 @@ def test_sheet_legend_breaks_no_word_and_fits(county: dict, printer: Any) -> Non
             if (r.bottom > box.bottom + 0.5 || r.right > box.right + 0.5) clipped.push(m[0]);
           }
         }
-        return {broken: broken, clipped: clipped, rows: legend.querySelectorAll('div').length};
+        var long = Array.prototype.filter.call(legend.querySelectorAll('div, h4'), function (d) {
+          return d.textContent.indexOf('进出网格道路入口') >= 0; })[0];
+        return {broken: broken, clipped: clipped, rows: legend.querySelectorAll('div').length,
+                wrapped: long.getClientRects()[0].height > 1.5 * parseFloat(
+                  getComputedStyle(long).lineHeight)};
         """
     )
     assert result["rows"] >= 10
+    assert result["wrapped"]  # the long label does wrap: the check below means something
     assert result["broken"] == []
     assert result["clipped"] == []
 
