@@ -71,13 +71,15 @@ class LocatorPlugin(WorkerPlugin):
         self.payload = payload
         self.locator: Locator | None = None
         self.load_s = 0.0
+        self.load_cpu_s = 0.0
 
     def setup(self, worker: Any) -> None:  # noqa: ARG002 (distributed's signature)
         """Unpickle the locator on ``worker`` (once)."""
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         self.locator = pickle.loads(self.payload)
         self.payload = b""  # keep one copy: the object, not the bytes
         self.load_s = time.perf_counter() - start
+        self.load_cpu_s = time.process_time() - cpu
 
     def teardown(self, worker: Any) -> None:  # noqa: ARG002
         """Let the worker's copy go."""
