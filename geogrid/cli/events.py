@@ -109,6 +109,29 @@ def _num(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}"
 
 
+@events_app.command("map")
+@errors_as_messages
+def event_map(
+    out: Annotated[str, typer.Option(help="the page (.html) or the printed sheet (.pdf, .png)")],
+    grid: Annotated[str | None, typer.Option(help="a town or village (default: all)")] = None,
+) -> None:
+    """Draw the open and overdue events by grid (offline HTML, or printed)."""
+    from pathlib import Path
+
+    from geogrid.access import Caller, Role
+    from geogrid.maps import map_to_html, print_html
+    from geogrid.workspace import Workspace
+    from geogrid.workspace.event_map import events_map
+
+    html = map_to_html(events_map(Workspace.open(), Caller("cli", Role.PLANNER), grid))
+    target = Path(out)
+    if target.suffix.lower() in (".pdf", ".png"):
+        print_html(html, target)
+    else:
+        target.write_text(html, encoding="utf-8")
+    console.print(f"wrote {escape(str(target))}")
+
+
 @events_app.command("scan")
 @errors_as_messages
 def scan(

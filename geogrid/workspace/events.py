@@ -56,6 +56,7 @@ __all__ = [
     "find_events",
     "list_services",
     "place_event",
+    "purge_events",
     "put_service",
     "shown_event",
 ]
@@ -372,6 +373,15 @@ def _replay(conn: Connection, caller: Caller, key: str, digest: str) -> dict[str
     stored = q.read_event(conn, event_id)
     assert stored is not None
     return shown_event(stored, caller)
+
+
+def purge_events(workspace: Workspace, created_by: str) -> int:
+    """Delete every event (and what it made) that ``created_by`` created: the end of a
+    drill or a notebook replaying a day. Return how many events went."""
+    with database_errors(), workspace.engine.begin() as conn:
+        gone = q.purge_events(conn, created_by)
+        bump_version(conn, "transfer_requests")
+    return gone
 
 
 # -- reading --------------------------------------------------------------------------------

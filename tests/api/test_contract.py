@@ -100,6 +100,7 @@ FOCUS = {
         "POST /events/{event_id}/close",
         "POST /events/{event_id}/reassign",
         "POST /events/scan",
+        "GET /events/map.html",
     ],
     "admin": [
         "GET /audit",

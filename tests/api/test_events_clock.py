@@ -239,3 +239,28 @@ def test_the_report_equals_an_independent_query(
     theirs = clients["grid_worker"].get("/events/report", params={"start": "2020-02-20"}).json()
     assert {r["grid_code"] for r in theirs["rows"]} == {DEMO_WORKER_GRID}
     assert date(2020, 2, 20).isoformat() == theirs["rows"][0]["day"]
+
+
+def test_the_map_shows_open_and_overdue_events_without_personal_data(
+    clients: dict[str, TestClient], events_db: Engine, clock: ManualClock
+) -> None:
+    from geogrid.privacy import find_personal
+
+    clock.set(datetime(2020, 3, 1, 0, 0, tzinfo=UTC))
+    lon, lat = point_in(events_db, DEMO_WORKER_GRID + "-01")
+    body = {"service_code": "hotline", "lat": lat, "long": lon, "phone": "17012345678"}
+    old = clients["app"].post(REQUESTS, json=body).json()[0]["service_request_id"]
+    clock.advance(timedelta(hours=5))
+    new = clients["app"].post(REQUESTS, json=body).json()[0]["service_request_id"]
+    page = clients["planner"].get("/events/map.html", params={"grid": DEMO_WORKER_GRID})
+    assert page.status_code == 200, page.text
+    html = page.text
+    assert "Overdue events" in html
+    assert "Open events" in html
+    assert f'"{old}"' in html or f">{old}<" in html or str(old) in html
+    assert str(new) in html
+    assert find_personal(html) == []
+    assert "17012345678" not in html
+    hidden = clients["grid_worker"].get("/events/map.html", params={"grid": OTHER_VILLAGE})
+    assert hidden.status_code == 404
+    assert clients["app"].get("/events/map.html").status_code == 403

@@ -8,6 +8,8 @@ the deadline scan, the daily report, and the services' configuration.
   ``geogrid events scan`` run it on a timer);
 - ``GET /events/report``: per grid and day, aggregates only (planners too; a grid worker
   gets their subtree's);
+- ``GET /events/map.html``: open and overdue events by grid (codes and times only),
+  printable (``geogrid events map --out events.pdf``);
 - ``PUT /events/services/{code}``: admins create or change a service and its deadline.
 """
 
@@ -17,6 +19,7 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from geogrid.access import Caller
@@ -34,6 +37,7 @@ from geogrid.workspace.event_actions import (
     scan_deadlines,
     update_event,
 )
+from geogrid.workspace.event_map import events_map
 from geogrid.workspace.event_reports import daily_report
 from geogrid.workspace.events import ServiceIn, put_service
 
@@ -43,6 +47,7 @@ Actor = Annotated[Caller, require("events:act")]
 Dispatcher = Annotated[Caller, require("events:dispatch")]
 Reporter = Annotated[Caller, require("events:report")]
 Configurer = Annotated[Caller, require("events:configure")]
+MapReader = Annotated[Caller, require("maps", "events:report")]
 EventId = Annotated[int, Path(ge=1, le=2**63 - 1, description="service_request_id")]
 _ERROR: dict[str, Any] = {"content": {"application/json": {"schema": ERROR_SCHEMA}}}
 _ACT_ERRORS: dict[int | str, dict[str, Any]] = {
@@ -198,6 +203,28 @@ def report(
         ) from None
     now, rows = daily_report(workspace, caller, first, days)
     return ReportPublic(now=now, rows=[ReportRow(**r) for r in rows])
+
+
+@router.get(
+    "/map.html",
+    response_class=HTMLResponse,
+    responses={404: {"description": "no such grid (or outside the caller's)", **_ERROR}},
+)
+def event_map(
+    request: Request,
+    workspace: WorkspaceDep,
+    caller: MapReader,
+    grid: Annotated[
+        str | None,
+        Query(min_length=1, max_length=64, description="a town or village (default: all)"),
+    ] = None,
+) -> HTMLResponse:
+    """Return the map of open and overdue events by grid (offline page)."""
+    from geogrid.api.routes.maps import ASSETS
+    from geogrid.maps import map_to_html
+
+    ogc.reject_unknown_params(request, ("grid",))
+    return HTMLResponse(map_to_html(events_map(workspace, caller, grid, assets=ASSETS)))
 
 
 class ServiceConfigIn(BaseModel):

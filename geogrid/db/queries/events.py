@@ -26,6 +26,7 @@ __all__ = [
     "insert_log",
     "insert_transfer_request",
     "lock_event",
+    "purge_events",
     "read_event",
     "read_events",
     "read_service",
@@ -393,6 +394,20 @@ def _where(subtree: str | None, created_by: str | None) -> tuple[list[str], dict
         clauses.append("e.created_by = :created_by")
         params["created_by"] = created_by
     return clauses, params
+
+
+def purge_events(conn: Connection, created_by: str) -> int:
+    """Delete every event a client created (a drill, a notebook), with their log, outbox
+    rows, assignments and the transfer requests they made; return how many events."""
+    conn.execute(
+        text(
+            "DELETE FROM transfer_requests WHERE code IN (SELECT transfer_code FROM events "
+            "WHERE created_by = :by AND transfer_code IS NOT NULL)"
+        ),
+        {"by": created_by},
+    )
+    result = conn.execute(text("DELETE FROM events WHERE created_by = :by"), {"by": created_by})
+    return int(result.rowcount)
 
 
 # -- the transport planner's side -----------------------------------------------------------

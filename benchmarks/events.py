@@ -1,0 +1,283 @@
+"""Events with deadlines: the overdue scan over 100,000 open events, and a county day of
+``POST /open311/v2/requests.json`` under load.
+
+Usage::
+
+    .venv/bin/python benchmarks/events.py [--open 100000] [--seconds 60]
+        [--connections 4 8 16] [--workers 2] [--skip-post]
+
+Runs on a private, throw-away PostgreSQL cluster (a temporary folder, its own port) loaded
+with the demo county (292 village grids, 900 micro-grids, 1,197 grid workers), so nothing
+else on the machine is touched.
+
+1. **Scan.** ``--open`` open hotline events are stored set-based, requested over one day
+   and spread over the village grids (deadline 240 min, reminder 60 min before). The scan
+   (:func:`geogrid.workspace.event_actions.scan_deadlines`'s two statements: reminders,
+   then escalations with their log entries and outbox rows) is timed at three "now"s: a
+   tick where ~1 % are newly overdue, one where none is due, and the worst case where
+   every event is overdue at once. Each is run 5 times in a transaction rolled back, so
+   every run sees the same data; the median and the worst are printed.
+2. **County day.** ``uvicorn --workers N`` serves the API; ``wrk`` (another process)
+   POSTs JSON requests at random points of the county's box (an ``app`` key, no
+   Idempotency-Key) with each ``--connections`` count for ``--seconds``: requests/s, p50
+   and p99 (ms), non-2xx answers. ``--seconds 60`` at 200 req/s is 12,000 events, the
+   size of a busy county day; each is placed in its grid, logged and queued in the outbox.
+
+Prints the load average (as ``uptime``) before each part: the machine is shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import psycopg  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from geogrid.db.bootstrap import prepare_database  # noqa: E402
+from geogrid.db.cluster import EmbeddedCluster  # noqa: E402
+from geogrid.db.engine import create_geogrid_engine  # noqa: E402
+from geogrid.db.queries.deadlines import escalate_overdue, send_reminders  # noqa: E402
+from geogrid.ingest.demo import demo_requests  # noqa: E402
+from geogrid.ingest.load import load_files  # noqa: E402
+from geogrid.settings import Settings  # noqa: E402
+from geogrid.workspace import Workspace  # noqa: E402
+from geogrid.workspace.credentials import issue_key  # noqa: E402
+
+PORT = 55491
+T0 = datetime(2020, 2, 1, 0, 0, tzinfo=UTC)
+
+FILL = """
+INSERT INTO events (service_code, status, placement, requested_at, expected_at,
+    deadline_minutes, remind_at, updated_at, agency_code, grid_code, village_code,
+    town_code, worker_code, created_by, description)
+SELECT 'hotline', 'open', 'placed', r, r + interval '240 minutes', 240,
+       r + interval '180 minutes', r, v.code, v.code, v.code, v.parent_code, NULL,
+       'benchmarks/events.py scan', ''
+FROM generate_series(0, :n - 1) AS i
+CROSS JOIN LATERAL (SELECT CAST(:t0 AS timestamptz)
+                           + (i % 1440) * interval '1 minute' AS r) AS t
+JOIN (SELECT code, parent_code, row_number() OVER (ORDER BY code) - 1 AS k
+      FROM grids WHERE level = 'village') AS v
+  ON v.k = i % (SELECT count(*) FROM grids WHERE level = 'village')
+"""
+
+LUA = r"""
+init = function(args)
+  math.randomseed(20200131 + (id or 0))
+end
+local x0, y0, x1, y1 = %(x0)f, %(y0)f, %(x1)f, %(y1)f
+wrk.method = "POST"
+wrk.headers["Authorization"] = "Bearer %(key)s"
+wrk.headers["Content-Type"] = "application/json"
+request = function()
+  local x = x0 + math.random() * (x1 - x0)
+  local y = y0 + math.random() * (y1 - y0)
+  local body = string.format(
+    '{"service_code": "hotline", "lat": %%.6f, "long": %%.6f, "description": "bench"}', y, x)
+  return wrk.format("POST", "/open311/v2/requests.json", nil, body)
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("RESULT %%.1f %%.2f %%.2f %%d %%d\n",
+    summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000,
+    latency:percentile(99) / 1000, e.status + e.connect + e.read + e.write + e.timeout,
+    summary.requests))
+end
+"""
+
+
+def load_average() -> str:
+    """Return the 1, 5 and 15 minute load averages, as ``uptime`` prints them."""
+    return ", ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+def scan_part(url: str, n_open: int) -> None:
+    """Fill ``n_open`` open events and time the scan at three "now"s."""
+    engine = create_geogrid_engine(url)
+    started = time.perf_counter()
+    with engine.begin() as conn:
+        conn.execute(text(FILL), {"n": n_open, "t0": T0})
+    with engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE events"))
+        total = conn.execute(text("SELECT count(*) FROM events WHERE status <> 'closed'")).scalar()
+    print(f"stored {total:,} open events in {time.perf_counter() - started:.1f} s")
+    print(f"load average: {load_average()}")
+    cases = {
+        "tick: ~1 % newly overdue": T0 + timedelta(minutes=240 + 14, seconds=30),
+        "tick: nothing due": T0 - timedelta(hours=1),
+        "worst: all overdue at once": T0 + timedelta(days=2),
+    }
+    print(f"{'scan':30} {'reminded':>9} {'escalated':>10} {'median ms':>10} {'max ms':>8}")
+    for label, now in cases.items():
+        times, counts = [], (0, 0)
+        for _ in range(5):
+            with engine.connect() as conn:
+                transaction = conn.begin()
+                started = time.perf_counter()
+                counts = (send_reminders(conn, now), escalate_overdue(conn, now))
+                times.append((time.perf_counter() - started) * 1000)
+                transaction.rollback()
+        print(
+            f"{label:30} {counts[0]:>9,} {counts[1]:>10,} {statistics.median(times):>10.1f} "
+            f"{max(times):>8.1f}"
+        )
+    engine.dispose()
+
+
+def warm_up(base: str, key: str, lon: float, lat: float, timeout_s: float = 240) -> None:
+    """POST until 20 answers in a row take under 100 ms (both workers' locators built)."""
+    body = f'{{"service_code": "hotline", "lat": {lat}, "long": {lon}}}'.encode()
+    fast, deadline = 0, time.monotonic() + timeout_s
+    while fast < 20 and time.monotonic() < deadline:
+        request = urllib.request.Request(
+            f"{base}/open311/v2/requests.json",
+            data=body,
+            headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+        )
+        started = time.perf_counter()
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            answer.read()
+        fast = fast + 1 if time.perf_counter() - started < 0.1 else 0
+
+
+def post_part(url: str, home: Path, args: argparse.Namespace) -> None:
+    """Serve the API with uvicorn and POST requests with wrk."""
+    if shutil.which("wrk") is None:
+        print("wrk is missing (apt-get install wrk): the POST part is skipped")
+        return
+    settings = Settings(home=home, database_url=url)
+    workspace = Workspace.open(settings)
+    key = issue_key(workspace, "benchmarks/events.py", "app").key
+    grids = workspace.grids()
+    x0, y0, x1, y1 = grids[grids["level"] == "county"].total_bounds
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GEOGRID_")}
+    env |= {"GEOGRID_DATABASE_URL": url, "GEOGRID_HOME": str(home), "PYTHONPATH": str(ROOT)}
+    port = PORT + 1
+    command = [
+        str(Path(sys.executable).with_name("uvicorn")),
+        "--factory",
+        "geogrid.api.app:create_app",
+        "--port",
+        str(port),
+        "--workers",
+        str(args.workers),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
+    server = subprocess.Popen(command, env=env, cwd=ROOT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                probe = urllib.request.Request(
+                    f"{base}/locate?lon=120.6&lat=27.6", headers={"Authorization": f"Bearer {key}"}
+                )
+                with urllib.request.urlopen(probe, timeout=10) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise SystemExit("uvicorn did not come up")
+            time.sleep(0.5)
+        warm_up(base, key, (x0 + x1) / 2, (y0 + y1) / 2)
+        with tempfile.TemporaryDirectory() as folder:
+            lua = Path(folder) / "post.lua"
+            lua.write_text(LUA % {"x0": x0, "y0": y0, "x1": x1, "y1": y1, "key": key})
+            print(f"load average: {load_average()}")
+            print(
+                f"{'POST requests.json':22} {'workers':>7} {'conns':>6} {'req/s':>8} "
+                f"{'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'events':>8}"
+            )
+            for connections in args.connections:
+                out = subprocess.run(
+                    [
+                        "wrk",
+                        "-t2",
+                        f"-c{connections}",
+                        f"-d{args.seconds:g}s",
+                        "-s",
+                        str(lua),
+                        base,
+                    ],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                ).stdout
+                line = next(x for x in out.splitlines() if x.startswith("RESULT")).split()[1:]
+                rate, p50, p99, errors, count = line
+                print(
+                    f"{'':22} {args.workers:>7} {connections:>6} {float(rate):>8.1f} "
+                    f"{float(p50):>8.1f} {float(p99):>8.1f} {int(errors):>7} {int(count):>8,}"
+                )
+                print(f"{'':22} load average: {load_average()}")
+    finally:
+        server.terminate()
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    engine = create_geogrid_engine(url)
+    with engine.connect() as conn:
+        placed = conn.execute(
+            text(
+                "SELECT placement, count(*) FROM events WHERE created_by = 'benchmarks/events.py'"
+                " GROUP BY 1 ORDER BY 1"
+            )
+        ).all()
+        queued = conn.execute(text("SELECT count(*) FROM event_outbox")).scalar()
+    print(f"stored by the POSTs: {dict(placed)}; outbox rows: {queued:,}")
+    engine.dispose()
+
+
+def main() -> None:
+    """Start a private cluster, load the demo county, run the parts."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--open", type=int, default=100_000, help="open events to scan")
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--connections", type=int, nargs="+", default=[4, 8, 16])
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--skip-post", action="store_true")
+    args = parser.parse_args()
+    home = Path(tempfile.mkdtemp(prefix="geogrid-bench-events-"))
+    home.chmod(0o755)
+    cluster = EmbeddedCluster(home / "postgres", port=PORT, fast=True)
+    try:
+        cluster.start()
+        admin = make_url(cluster.url("postgres")).set(drivername="postgresql")
+        with psycopg.connect(admin.render_as_string(False), autocommit=True) as conn:
+            conn.execute('CREATE DATABASE "bench_events"')
+        url = cluster.url("bench_events")
+        prepare_database(Settings(home=home, database_url=url))
+        started = time.perf_counter()
+        load_files(create_geogrid_engine(url), demo_requests())
+        print(
+            f"demo county loaded in {time.perf_counter() - started:.0f} s; {os.cpu_count()} cores"
+        )
+        if not args.skip_post:
+            post_part(url, home, args)
+        scan_part(url, args.open)
+    finally:
+        cluster.stop()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
