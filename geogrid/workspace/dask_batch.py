@@ -132,11 +132,18 @@ def expand_sources(patterns: Sequence[str]) -> list[str]:
 
 def has_addresses(files: Sequence[str]) -> bool:
     """Return True when any file has an address column (only then is the gazetteer
-    needed); reads only the files' headers or schemas."""
+    needed); reads only the files' headers or schemas. A file with neither an address
+    nor lon and lat columns is an :class:`IngestError` naming it."""
+    import pandas as pd
+
     aliases = set(INPUT_COLUMNS["address"])
-    return any(
-        aliases & {str(c).lower() for c in _read(path, DEFAULT_BLOCKSIZE).columns} for path in files
-    )
+    found = False
+    for path in files:
+        with _reading([path]):
+            columns = [str(c) for c in _read(path, DEFAULT_BLOCKSIZE).columns]
+        rows_from_table(pd.DataFrame(columns=columns), "wgs84", source=path)
+        found = found or bool(aliases & {c.lower() for c in columns})
+    return found
 
 
 def _kind(path: str) -> str | None:

@@ -156,3 +156,9 @@ def test_batch_names_a_file_it_cannot_use(
     )
     assert result.exit_code == 1
     assert "no file matches" in result.output
+    (tmp_path / "people.json").write_text("{}", encoding="utf-8")
+    result = runner.invoke(
+        app, ["locate", "--batch", str(tmp_path / "people.json"), "--out", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 1
+    assert "people.json: is neither .csv nor .parquet" in result.output
