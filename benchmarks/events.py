@@ -11,11 +11,14 @@ with the demo county (292 village grids, 900 micro-grids, 1,197 grid workers), s
 else on the machine is touched.
 
 1. **Scan.** ``--open`` open hotline events are stored set-based, requested over one day
-   and spread over the village grids (deadline 240 min, reminder 60 min before). The scan
+   and spread over the village grids (deadline 240 min, reminder 60 min before), in the
+   state a scanner running every minute leaves at 08:00 (the events due by then already
+   reminded or escalated, all still open). The scan
    (:func:`geogrid.workspace.event_actions.scan_deadlines`'s two statements: reminders,
-   then escalations with their log entries and outbox rows) is timed at three "now"s: a
-   tick where ~1 % are newly overdue, one where none is due, and the worst case where
-   every event is overdue at once. Each is run 5 times in a transaction rolled back, so
+   then escalations with their log entries and outbox rows) is timed at four "now"s: the
+   next tick (a minute later: ~70 reminders, ~70 escalations), a tick with nothing due, a
+   catch-up after 15 minutes without a scanner, and the worst case where every event not
+   escalated yet is overdue at once. Each is run 5 times in a transaction rolled back, so
    every run sees the same data; the median and the worst are printed.
 2. **County day.** ``uvicorn --workers N`` serves the API; ``wrk`` (another process)
    POSTs JSON requests at random points of the county's box (an ``app`` key, no
@@ -64,10 +67,14 @@ T0 = datetime(2020, 2, 1, 0, 0, tzinfo=UTC)
 FILL = """
 INSERT INTO events (service_code, status, placement, requested_at, expected_at,
     deadline_minutes, remind_at, updated_at, agency_code, grid_code, village_code,
-    town_code, worker_code, created_by, description)
+    town_code, worker_code, created_by, description, reminded_at, escalation_level,
+    escalated_at)
 SELECT 'hotline', 'open', 'placed', r, r + interval '240 minutes', 240,
        r + interval '180 minutes', r, v.code, v.code, v.code, v.parent_code, NULL,
-       'benchmarks/events.py scan', ''
+       'benchmarks/events.py scan', '',
+       CASE WHEN r + interval '180 minutes' <= CAST(:last AS timestamptz) THEN :last END,
+       CASE WHEN r + interval '240 minutes' <= CAST(:last AS timestamptz) THEN 1 ELSE 0 END,
+       CASE WHEN r + interval '240 minutes' <= CAST(:last AS timestamptz) THEN :last END
 FROM generate_series(0, :n - 1) AS i
 CROSS JOIN LATERAL (SELECT CAST(:t0 AS timestamptz)
                            + (i % 1440) * interval '1 minute' AS r) AS t
@@ -75,6 +82,9 @@ JOIN (SELECT code, parent_code, row_number() OVER (ORDER BY code) - 1 AS k
       FROM grids WHERE level = 'village') AS v
   ON v.k = i % (SELECT count(*) FROM grids WHERE level = 'village')
 """
+LAST_SCAN = T0 + timedelta(hours=8)
+"""The fill is the state a scanner running every minute leaves at this time: every event
+due by then reminded or escalated already."""
 
 LUA = r"""
 init = function(args)
@@ -111,16 +121,17 @@ def scan_part(url: str, n_open: int) -> None:
     engine = create_geogrid_engine(url)
     started = time.perf_counter()
     with engine.begin() as conn:
-        conn.execute(text(FILL), {"n": n_open, "t0": T0})
+        conn.execute(text(FILL), {"n": n_open, "t0": T0, "last": LAST_SCAN})
     with engine.connect() as conn:
         conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE events"))
         total = conn.execute(text("SELECT count(*) FROM events WHERE status <> 'closed'")).scalar()
     print(f"stored {total:,} open events in {time.perf_counter() - started:.1f} s")
     print(f"load average: {load_average()}")
     cases = {
-        "tick: ~1 % newly overdue": T0 + timedelta(minutes=240 + 14, seconds=30),
-        "tick: nothing due": T0 - timedelta(hours=1),
-        "worst: all overdue at once": T0 + timedelta(days=2),
+        "tick: 1 min after the last": LAST_SCAN + timedelta(minutes=1),
+        "tick: nothing due": LAST_SCAN,
+        "catch-up: 15 min after the last": LAST_SCAN + timedelta(minutes=15),
+        "worst: every one left overdue": T0 + timedelta(days=2),
     }
     print(f"{'scan':30} {'reminded':>9} {'escalated':>10} {'median ms':>10} {'max ms':>8}")
     for label, now in cases.items():
@@ -128,6 +139,7 @@ def scan_part(url: str, n_open: int) -> None:
         for _ in range(5):
             with engine.connect() as conn:
                 transaction = conn.begin()
+                conn.execute(text("SET LOCAL statement_timeout = 0"))  # the worst case
                 started = time.perf_counter()
                 counts = (send_reminders(conn, now), escalate_overdue(conn, now))
                 times.append((time.perf_counter() - started) * 1000)
@@ -136,6 +148,15 @@ def scan_part(url: str, n_open: int) -> None:
             f"{label:30} {counts[0]:>9,} {counts[1]:>10,} {statistics.median(times):>10.1f} "
             f"{max(times):>8.1f}"
         )
+    with engine.connect() as conn:  # how the next tick reads the due events
+        plan = conn.execute(
+            text(
+                "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY ON) SELECT id FROM events "
+                "WHERE status <> 'closed' AND escalation_level = 0 AND expected_at <= :now"
+            ),
+            {"now": LAST_SCAN + timedelta(minutes=1)},
+        ).scalars()
+        print("the due events of a tick:", " | ".join(line.strip() for line in plan))
     engine.dispose()
 
 
