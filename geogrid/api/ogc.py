@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse
 
 from geogrid import crs as gcrs
 from geogrid.errors import InvalidRequestError
-from geogrid.workspace.features import FeatureLayer, FeaturePage
+from geogrid.workspace.features import FeatureLayer, FeaturePage, GeoJSONPage
 
 __all__ = [
     "CONFORMANCE",
@@ -114,7 +114,7 @@ def collection_document(
     return doc
 
 
-def page_links(url: URL, base: str, page: FeaturePage) -> list[dict[str, str]]:
+def page_links(url: URL, base: str, page: FeaturePage | GeoJSONPage) -> list[dict[str, str]]:
     """Return self, collection, next and prev links of a page; the query is kept."""
     links = [
         link(url, "self", GEOJSON, "this page"),
@@ -146,7 +146,7 @@ def _features(page: FeaturePage, links: list[list[dict[str, str]]] | None = None
     return out
 
 
-def page_bytes(page: FeaturePage, links: list[dict[str, str]]) -> bytes:
+def page_bytes(page: FeaturePage | GeoJSONPage, links: list[dict[str, str]]) -> bytes:
     """Return a page as an RFC 7946 FeatureCollection with OGC paging members."""
     head = {
         "type": "FeatureCollection",
@@ -156,7 +156,8 @@ def page_bytes(page: FeaturePage, links: list[dict[str, str]]) -> bytes:
         "links": links,
     }
     text = json.dumps(head, ensure_ascii=False)[:-1]
-    return f'{text},"features":[{",".join(_features(page))}]}}'.encode()
+    features = page.features if isinstance(page, GeoJSONPage) else ",".join(_features(page))
+    return f'{text},"features":[{features}]}}'.encode()
 
 
 def feature_bytes(page: FeaturePage, base: str, extra: Mapping[str, Any] | None = None) -> bytes:

@@ -31,11 +31,13 @@ __all__ = [
     "FEATURE_LAYERS",
     "FeatureLayer",
     "FeaturePage",
+    "GeoJSONPage",
     "collection_extent",
     "feature_layer",
     "feature_page",
     "read_feature_item",
     "read_feature_page",
+    "read_geojson_page",
     "search_area",
 ]
 
@@ -167,6 +169,22 @@ class FeaturePage:
     def number_returned(self) -> int:
         """How many features the page holds."""
         return len(self.codes)
+
+
+@dataclass(frozen=True)
+class GeoJSONPage:
+    """A page of features already written as GeoJSON by PostgreSQL (WGS 84).
+
+    ``features`` holds the Feature objects joined by commas, in code order.
+    """
+
+    layer: FeatureLayer
+    features: str
+    number_matched: int
+    number_returned: int
+    limit: int
+    offset: int
+    crs: gcrs.CoordSystem = field(default_factory=lambda: gcrs.parse_crs("wgs84"))
 
 
 def feature_layer(name: str) -> FeatureLayer:
@@ -329,6 +347,44 @@ def read_feature_page(
             offset=offset,
         )
     return replace(feature_page(layer, rows, system, matched), limit=size, offset=offset)
+
+
+def read_geojson_page(
+    workspace: Workspace,
+    name: str,
+    *,
+    bbox: Sequence[float] | None = None,
+    bbox_crs: gcrs.CRSLike = None,
+    filters: Mapping[str, str] | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+    subtree: str | None = None,
+) -> GeoJSONPage:
+    """Return the page :func:`read_feature_page` returns in WGS 84, written by PostgreSQL.
+
+    The features, filters, jurisdiction and paging are the same; the rows never become
+    Python objects: one statement counts, pages and writes them (the fast path of
+    ``/collections/{id}/items`` when the output is WGS 84).
+    """
+    layer = feature_layer(name)
+    area = search_area(bbox, bbox_crs) if bbox is not None else None
+    by_column = _checked_filters(layer, filters)
+    settings = workspace.settings
+    size = min(limit or settings.features_default_limit, settings.features_max_limit)
+    if offset < 0:
+        raise InvalidRequestError("offset must be 0 or more", details={"offset": offset})
+    with workspace.engine.connect() as conn:
+        matched, returned, features = q.read_features_geojson(
+            conn,
+            layer.name,
+            layer.properties,
+            area=area,
+            filters=by_column,
+            subtree=subtree,
+            limit=size,
+            offset=offset,
+        )
+    return GeoJSONPage(layer, features, matched, returned, size, offset)
 
 
 def read_feature_item(

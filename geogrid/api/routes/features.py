@@ -32,10 +32,13 @@ from geogrid.api.schemas.features import (
 from geogrid.errors import InvalidRequestError
 from geogrid.workspace.features import (
     FEATURE_LAYERS,
+    FeaturePage,
+    GeoJSONPage,
     collection_extent,
     feature_layer,
     read_feature_item,
     read_feature_page,
+    read_geojson_page,
 )
 
 router = APIRouter(tags=["features"])
@@ -59,6 +62,7 @@ CRS = Annotated[
 ]
 FILTER_MAX_LENGTH = 200
 """The longest value a property filter takes (as the OpenAPI schema declares)."""
+WGS84 = gcrs.parse_crs("wgs84")
 COMMON_PARAMS = frozenset({"bbox", "bbox-crs", "crs", "limit", "offset", "datetime"})
 
 _INSTANT = (
@@ -223,6 +227,21 @@ async def items(
         gcrs.parse_crs(bbox_crs)
     filters = {k: v for k, v in request.query_params.items() if k in FILTER_PARAMS}
     _check_filter_lengths(filters)
+    page: FeaturePage | GeoJSONPage
+    if gcrs.parse_crs(crs) == WGS84:  # PostgreSQL writes the GeoJSON
+        page = await run_in_threadpool(
+            read_geojson_page,
+            workspace,
+            layer.name,
+            bbox=_parse_bbox(bbox) if bbox is not None else None,
+            bbox_crs=bbox_crs,
+            filters=filters,
+            limit=limit,
+            offset=offset,
+            subtree=caller.subtree,
+        )
+        body = ogc.page_bytes(page, ogc.page_links(request.url, ogc.base_url(request), page))
+        return ogc.GeoJSONResponse(body, headers={"Content-Crs": ogc.content_crs(page.crs)})
     page = await run_in_threadpool(
         read_feature_page,
         workspace,
