@@ -13,6 +13,7 @@ left, and the same load succeeds when retried.
 
 from __future__ import annotations
 
+import math
 import shutil
 import tempfile
 import threading
@@ -62,6 +63,10 @@ CHECKPOINT = {
     "geometry": {"type": "Point", "coordinates": [X0 + 0.01, Y0 + 0.01]},
     "properties": {"code": "K1", "name": "卡口", "kind": "temporary", "status": "active"},
 }
+TILE = (  # the zoom-12 tile (column, row) under POINT
+    int((POINT["lon"] + 180) / 360 * 2**12),
+    int((1 - math.asinh(math.tan(math.radians(POINT["lat"]))) / math.pi) / 2 * 2**12),
+)
 CALLS: dict[tuple[str, str], Call] = {
     ("GET", "/health"): Call("/health"),
     ("GET", "/locate"): Call("/locate", kwargs={"params": POINT}),
@@ -89,6 +94,23 @@ CALLS: dict[tuple[str, str], Call] = {
     ("GET", "/collections/{collection_id}/items/{feature_id}"): Call(
         "/collections/grids/items/C-001"
     ),
+    ("GET", "/tileMatrixSets"): Call("/tileMatrixSets", needs_db=False),
+    ("GET", "/tileMatrixSets/WebMercatorQuad"): Call(
+        "/tileMatrixSets/WebMercatorQuad", needs_db=False
+    ),
+    ("GET", "/collections/{collection_id}/tiles"): Call("/collections/grids/tiles"),
+    ("GET", "/collections/{collection_id}/tiles/WebMercatorQuad"): Call(
+        "/collections/grids/tiles/WebMercatorQuad"
+    ),
+    ("GET", "/collections/{collection_id}/tiles/WebMercatorQuad/tilejson.json"): Call(
+        "/collections/grids/tiles/WebMercatorQuad/tilejson.json"
+    ),
+    ("GET", "/collections/{collection_id}/tiles/WebMercatorQuad/{z}/{x}/{y}"): Call(
+        "/collections/grids/tiles/WebMercatorQuad/12/{}/{}".format(*TILE)
+    ),
+    ("GET", "/maps/vector"): Call("/maps/vector", needs_db=False),
+    ("GET", "/maps/vector/style.json"): Call("/maps/vector/style.json"),
+    ("GET", "/static/maplibre/{name}"): Call("/static/maplibre/maplibre-gl.css", needs_db=False),
     ("GET", "/audit"): Call("/audit"),
     ("GET", "/grids/validate"): Call("/grids/validate", kwargs={"params": {"parent": "C"}}),
     ("GET", "/addresses/corrections"): Call("/addresses/corrections"),
