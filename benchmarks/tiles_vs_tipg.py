@@ -24,6 +24,11 @@ another; the demo data is loaded when the grids are empty), then:
    ``--seconds``, ``--rounds`` times in turn (geogrid, tipg, geogrid, ...), and prints
    each round and the median req/s of each, their ratio, and the load average.
 
+geogrid keeps the tiles it served in memory until their layer changes
+(``GEOGRID_TILE_CACHE_MB``, 64 per layer and worker): the random tiles of this run repeat,
+so most are answered from memory; ``GEOGRID_TILE_CACHE_MB=0`` measures PostGIS building
+every tile, as tipg does.
+
 geogrid is called with an ``app`` API key issued for the run (revoked at its end); tipg
 has no access control. tipg answers every column of the table, geogrid the public ones.
 """

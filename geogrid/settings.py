@@ -81,6 +81,12 @@ class Settings(BaseSettings):
         ge=0,
         description="How often in-memory indexes check the database for newer data.",
     )
+    tile_cache_mb: float = Field(
+        default=64,
+        ge=0,
+        description="Vector tiles kept in memory per layer and process, until the layer "
+        "changes (0: none).",
+    )
 
     warm_up: bool = Field(
         default=True, description="Build the in-memory indexes when the API starts."

@@ -6,12 +6,17 @@ personal data), and for a grid worker only the grids of their chain and subtree.
 tile holds one layer named after its collection; the feature's ``code`` is a property.
 
 Tiles are addressed ``z/x/y`` with ``x`` the column from the west and ``y`` the row from
-the north, zoom 0 to :data:`MAX_ZOOM`.
+the north, zoom 0 to :data:`MAX_ZOOM`. Each process keeps the tiles last served
+(``tile_cache_mb`` per layer) until the layer's data version changes, so an edit shows
+within ``cache_check_interval_s``.
 """
 
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
 from typing import TYPE_CHECKING
 
 from geogrid.db.queries import tiles as q
@@ -25,6 +30,7 @@ __all__ = [
     "MAX_ZOOM",
     "TILE_EXTENT",
     "TILE_MATRIX_SET",
+    "TileCache",
     "check_tile",
     "read_tile",
     "tile_bounds",
@@ -106,5 +112,58 @@ def read_tile(
     """
     layer = feature_layer(name)
     check_tile(z, x, y)
-    with workspace.engine.connect() as conn:
-        return q.read_tile(conn, layer.name, layer.properties, z, x, y, subtree=subtree)
+    limit = int(workspace.settings.tile_cache_mb * 2**20)
+    if limit <= 0:
+        with workspace.engine.connect() as conn:
+            return q.read_tile(conn, layer.name, layer.properties, z, x, y, subtree=subtree)
+    # one cache per layer, dropped whole when the layer's data version changes
+    cache = workspace.cached(f"tiles:{layer.name}", (layer.name,), lambda: TileCache(limit))
+    key = (subtree, z, x, y)
+    data = cache.get(key)
+    if data is None:
+        with workspace.engine.connect() as conn:
+            data = q.read_tile(conn, layer.name, layer.properties, z, x, y, subtree=subtree)
+        cache.put(key, data)
+    return data
+
+
+class TileCache:
+    """The tiles of one layer last asked for, up to ``max_bytes`` (least recently used go).
+
+    Thread-safe.
+
+    Examples
+    --------
+    >>> cache = TileCache(10)
+    >>> cache.put("a", b"123456"); cache.put("b", b"7890"); cache.get("a")
+    b'123456'
+    >>> cache.put("c", b"xyz"); cache.get("b") is None, cache.get("a")
+    (True, b'123456')
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self._max = max_bytes
+        self._tiles: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> bytes | None:
+        """Return the tile stored under ``key`` (None: not there)."""
+        with self._lock:
+            data = self._tiles.get(key)
+            if data is not None:
+                self._tiles.move_to_end(key)
+            return data
+
+    def put(self, key: Hashable, data: bytes) -> None:
+        """Store a tile, dropping the least recently used ones beyond the size limit."""
+        if len(data) > self._max:
+            return
+        with self._lock:
+            old = self._tiles.pop(key, None)
+            self._bytes -= len(old) if old is not None else 0
+            self._tiles[key] = data
+            self._bytes += len(data)
+            while self._bytes > self._max:
+                _, dropped = self._tiles.popitem(last=False)
+                self._bytes -= len(dropped)

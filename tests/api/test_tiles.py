@@ -10,7 +10,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
+from geogrid.api.app import create_app
+from geogrid.db.queries.layers import bump_version
 from geogrid.privacy import find_personal
+from geogrid.settings import Settings
+from geogrid.workspace import Workspace
 from geogrid.workspace.features import FEATURE_LAYERS
 from tests.conftest import DEMO_WORKER_GRID
 
@@ -234,3 +238,19 @@ def test_metadata_leads_to_the_tiles(demo_client: TestClient, demo_db: Engine) -
     answer = demo_client.get(by_tilejson)
     assert answer.status_code == 200
     assert features_of(answer.content, "roads")
+
+
+def test_a_changed_layer_is_tiled_again(county_db: Engine) -> None:
+    workspace = Workspace(county_db, Settings(cache_check_interval_s=0))
+    client = TestClient(create_app(Settings(warm_up=False), workspace=workspace))
+    x, y = tile_of(*a_place_of(county_db, "C-001-002"), 12)
+    url = f"{TILES.format(layer='grids')}/12/{x}/{y}"
+    before = features_of(client.get(url).content, "grids")
+    assert dict(before["C-001-002"][0])["name"] != "改名村"
+    assert client.get(url).content == client.get(url).content  # served again from memory
+    with county_db.begin() as conn:
+        conn.execute(text("UPDATE grids SET name = '改名村' WHERE code = 'C-001-002'"))
+        bump_version(conn, "grids")
+    after = features_of(client.get(url).content, "grids")
+    assert dict(after["C-001-002"][0])["name"] == "改名村"
+    assert set(after) == set(before)
