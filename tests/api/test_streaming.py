@@ -227,14 +227,16 @@ def test_health_answers_while_a_big_batch_is_worked_on(server: Server) -> None:
     rows = b"id,lon,lat\n" + b"".join(b"%d,%d,\n" % (i, i) for i in range(200_000))  # no lat
     events: list[str] = []
     batch_done = threading.Event()
+    order = threading.Lock()  # "batch" and a "health" answer are recorded in the order they came
 
     def batch() -> None:
         answer = upload(server, "POST", "/locate/batch", "text/csv", rows)
         body = json.loads(answer.body)
         assert answer.status == 200
         assert body["summary"] == {"failed": 200_000}
-        events.append("batch")
-        batch_done.set()
+        with order:
+            events.append("batch")
+            batch_done.set()
 
     worker = threading.Thread(target=batch)
     worker.start()
@@ -244,8 +246,9 @@ def test_health_answers_while_a_big_batch_is_worked_on(server: Server) -> None:
         response = health.getresponse()
         assert response.status == 200
         assert json.loads(response.read())["status"] == "ok"
-        if not batch_done.is_set():
-            events.append("health")
+        with order:
+            if not batch_done.is_set():
+                events.append("health")
     worker.join(60)
     assert events[-1] == "batch"
     # the loop answered /health throughout: many answers while the batch was worked on

@@ -151,7 +151,8 @@ def test_plan_map_draws_every_route(demo_workspace: Workspace) -> None:
     outcome = plan_transfers(demo_workspace, settings=TransportSettings(time_budget_s=2))
     check = check_map_html(plan_map(demo_workspace, outcome.plan_id).get_root().render())
     assert check.errors == []
-    assert check.overlays == ["Transfer routes 转运路线", "Isolation sites 隔离点"]
+    # the offline street base first, then the plan's own layers
+    assert check.overlays == ["Streets 街道", "Transfer routes 转运路线", "Isolation sites 隔离点"]
     html = plan_map(demo_workspace, outcome.plan_id).get_root().render()
     first = next(r for r in outcome.plan.routes if r.trips)
     pickup = next(s for s in first.stops if s.kind == "pickup")
