@@ -204,6 +204,7 @@ def main() -> int:
         per_core = rates[1]
         efficiency = min(1.0, speedup / 2)
         cores = TARGET_ROWS / 3600 / (per_core * efficiency)
+        machines = math.ceil(cores / CORES_PER_MACHINE)
         print(f"speed-up 1 → 2 workers: {speedup:.2f}x (target >= 1.7x)")
         print(
             f"rows per worker CPU-second: {cpu_rates[1]:,.0f} with 1, {cpu_rates[2]:,.0f} with 2 "
@@ -212,7 +213,7 @@ def main() -> int:
         print(
             f"10^8 rows in one hour: {TARGET_ROWS / 3600:,.0f} rows/s = {cores:,.0f} cores at "
             f"{per_core:,.0f} rows/s per core and {efficiency:.0%} efficiency = "
-            f"{math.ceil(cores / CORES_PER_MACHINE)} machines of {CORES_PER_MACHINE} cores "
+            f"{machines} machine{'s' if machines > 1 else ''} of {CORES_PER_MACHINE} cores "
             f"(os.cpu_count() here: {os.cpu_count()})"
         )
     return 0
