@@ -29,7 +29,7 @@ from geogrid.access import OPEN_PERMISSIONS
 from geogrid.api.auth import SCHEME, permissions_of
 from geogrid.api.links import document_links
 
-__all__ = ["ERROR_SCHEMA", "document_errors"]
+__all__ = ["ERROR_CONTENT", "ERROR_SCHEMA", "document_errors"]
 
 ERROR_SCHEMA: dict[str, Any] = {
     "title": "Error",
@@ -41,6 +41,8 @@ ERROR_SCHEMA: dict[str, Any] = {
         "details": {"type": "object", "description": "context: limits, rows, candidates"},
     },
 }
+ERROR_CONTENT: dict[str, Any] = {"content": {"application/json": {"schema": ERROR_SCHEMA}}}
+"""A response's content in a route's ``responses=``: geogrid's JSON error body."""
 _REF = {"$ref": "#/components/schemas/Error"}
 _RETRY_AFTER = {
     "Retry-After": {

@@ -10,7 +10,7 @@ the text — in any spelling that normalises the same — answers with the corre
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -19,7 +19,7 @@ from geogrid.access import Caller
 from geogrid.api import ogc
 from geogrid.api.auth import require
 from geogrid.api.deps import WorkspaceDep
-from geogrid.api.error_docs import ERROR_SCHEMA
+from geogrid.api.error_docs import ERROR_CONTENT
 from geogrid.workspace.corrections import (
     MAX_TEXT,
     Correction,
@@ -32,7 +32,6 @@ from geogrid.workspace.edits import Editor
 router = APIRouter(prefix="/addresses/corrections", tags=["addresses"])
 
 Writer = Annotated[Caller, require("layers:write")]
-_ERROR: dict[str, Any] = {"content": {"application/json": {"schema": ERROR_SCHEMA}}}
 CODE_MAX = 64
 
 
@@ -97,8 +96,8 @@ def _editor(request: Request, caller: Caller) -> Editor:
     status_code=201,
     response_model=CorrectionPublic,
     responses={
-        404: {"description": "no such grid or standard address", **_ERROR},
-        409: {"description": "a correction of this text exists", **_ERROR},
+        404: {"description": "no such grid or standard address", **ERROR_CONTENT},
+        409: {"description": "a correction of this text exists", **ERROR_CONTENT},
     },
 )
 def create_correction(
@@ -130,7 +129,7 @@ def read_corrections(request: Request, workspace: WorkspaceDep, _: Writer) -> Co
     "/{correction_id}",
     status_code=204,
     response_class=Response,
-    responses={404: {"description": "no such correction", **_ERROR}},
+    responses={404: {"description": "no such correction", **ERROR_CONTENT}},
 )
 def delete_correction(
     correction_id: Annotated[int, Path(ge=1, le=2**63 - 1, description="the correction's id")],

@@ -22,7 +22,7 @@ from geogrid.api import ogc
 from geogrid.api.auth import require
 from geogrid.api.bodies import StreamedJSONRoute
 from geogrid.api.deps import WorkspaceDep
-from geogrid.api.error_docs import ERROR_SCHEMA
+from geogrid.api.error_docs import ERROR_CONTENT
 from geogrid.api.schemas.common import CRS_SCHEMA
 from geogrid.api.schemas.features import (
     AuditEntryPublic,
@@ -102,9 +102,8 @@ EDITED: dict[str, Any] = {
         },
     },
 }
-_ERROR: dict[str, Any] = {"content": {"application/json": {"schema": ERROR_SCHEMA}}}
 CONFLICT: dict[int | str, dict[str, Any]] = {
-    409: {"description": "the code exists, or the grid is still referred to", **_ERROR}
+    409: {"description": "the code exists, or the grid is still referred to", **ERROR_CONTENT}
 }
 REFUSED: dict[int | str, dict[str, Any]] = {
     422: {
@@ -113,12 +112,12 @@ REFUSED: dict[int | str, dict[str, Any]] = {
         "beyond the tolerance of `geogrid grids check`, or a repair losing more than 1 % of "
         "the drawn area; `details.problems` lists each with its kind, codes, area_m2 and "
         "`location` (a GeoJSON geometry, WGS 84)",
-        **_ERROR,
+        **ERROR_CONTENT,
     }
 }
 PRECONDITIONS: dict[int | str, dict[str, Any]] = {
-    412: {"description": "If-Match names a version that is no longer stored", **_ERROR},
-    428: {"description": "If-Match is missing", **_ERROR},
+    412: {"description": "If-Match names a version that is no longer stored", **ERROR_CONTENT},
+    428: {"description": "If-Match is missing", **ERROR_CONTENT},
 }
 
 
@@ -244,9 +243,12 @@ def update_item(
     response_model=EditedFeaturesPublic,
     responses={
         200: {"description": "the features as stored, in the order sent"},
-        404: {"description": "a feature is not stored", **_ERROR},
-        409: {"description": "the database refused the edit; nothing was changed", **_ERROR},
-        412: {"description": "a feature's if_match names a version no longer stored", **_ERROR},
+        404: {"description": "a feature is not stored", **ERROR_CONTENT},
+        409: {"description": "the database refused the edit; nothing was changed", **ERROR_CONTENT},
+        412: {
+            "description": "a feature's if_match names a version no longer stored",
+            **ERROR_CONTENT,
+        },
         **REFUSED,
     },
 )

@@ -26,7 +26,7 @@ from geogrid.access import Caller
 from geogrid.api import ogc
 from geogrid.api.auth import require
 from geogrid.api.deps import WorkspaceDep
-from geogrid.api.error_docs import ERROR_SCHEMA
+from geogrid.api.error_docs import ERROR_CONTENT
 from geogrid.api.routes.open311 import RequestOpen311, ServiceOpen311
 from geogrid.api.schemas.common import IntIn
 from geogrid.errors import InvalidRequestError
@@ -49,10 +49,9 @@ Reporter = Annotated[Caller, require("events:report")]
 Configurer = Annotated[Caller, require("events:configure")]
 MapReader = Annotated[Caller, require("maps", "events:report")]
 EventId = Annotated[int, Path(ge=1, le=2**63 - 1, description="service_request_id")]
-_ERROR: dict[str, Any] = {"content": {"application/json": {"schema": ERROR_SCHEMA}}}
 _ACT_ERRORS: dict[int | str, dict[str, Any]] = {
-    404: {"description": "no such event (or outside the caller's jurisdiction)", **_ERROR},
-    409: {"description": "the event is closed", **_ERROR},
+    404: {"description": "no such event (or outside the caller's jurisdiction)", **ERROR_CONTENT},
+    409: {"description": "the event is closed", **ERROR_CONTENT},
 }
 NOTE = Field(default=None, min_length=1, max_length=4000, description="status notes")
 
@@ -208,7 +207,7 @@ def report(
 @router.get(
     "/map.html",
     response_class=HTMLResponse,
-    responses={404: {"description": "no such grid (or outside the caller's)", **_ERROR}},
+    responses={404: {"description": "no such grid (or outside the caller's)", **ERROR_CONTENT}},
 )
 def event_map(
     request: Request,

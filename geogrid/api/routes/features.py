@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -227,28 +229,15 @@ async def items(
         gcrs.parse_crs(bbox_crs)
     filters = {k: v for k, v in request.query_params.items() if k in FILTER_PARAMS}
     _check_filter_lengths(filters)
-    page: FeaturePage | GeoJSONPage
-    if gcrs.parse_crs(crs) == WGS84:  # PostgreSQL writes the GeoJSON
-        page = await run_in_threadpool(
-            read_geojson_page,
-            workspace,
-            layer.name,
-            bbox=_parse_bbox(bbox) if bbox is not None else None,
-            bbox_crs=bbox_crs,
-            filters=filters,
-            limit=limit,
-            offset=offset,
-            subtree=caller.subtree,
-        )
-        body = ogc.page_bytes(page, ogc.page_links(request.url, ogc.base_url(request), page))
-        return ogc.GeoJSONResponse(body, headers={"Content-Crs": ogc.content_crs(page.crs)})
+    read: Callable[..., FeaturePage | GeoJSONPage] = read_geojson_page  # PostgreSQL writes it
+    if gcrs.parse_crs(crs) != WGS84:  # reprojected in Python
+        read = partial(read_feature_page, crs=crs)
     page = await run_in_threadpool(
-        read_feature_page,
+        read,
         workspace,
         layer.name,
         bbox=_parse_bbox(bbox) if bbox is not None else None,
         bbox_crs=bbox_crs,
-        crs=crs,
         filters=filters,
         limit=limit,
         offset=offset,

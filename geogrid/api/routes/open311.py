@@ -34,7 +34,7 @@ from geogrid.access import Caller
 from geogrid.api import ogc
 from geogrid.api.auth import require
 from geogrid.api.deps import WorkspaceDep
-from geogrid.api.error_docs import ERROR_SCHEMA
+from geogrid.api.error_docs import ERROR_CONTENT
 from geogrid.api.schemas.common import IntIn, body_schema
 from geogrid.errors import InvalidRequestError
 from geogrid.workspace.events import (
@@ -50,7 +50,6 @@ router = APIRouter(prefix="/open311/v2", tags=["events"])
 Reader = Annotated[Caller, require("layers:read")]
 Creator = Annotated[Caller, require("events:create")]
 EventReader = Annotated[Caller, require("events:read")]
-_ERROR: dict[str, Any] = {"content": {"application/json": {"schema": ERROR_SCHEMA}}}
 _LOCAL_OFFSET = "+08:00"
 _INSTANT = (
     r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
@@ -371,8 +370,8 @@ def _form_integer(value: str) -> int:
     response_model=list[RequestCreated],
     openapi_extra=_BODY,
     responses={
-        403: {"description": "a grid worker naming a grid outside their own", **_ERROR},
-        404: {"description": "grid_code names no grid", **_ERROR},
+        403: {"description": "a grid worker naming a grid outside their own", **ERROR_CONTENT},
+        404: {"description": "grid_code names no grid", **ERROR_CONTENT},
     },
 )
 async def create_request(
@@ -477,7 +476,9 @@ def read_requests(
 @router.get(
     "/requests/{request_id}.json",
     response_model=list[RequestOpen311],
-    responses={404: {"description": "no such request (or not the caller's to read)", **_ERROR}},
+    responses={
+        404: {"description": "no such request (or not the caller's to read)", **ERROR_CONTENT}
+    },
 )
 def read_request(
     request_id: Annotated[int, Path(ge=1, le=2**63 - 1, description="service_request_id")],
