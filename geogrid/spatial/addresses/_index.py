@@ -3,12 +3,20 @@
 Private: build it with :meth:`geogrid.spatial.addresses.AddressMatcher.from_gazetteer`.
 Every name in the index is in normalised spelling (:func:`normalize_address`); the
 spelling of the gazetteer is kept alongside for display.
+
+The index has two tiers. The *names* (towns, villages, roads with their points, the
+vocabulary) are small and held whole; the *doors* (one :class:`CountyHouses` per county:
+each standard address's code, text, point, sub-numbers, and the exact-text table) are
+most of the memory and are read through ``houses``, a mapping from county name that may
+load a county only when an address needs it (:mod:`geogrid.workspace.county_addresses`).
+A row is named ``(county, row within the county)``.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -25,6 +33,7 @@ TownKey = tuple[str, str]  # (county, town)
 VillageKey = tuple[str, str, str]  # (county, town, village)
 RoadKey = tuple[str, str, str, str]  # (county, town, village, road)
 Point = tuple[float, float]
+Row = tuple[str, int]  # (county, row within the county's houses)
 
 REQUIRED = ("code", "full_text", "county", "town", "village", "road", "number")
 SUB_COMPONENTS = ("building", "unit", "room")
@@ -56,8 +65,31 @@ def leading_int(number: str) -> int | None:
 class RoadEntry:
     name: str
     point: Point
-    houses: dict[str, list[int]] = field(default_factory=dict)
-    numeric: tuple[np.ndarray, np.ndarray] | None = None  # (sorted ints, rows)
+
+
+_NO_DOORS: dict[str, list[int]] = {}
+
+
+@dataclass(slots=True)
+class CountyHouses:
+    """The doors of one county: its standard addresses' rows, by road and by exact text."""
+
+    county: str
+    codes: np.ndarray
+    full_texts: np.ndarray
+    lon: np.ndarray
+    lat: np.ndarray
+    building: np.ndarray
+    unit: np.ndarray
+    room: np.ndarray
+    road_id: np.ndarray  # row -> position in road_keys
+    road_keys: list[RoadKey]
+    doors: dict[RoadKey, dict[str, list[int]]]  # road -> door number -> rows
+    numeric: dict[RoadKey, tuple[np.ndarray, np.ndarray]]  # road -> (door ints, rows)
+    exact: dict[str, int]  # the canonical text without the county -> its first row
+
+    def __len__(self) -> int:
+        return len(self.codes)
 
 
 @dataclass(slots=True)
@@ -78,45 +110,84 @@ class TownEntry:
 
 @dataclass(slots=True)
 class AddressIndex:
-    """Lookup tables over one gazetteer."""
+    """Lookup tables over one gazetteer: the names, and the doors through ``houses``."""
 
-    codes: np.ndarray
-    full_texts: np.ndarray
-    lon: np.ndarray
-    lat: np.ndarray
-    building: np.ndarray
-    unit: np.ndarray
-    room: np.ndarray
-    road_id: np.ndarray
-    road_keys: list[RoadKey]
     towns: dict[TownKey, TownEntry]
     villages: dict[VillageKey, VillageEntry]
     roads: dict[RoadKey, RoadEntry]
     town_names: dict[str, list[TownKey]]
     village_names: dict[str, list[VillageKey]]
     road_names: dict[str, list[RoadKey]]
-    exact: dict[str, int]
     vocabulary: AddressVocabulary
+    county_order: tuple[str, ...]
+    """Counties holding addresses, in the gazetteer's order (the first holds row 0)."""
+    houses: Mapping[str, CountyHouses]
+    """County name -> its doors; may load a county on first use."""
 
-    def subs(self, row: int) -> tuple[str, str, str]:
+    def doors(self, key: RoadKey) -> dict[str, list[int]]:
+        """Door number -> rows of a road (empty for a road without addresses)."""
+        if key[0] not in self.county_order:
+            return _NO_DOORS
+        return self.houses[key[0]].doors.get(key, _NO_DOORS)
+
+    def subs(self, row: Row) -> tuple[str, str, str]:
         """Building, unit and room of a row (``""`` where absent)."""
-        return (self.building[row], self.unit[row], self.room[row])
+        h = self.houses[row[0]]
+        return (h.building[row[1]], h.unit[row[1]], h.room[row[1]])
 
-    def road_of(self, row: int) -> RoadKey:
-        return self.road_keys[self.road_id[row]]
+    def road_of(self, row: Row) -> RoadKey:
+        h = self.houses[row[0]]
+        return h.road_keys[h.road_id[row[1]]]
 
-    def point(self, row: int) -> Point:
-        return (float(self.lon[row]), float(self.lat[row]))
+    def point(self, row: Row) -> Point:
+        h = self.houses[row[0]]
+        return (float(h.lon[row[1]]), float(h.lat[row[1]]))
+
+    def code(self, row: Row) -> str:
+        return str(self.houses[row[0]].codes[row[1]])
+
+    def full_text(self, row: Row) -> str:
+        return str(self.houses[row[0]].full_texts[row[1]])
 
     def nearest_house_point(self, key: RoadKey, number: str | None) -> Point:
         """Point of the house on a road whose number is closest to ``number``."""
         road = self.roads[key]
         wanted = leading_int(number) if number else None
-        if wanted is None or road.numeric is None:
+        numeric = self.houses[key[0]].numeric.get(key) if key[0] in self.county_order else None
+        if wanted is None or numeric is None:
             return road.point
-        values, rows = road.numeric
+        values, rows = numeric
         at = int(np.argmin(np.abs(values - wanted)))
-        return self.point(int(rows[at]))
+        return self.point((key[0], int(rows[at])))
+
+    def exact_row(self, text: str, county: str | None) -> Row | None:
+        """The first row whose canonical text (without the county) is ``text``: in
+        ``county`` when the text named it, else in the first county (gazetteer order) that
+        has the text's town, village and road. Only those counties' doors are read."""
+        candidates = {county} if county is not None else self._exact_counties(text)
+        for name in self.county_order:
+            if name in candidates:
+                row = self.houses[name].exact.get(text)
+                if row is not None:
+                    return (name, row)
+        return None
+
+    def _exact_counties(self, text: str) -> set[str]:
+        """Counties with a road whose town, village and road names start ``text``."""
+        found: set[str] = set()
+        for length in self.vocabulary.towns.lengths:  # every town name's length, and more
+            for town_key in self.town_names.get(text[:length], ()):
+                rest = text[length:]
+                for village, village_key in self.towns[town_key].villages.items():
+                    if rest.startswith(village):
+                        after = rest[len(village) :]
+                        if any(after.startswith(r) for r in self.villages[village_key].roads):
+                            found.add(town_key[0])
+        return found
+
+    def names_only(self) -> AddressIndex:
+        """This index without its doors (to pickle the names alone)."""
+        return replace(self, houses={})
 
 
 def _medoids(ids: np.ndarray, lon: np.ndarray, lat: np.ndarray) -> list[Point]:
@@ -186,7 +257,6 @@ def build_index(frame: pd.DataFrame, villages: pd.DataFrame | None) -> AddressIn
         roads[rk] = RoadEntry(display["road"][name], road_points[r])
         villages_[vk].roads[name] = rk
         towns[tk].roads.setdefault(name, []).append(rk)
-    _add_houses(roads, road_keys, road_id, columns["number"])
     if villages is not None:
         _add_village_polygons(villages, towns, villages_)
 
@@ -195,48 +265,110 @@ def build_index(frame: pd.DataFrame, villages: pd.DataFrame | None) -> AddressIn
     exact_keys = columns["town"] + columns["village"] + columns["road"] + columns["number"] + "号"
     for values, word in ((building, "幢"), (unit, "单元"), (room, "室")):
         exact_keys = exact_keys + np.where(values != "", values + word, "")
-    rows = np.arange(n)
+    houses = _split_houses(frame, lon, lat, columns, road_id, road_keys, exact_keys.astype(object))
+    return _named(towns, villages_, roads, tuple(houses), houses)
+
+
+def _named(
+    towns: dict[TownKey, TownEntry],
+    villages: dict[VillageKey, VillageEntry],
+    roads: dict[RoadKey, RoadEntry],
+    county_order: tuple[str, ...],
+    houses: Mapping[str, CountyHouses],
+) -> AddressIndex:
+    """An index over these names (the lookups by name and the vocabulary derived)."""
     return AddressIndex(
-        codes=frame["code"].astype(str).to_numpy(dtype=object),
-        full_texts=frame["full_text"].astype(str).to_numpy(dtype=object),
-        lon=np.asarray(lon, dtype=float),
-        lat=np.asarray(lat, dtype=float),
-        building=building,
-        unit=unit,
-        room=room,
-        road_id=road_id,
-        road_keys=road_keys,
         towns=towns,
-        villages=villages_,
+        villages=villages,
         roads=roads,
         town_names=_by_name(towns, 1),
-        village_names=_by_name(villages_, 2),
+        village_names=_by_name(villages, 2),
         road_names=_by_name(roads, 3),
-        exact=dict(zip(exact_keys[::-1].tolist(), rows[::-1].tolist(), strict=True)),
         vocabulary=AddressVocabulary(
             counties=[k[0] for k in towns],
             towns=[k[1] for k in towns],
-            villages=[k[2] for k in villages_],
+            villages=[k[2] for k in villages],
             roads=[k[3] for k in roads],
         ),
+        county_order=county_order,
+        houses=houses,
     )
 
 
-def _add_houses(
-    roads: dict[RoadKey, RoadEntry],
-    road_keys: list[RoadKey],
+def merge_indexes(
+    parts: Iterable[AddressIndex], houses: Mapping[str, CountyHouses]
+) -> AddressIndex:
+    """One index over the names of several (each built from whole counties, no county in
+    two parts), reading doors through ``houses``.
+
+    Equal to the index built from all their rows at once when each part was built with
+    its own county's village polygons.
+    """
+    towns: dict[TownKey, TownEntry] = {}
+    villages: dict[VillageKey, VillageEntry] = {}
+    roads: dict[RoadKey, RoadEntry] = {}
+    order: list[str] = []
+    for part in parts:
+        towns.update(part.towns)
+        villages.update(part.villages)
+        roads.update(part.roads)
+        order += [c for c in part.county_order if c not in order]
+    return _named(towns, villages, roads, tuple(order), houses)
+
+
+def _split_houses(
+    frame: pd.DataFrame,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    columns: dict[str, np.ndarray],
     road_id: np.ndarray,
-    number: np.ndarray,
-) -> None:
+    road_keys: list[RoadKey],
+    exact_keys: np.ndarray,
+) -> dict[str, CountyHouses]:
+    """Each county's rows as its own :class:`CountyHouses` (counties in row order)."""
+    codes = frame["code"].astype(str).to_numpy(dtype=object)
+    full_texts = frame["full_text"].astype(str).to_numpy(dtype=object)
+    county = columns["county"]
+    out: dict[str, CountyHouses] = {}
+    ids, names = pd.factorize(county)
+    by_county = np.argsort(ids, kind="stable")
+    bounds = np.searchsorted(ids[by_county], np.arange(len(names) + 1))
+    for i, name in enumerate(names):
+        rows = by_county[bounds[i] : bounds[i + 1]]
+        local_ids, local_road = np.unique(road_id[rows], return_inverse=True)
+        keys = [road_keys[r] for r in local_ids]
+        at = np.arange(len(rows))
+        house = CountyHouses(
+            county=str(name),
+            codes=codes[rows],
+            full_texts=full_texts[rows],
+            lon=np.asarray(lon, dtype=float)[rows],
+            lat=np.asarray(lat, dtype=float)[rows],
+            building=columns["building"][rows],
+            unit=columns["unit"][rows],
+            room=columns["room"][rows],
+            road_id=local_road,
+            road_keys=keys,
+            doors={},
+            numeric={},
+            exact=dict(zip(exact_keys[rows][::-1].tolist(), at[::-1].tolist(), strict=True)),
+        )
+        _add_houses(house, columns["number"][rows])
+        out[str(name)] = house
+    return out
+
+
+def _add_houses(house: CountyHouses, number: np.ndarray) -> None:
     """Fill each road's number → rows table and its sorted numeric house numbers."""
-    pairs = pd.DataFrame({"r": road_id, "n": number})
+    pairs = pd.DataFrame({"r": house.road_id, "n": number})
+    keys = house.road_keys
     for (r, label), rows in pairs.groupby(["r", "n"], sort=False).indices.items():
-        roads[road_keys[r]].houses[label] = rows.tolist()
+        house.doors.setdefault(keys[r], {})[label] = rows.tolist()
     first = pairs.drop_duplicates(["r", "n"])
     values = {label: leading_int(label) for label in first["n"].unique()}
     first = first.assign(v=first["n"].map(values)).dropna(subset=["v"])
     for r, at in first.groupby("r", sort=False).indices.items():
-        roads[road_keys[r]].numeric = (
+        house.numeric[keys[r]] = (
             first["v"].to_numpy(dtype=float)[at],
             first.index.to_numpy()[at],
         )
@@ -272,11 +404,10 @@ def _add_village_polygons(
         town, village = component("town", town_raw), component("village", village_raw)
         if not town or not village or points[i] is None or shapely.is_empty(points[i]):
             continue
-        if has_county:
-            county = component("county", polygons["county"].iloc[i])
-        else:
-            known = counties_by_town.get(town, [])
-            county = known[0][0] if len(known) == 1 else ""
+        known = counties_by_town.get(town, [])
+        county = known[0][0] if len(known) == 1 else ""
+        if has_county:  # the county stated, where there is one
+            county = component("county", polygons["county"].iloc[i]) or county
         point = (float(shapely.get_x(points[i])), float(shapely.get_y(points[i])))
         tk, vk = (county, town), (county, town, village)
         if tk not in towns:

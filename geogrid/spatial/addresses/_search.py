@@ -16,7 +16,14 @@ from pypinyin import Style, pinyin
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from geogrid.spatial.addresses._index import AddressIndex, Point, RoadKey, TownKey, VillageKey
+from geogrid.spatial.addresses._index import (
+    AddressIndex,
+    Point,
+    RoadKey,
+    Row,
+    TownKey,
+    VillageKey,
+)
 from geogrid.spatial.addresses.text import ParsedAddress
 
 __all__: list[str] = []
@@ -44,13 +51,14 @@ class Option:
     exact_road: bool = False
     written: bool = False  # the village name was found as written
     depth: int = 1
-    row: int | None = None
+    row: Row | None = None
     point: Point | None = None
     notes: list[str] = field(default_factory=list)
     homophone: bool = False  # the village was found through a homophone, not a typo
 
-    def order(self) -> tuple[int, float, VillageKey, RoadKey | tuple[()], int]:
-        return (-self.depth, -self.quality, self.village, self.road or (), self.row or -1)
+    def order(self) -> tuple[int, float, VillageKey, RoadKey | tuple[()], Row]:
+        row = self.row if self.row is not None else ("", -1)
+        return (-self.depth, -self.quality, self.village, self.road or (), row)
 
 
 def road_stem(name: str) -> str:
@@ -267,7 +275,7 @@ class AddressSearch:
         if option.road is None and parsed.road:
             key = village.roads.get(parsed.road)
             number = parsed.door
-            lacks_number = key is not None and number and number not in index.roads[key].houses
+            lacks_number = key is not None and number and number not in index.doors(key)
             if (key is None or lacks_number) and not option.exact_road:
                 stem = road_stem(parsed.road)
                 same = [
@@ -275,7 +283,7 @@ class AddressSearch:
                     for n in village.roads
                     if n != parsed.road
                     and road_stem(n) == stem
-                    and (not number or number in index.roads[village.roads[n]].houses)
+                    and (not number or number in index.doors(village.roads[n]))
                 ]
                 if len(same) == 1:
                     key, lacks_number = village.roads[same[0]], False
@@ -285,7 +293,7 @@ class AddressSearch:
                 near = fuzzy(parsed.road, sorted(village.roads))
                 if number and (len(near) > 1 or lacks_number):
                     # a road that has the number beats one that does not
-                    near = [n for n in near if number in index.roads[village.roads[n[0]]].houses]
+                    near = [n for n in near if number in index.doors(village.roads[n[0]])]
                 if len(near) == 1:
                     key = village.roads[near[0][0]]
                     option.quality *= 0.9 if near[0][1] == 1 else 0.8
@@ -294,7 +302,7 @@ class AddressSearch:
                         option.method = "fuzzy"
             option.road = key
         if option.road is None and not parsed.road and parsed.door:
-            holders = [k for k in village.roads.values() if parsed.door in index.roads[k].houses]
+            holders = [k for k in village.roads.values() if parsed.door in index.doors(k)]
             if len(holders) == 1:
                 option.road = holders[0]
                 option.quality *= 0.9
@@ -304,30 +312,31 @@ class AddressSearch:
                 return None
             return option
         road = index.roads[option.road]
+        doors = index.doors(option.road)
         option.depth, option.point = 2, road.point
         number = parsed.door
         quality = 1.0
-        if number is None and parsed.building and parsed.building in road.houses:
+        if number is None and parsed.building and parsed.building in doors:
             number, quality = parsed.building, 0.85  # '18号楼' written for house 18
             option.notes.append("building number read as the door number")
-        rows = road.houses.get(number or "")
+        rows = doors.get(number or "")
         if not rows:
             option.point = index.nearest_house_point(option.road, number)
             if number:
                 option.notes.append(f"no door {number} on the road: its nearest door's point")
             return option
-        row, sub_quality = self.pick_house(rows, parsed)
+        row, sub_quality = self.pick_house(option.road[0], rows, parsed)
         if sub_quality < 1.0 and (parsed.building or parsed.unit or parsed.room):
             option.notes.append("building, unit or room not found as written")
         option.depth, option.row, option.point = 3, row, index.point(row)
         option.quality *= quality * sub_quality
         return option
 
-    def pick_house(self, rows: list[int], parsed: ParsedAddress) -> tuple[int, float]:
-        """Choose among the rows of one door plate by building, unit and room."""
+    def pick_house(self, county: str, rows: list[int], parsed: ParsedAddress) -> tuple[Row, float]:
+        """Choose among the rows of one door plate (in ``county``) by building, unit and room."""
         if len(rows) == 1 and not (parsed.building or parsed.unit or parsed.room):
-            return rows[0], 1.0
-        subs = [self._index.subs(r) for r in rows]
+            return (county, rows[0]), 1.0
+        subs = [self._index.subs((county, r)) for r in rows]
         wanted = (parsed.building or "", parsed.unit or "", parsed.room or "")
         for fields, quality in (
             (wanted, 1.0),
@@ -341,5 +350,6 @@ class AddressSearch:
             if fitting:
                 best = min(fitting, key=lambda k: (sum(map(bool, subs[k])), rows[k]))
                 exact = subs[best] == fields
-                return rows[best], quality * (1.0 if exact or len(fitting) == 1 else 0.97)
-        return rows[0], 0.9
+                exact_quality = 1.0 if exact or len(fitting) == 1 else 0.97
+                return (county, rows[best]), quality * exact_quality
+        return (county, rows[0]), 0.9

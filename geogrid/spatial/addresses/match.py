@@ -241,16 +241,29 @@ class AddressMatcher:
         ``grids`` has ``code``, ``name``, ``level``, ``parent_code`` and a polygon
         geometry; each village grid becomes a known village of its parent town.
         """
-        towns = grids.loc[grids["level"] == "town"].set_index("code")["name"]
+        towns = grids.loc[grids["level"] == "town"].set_index("code")
         villages = grids.loc[grids["level"] == "village"].copy()
         villages["village"] = villages["name"]
-        villages["town"] = villages["parent_code"].map(towns)
+        villages["town"] = villages["parent_code"].map(towns["name"])
+        # each village's county grid's name, where the gazetteer spells it alike (a town
+        # name may repeat from county to county)
+        counties = grids.loc[grids["level"] == "county"].set_index("code")["name"]
+        known = {normalize_address(str(c)) for c in frame["county"].dropna().unique()}
+        named = villages["parent_code"].map(towns["parent_code"]).map(counties)
+        villages["county"] = named.where(
+            named.map(lambda c: isinstance(c, str) and normalize_address(c) in known), None
+        )
         polygons = gpd.GeoDataFrame(
-            villages[["town", "village"]],
+            villages[["county", "town", "village"]],
             geometry=villages.geometry.to_numpy(),  # type: ignore[attr-defined]
             crs=getattr(grids, "crs", None),
         )
         return cls.from_gazetteer(frame, polygons, top_k=top_k)
+
+    @property
+    def index(self) -> AddressIndex:
+        """The gazetteer index it searches (see :mod:`.counties` to split it by county)."""
+        return self._index
 
     def with_aliases(self, aliases: Mapping[str, Alias]) -> AddressMatcher:
         """Return a matcher over the same gazetteer that answers the normalised texts of
@@ -298,7 +311,7 @@ class AddressMatcher:
         place = self._places.named_before(s, parsed)
         if place is not None:
             notes.append(f"ignored words name a place not in the gazetteer ({place})")
-        row = index.exact.get(self._without_county(s))
+        row = index.exact_row(*self._without_county(s))
         if row is not None:
             key = index.road_of(row)
             best = Option(key[:3], 1.0, 1.0, "exact", road=key, depth=3, row=row, written=True)
@@ -378,11 +391,12 @@ class AddressMatcher:
                 return short
         return town
 
-    def _without_county(self, s: str) -> str:
+    def _without_county(self, s: str) -> tuple[str, str | None]:
+        """The text without the gazetteer county it starts with, and that county."""
         for county in self._counties:
             if s.startswith(county):
-                return s[len(county) :]
-        return s
+                return s[len(county) :], county
+        return s, None
 
     # ------------------------------------------------------------------ answers
 
@@ -403,8 +417,8 @@ class AddressMatcher:
             level=_DEPTH_LEVEL[option.depth],
             confidence=round(max(0.0, min(1.0, confidence)), 4),
             point=option.point,
-            code=index.codes[option.row] if option.row is not None else None,
-            full_text=index.full_texts[option.row] if option.row is not None else None,
+            code=index.code(option.row) if option.row is not None else None,
+            full_text=index.full_text(option.row) if option.row is not None else None,
             county=tentry.county or None,
             town=tentry.name,
             village=index.villages[option.village].name,
@@ -430,8 +444,8 @@ class AddressMatcher:
                     level=_DEPTH_LEVEL[option.depth],
                     score=round(_LEVEL_BASE[option.depth] * option.quality, 4),
                     point=option.point,
-                    code=index.codes[row] if row is not None else None,
-                    full_text=index.full_texts[row] if row is not None else None,
+                    code=index.code(row) if row is not None else None,
+                    full_text=index.full_text(row) if row is not None else None,
                     town=index.towns[option.village[:2]].name,
                     village=index.villages[option.village].name,
                     road=index.roads[option.road].name if option.road else None,
