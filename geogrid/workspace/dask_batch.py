@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from distributed import WorkerPlugin
 
 from geogrid.errors import IngestError
+from geogrid.ingest.csv_blocks import header_columns, read_range, record_ranges
 from geogrid.workspace.batch import ANSWER_COLUMNS, INPUT_COLUMNS, locate_table, rows_from_table
 
 if TYPE_CHECKING:
@@ -140,7 +141,7 @@ def has_addresses(files: Sequence[str]) -> bool:
     found = False
     for path in files:
         with _reading([path]):
-            columns = [str(c) for c in _read(path, DEFAULT_BLOCKSIZE).columns]
+            columns = _columns(path)
         rows_from_table(pd.DataFrame(columns=columns), "wgs84", source=path)
         found = found or bool(aliases & {c.lower() for c in columns})
     return found
@@ -166,20 +167,27 @@ def output_meta() -> pd.DataFrame:
 
 
 def _read(path: str, blocksize: int) -> dd.DataFrame:
+    """Read one file lazily: Parquet by its row groups, CSV by byte ranges of whole
+    records (a quoted field may hold a line break: :mod:`geogrid.ingest.csv_blocks`)."""
     import dask.dataframe as dd
+    import pandas as pd
 
     try:
         if _kind(path) == "csv":
-            return dd.read_csv(
-                path,
-                dtype=str,
-                keep_default_na=False,
-                encoding="utf-8-sig",
-                blocksize=blocksize,
-            )
+            columns = header_columns(path)
+            ranges = record_ranges(path, blocksize)
+            meta = pd.DataFrame(columns=columns, dtype=object)
+            return dd.from_map(read_range, ranges, args=(columns,), meta=meta, label="read-csv")
         return dd.read_parquet(path)
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
+    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise IngestError(f"cannot be read ({exc})", path=path) from exc
+
+
+def _columns(path: str) -> list[str]:
+    """Return the column names of one file, reading only its header or schema."""
+    if _kind(path) == "csv":
+        return header_columns(path)
+    return [str(c) for c in _read(path, DEFAULT_BLOCKSIZE).columns]
 
 
 def _locate_partition(

@@ -35,6 +35,14 @@ MIXED = (
     "12,,120.555,,\n"  # half a point
     "13,不存在的地方,,,\n"
 )
+SPREADSHEET = (  # address cells with line breaks and quotes, as a spreadsheet exports them
+    "id,address,lon,lat\r\n"
+    '1,"平阳县鳌江镇甲村\r\n工业路2号",,\r\n'
+    '2,"平阳县昆阳镇丙村""工业路""4号",,\r\n'
+    "3,,120.555,27.515\r\n"
+    '4,"鳌江镇\n\n乙村工业路6号",,\r\n'
+    '5,"他说, 到了",,\r\n'
+)
 
 
 @pytest.fixture
@@ -42,6 +50,7 @@ def files(tmp_path: Path) -> Path:
     folder = tmp_path / "in"
     folder.mkdir()
     (folder / "arrivals-1.csv").write_text(MIXED, encoding="utf-8")
+    (folder / "arrivals-3.csv").write_bytes(SPREADSHEET.encode("utf-8"))
     rng = np.random.default_rng(4)
     points = pd.DataFrame(
         {
@@ -77,25 +86,26 @@ def test_dask_batch_equals_single_process(
         [
             *("locate", "--batch", str(files / "arrivals-*.csv")),
             *("--batch", str(files / "arrivals.parquet"), "--out", str(out)),
-            *("--workers", "2", "--blocksize", "200"),
+            *("--workers", "2", "--blocksize", "32"),
         ],
     )
     assert result.exit_code == 0, result.output
-    assert "77 rows in, 77 rows out" in result.output
+    assert "82 rows in, 82 rows out" in result.output
     assert "2 workers" in result.output
     answers = pd.read_parquet(out)
-    assert len(answers) == 13 + 60 + 4
+    assert len(answers) == 13 + 60 + 5 + 4
     by_file = {name: part.sort_values("row") for name, part in answers.groupby("source")}
     assert {Path(name).name for name in by_file} == {
         "arrivals-1.csv",
         "arrivals-2.csv",
+        "arrivals-3.csv",
         "arrivals.parquet",
     }
     for name, part in by_file.items():  # every input row, once, numbered in its file
         assert list(part["row"]) == list(range(1, len(part) + 1)), name
 
     # the single-process answer: geogrid locate --csv (pandas, one process)
-    for csv_name in ("arrivals-1.csv", "arrivals-2.csv"):
+    for csv_name in ("arrivals-1.csv", "arrivals-2.csv", "arrivals-3.csv"):
         single_out = tmp_path / f"{csv_name}.single.csv"
         single = runner.invoke(
             app, ["locate", "--csv", str(files / csv_name), "--out", str(single_out)]
