@@ -137,7 +137,13 @@ def merge_by_label(parts: np.ndarray, labels: Sequence[int], n_groups: int) -> n
     out = np.empty(n_groups, dtype=object)
     for g in range(n_groups):
         members = parts[order[bounds[g] : bounds[g + 1]]]
-        merged = members[0] if len(members) == 1 else shapely.coverage_union_all(members)
+        if len(members) == 1:
+            merged = members[0]
+        else:
+            try:
+                merged = shapely.coverage_union_all(members)
+            except shapely.errors.GEOSException:  # a warped edge left a sliver off the nodes
+                merged = shapely.union_all(members)
         out[g] = _as_multi(merged)
     return out
 

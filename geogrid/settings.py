@@ -67,6 +67,20 @@ class Settings(BaseSettings):
             "may write there. Unset: no snapshots."
         ),
     )
+    address_counties: bool = Field(
+        default=False,
+        description=(
+            "Match addresses county by county (a province's gazetteer): every county's "
+            "town, village and road names are held, a county's doors are loaded when an "
+            "address leads there, from its snapshot in `snapshot_dir` when there is one."
+        ),
+    )
+    address_cache_mb: float = Field(
+        default=512,
+        ge=1,
+        description="Memory for counties' doors per process with `address_counties` "
+        "(least recently used counties are dropped; ~450 bytes per address).",
+    )
     pg_bin: Path | None = Field(
         default=None,
         description="Folder holding initdb and pg_ctl; found automatically when unset.",

@@ -290,8 +290,8 @@ class Workspace:
                 reveal_personal=reveal_personal,
             )
 
-        if self.settings.snapshot_dir is None:
-            return build()
+        if self.settings.snapshot_dir is None or self.settings.address_counties:
+            return build()  # county by county, the matcher keeps its own snapshots
         snapshots = LocatorSnapshots(self.settings.snapshot_dir)
         before = {layer: self._cache.versions().get(layer, 0) for layer in LOCATOR_LAYERS}
         key = snapshots.key(self._database_identity(), before, reveal_personal)
@@ -381,6 +381,11 @@ class Workspace:
 
     # -- internals -----------------------------------------------------------------------
 
+    def read(self, reader: Callable[[Any], T]) -> T:
+        """Run ``reader(connection)`` where this workspace reads (a replica, or the primary
+        after this process's own write); the database's errors are geogrid's."""
+        return self._read(reader)  # type: ignore[no-any-return]
+
     def _read(self, reader: Any) -> Any:
         return self._reads.read(reader)
 
@@ -390,6 +395,11 @@ class Workspace:
     def _build_matcher(self) -> AddressMatcher:
         from geogrid.spatial.addresses import AddressMatcher
         from geogrid.spatial.addresses.aliases import build_aliases
+
+        if self.settings.address_counties:
+            from geogrid.workspace.county_addresses import county_matcher
+
+            return county_matcher(self)
 
         gazetteer = self.addresses()
         grids = self.grids()

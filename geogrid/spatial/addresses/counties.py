@@ -18,7 +18,7 @@ county, or a town, village or road of it): its answers are equal
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
@@ -56,12 +56,23 @@ class CountyPart:
     names
         Its towns, villages and roads (an index without doors).
     houses
-        Its doors, or None when it has no standard address.
+        Its doors: None when it has no standard address, or when only the names are
+        kept (:meth:`names_only`).
+    rows
+        How many standard addresses it has.
+    first_code
+        The smallest of their codes (counties are ordered by it, as the gazetteer is).
     """
 
     county: str
     names: AddressIndex
     houses: CountyHouses | None
+    rows: int
+    first_code: str
+
+    def names_only(self) -> CountyPart:
+        """This part without its doors."""
+        return replace(self, houses=None)
 
 
 def grids_of_county(grids: pd.DataFrame, county_code: str) -> pd.DataFrame:
@@ -82,7 +93,9 @@ def county_part(gazetteer: pd.DataFrame, grids: pd.DataFrame, county: str) -> Co
     """
     index = AddressMatcher.from_grids(gazetteer, grids).index
     houses = index.houses.get(county)
-    return CountyPart(county, index.names_only(), houses)
+    if houses is None:
+        return CountyPart(county, index.names_only(), None, 0, "")
+    return CountyPart(county, index.names_only(), houses, len(houses), str(min(houses.codes)))
 
 
 def partitioned_matcher(

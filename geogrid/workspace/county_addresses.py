@@ -1,0 +1,316 @@
+"""Address matching county by county, for a province's gazetteer (``GEOGRID_ADDRESS_COUNTIES``).
+
+A province holds ~20 million standard addresses: one matcher over all of them is ~8 GB
+per API worker (``benchmarks/province_serve.py``). With ``address_counties`` on, a worker
+holds instead:
+
+- every county's **names** (towns, villages, roads with their points; ~0.6 MB pickled
+  per county of 85,000 addresses), joined into one matcher
+  (:func:`~geogrid.spatial.addresses.counties.partitioned_matcher`), so every text is
+  searched exactly as by the whole matcher;
+- a bounded LRU of counties' **doors** (each address's code, text, point and
+  sub-numbers; ~430 bytes per address in memory), within ``address_cache_mb``: a
+  county's doors are read when an address leads there (a county named in the text, or a
+  town, village or road of it) — from the county's snapshot in ``snapshot_dir``, or built
+  again from PostGIS without one.
+
+Each county is keyed by its own data version (``address_county_versions``, kept by
+triggers: migration 0014), its town and village grids, the database and geogrid's code:
+when one county's addresses change, only that county is built again; the others' names
+and doors are reused (from memory or their snapshots). Building is done where the
+locator is built: off the request path, except for the very first build.
+
+Not covered: a county grid that no address names contributes no village names (the
+whole matcher would know its villages, placed in the county its town's name implies).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import pickle
+import tempfile
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+import pandas as pd
+import shapely
+
+from geogrid.db.queries.county_addresses import (
+    address_county_versions,
+    read_addresses_by_code,
+    read_county_addresses,
+)
+from geogrid.db.queries.replication import database_identity
+from geogrid.spatial.addresses.counties import (
+    CountyHouses,
+    CountyPart,
+    county_key,
+    county_part,
+    grids_of_county,
+    partitioned_matcher,
+)
+from geogrid.workspace._snapshots import _code_digest
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from geogrid.settings import Settings
+    from geogrid.spatial.addresses import AddressMatcher
+
+T = TypeVar("T")
+
+
+class Workspace(Protocol):
+    """What the matcher is built from: :class:`geogrid.workspace.Workspace`."""
+
+    settings: Settings
+
+    def grids(self) -> gpd.GeoDataFrame: ...
+
+    def address_corrections(self) -> pd.DataFrame: ...
+
+    def read(self, reader: Callable[[Any], T]) -> T: ...
+
+    def cached(self, name: str, layers: tuple[str, ...], build: Callable[[], T]) -> T: ...
+
+
+__all__ = ["BYTES_PER_ADDRESS", "CountyDoors", "DoorCache", "county_matcher"]
+
+log = logging.getLogger("geogrid.workspace")
+
+BYTES_PER_ADDRESS = 450
+"""Memory a county's doors take per address (measured: 35 MB RSS for 84,963 addresses)."""
+KEEP = 2  # snapshots kept per county and kind (the one in use and the one before)
+
+
+class DoorCache:
+    """Counties' doors in memory, the least recently used dropped first to stay within
+    ``budget_mb`` (the county in use is always kept). Thread-safe; a county is loaded
+    once however many requests ask for it at the same time."""
+
+    def __init__(self, budget_mb: float) -> None:
+        self.budget_bytes = budget_mb * 1024 * 1024
+        self._held: OrderedDict[str, tuple[CountyHouses, int]] = OrderedDict()
+        self._bytes = 0
+        self._guard = threading.Lock()
+        self._loading: dict[str, threading.Lock] = {}
+        self.loads = 0
+        self.load_seconds = 0.0
+
+    def get(self, key: str, load: Callable[[], CountyHouses]) -> CountyHouses:
+        """Return the doors ``key``, loading them with ``load`` when not held."""
+        with self._guard:
+            held = self._held.get(key)
+            if held is not None:
+                self._held.move_to_end(key)
+                return held[0]
+            lock = self._loading.setdefault(key, threading.Lock())
+        with lock:
+            with self._guard:
+                held = self._held.get(key)
+                if held is not None:
+                    return held[0]
+            start = time.perf_counter()
+            houses = load()
+            size = len(houses) * BYTES_PER_ADDRESS
+            with self._guard:
+                self.loads += 1
+                self.load_seconds += time.perf_counter() - start
+                self._held[key] = (houses, size)
+                self._bytes += size
+                while self._bytes > self.budget_bytes and len(self._held) > 1:
+                    _, (_, dropped) = self._held.popitem(last=False)
+                    self._bytes -= dropped
+                self._loading.pop(key, None)
+            return houses
+
+    def held(self) -> list[str]:
+        """The keys held, least recently used first."""
+        with self._guard:
+            return list(self._held)
+
+    def held_mb(self) -> float:
+        """The estimated memory of the doors held."""
+        return self._bytes / 1024 / 1024
+
+
+class CountyDoors(Mapping[str, CountyHouses]):
+    """County name → its doors, through a :class:`DoorCache` (what the matcher reads).
+
+    Pickled (a batch shipping the locator to Dask workers), it becomes a plain dict of
+    every county's doors.
+    """
+
+    def __init__(
+        self, cache: DoorCache, keys: dict[str, str], load: Callable[[str], CountyHouses]
+    ) -> None:
+        self._cache = cache
+        self._keys = keys
+        self._load = load
+
+    def __getitem__(self, county: str) -> CountyHouses:
+        key = self._keys[county]
+        return self._cache.get(key, lambda: self._load(county))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (dict, ([(county, self[county]) for county in self._keys],))
+
+
+class _Snapshots:
+    """Per-county pickles (``county-<name digest>-<key>.<kind>.pickle``) in a folder."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+
+    def load(self, key: str, kind: str) -> Any | None:
+        if self.folder is None:
+            return None
+        try:
+            with (self.folder / f"{key}.{kind}.pickle").open("rb") as source:
+                return pickle.load(source)
+        except FileNotFoundError:
+            return None
+        except Exception:  # a torn or foreign file: built again, and written again
+            log.warning("county snapshot %s.%s unreadable; rebuilding", key, kind)
+            return None
+
+    def save(self, key: str, kind: str, value: object) -> None:
+        if self.folder is None:
+            return
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(
+                dir=self.folder, prefix=".tmp-", suffix=".pickle", delete=False
+            ) as out:
+                pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(out.name, self.folder / f"{key}.{kind}.pickle")
+            county = key.rsplit("-", 1)[0]
+            older = sorted(
+                self.folder.glob(f"{county}-*.{kind}.pickle"),
+                key=lambda p: p.stat().st_mtime,
+                reverse=True,
+            )
+            for stale in older[KEEP:]:
+                stale.unlink(missing_ok=True)
+        except OSError as exc:  # a full disk, say: served without the snapshot
+            log.warning("county snapshot not written: %s", exc)
+
+
+def county_matcher(ws: Workspace) -> AddressMatcher:
+    """Build (or load) the county-by-county matcher of the workspace's data.
+
+    Reads each county's version, builds or loads each county's names (in memory from the
+    last build, else its snapshot, else from its addresses in PostGIS, saving both its
+    names and doors), and joins them; doors are read later, when an address needs them.
+    """
+    grids = ws.grids()
+    versions = ws.read(address_county_versions)
+    spellings: dict[str, list[str]] = {}
+    for raw in versions:
+        spellings.setdefault(county_key(raw), []).append(raw)
+    county_grids = grids.loc[grids["level"] == "county"]
+    grid_of = {
+        county_key(n): str(c)
+        for c, n in zip(county_grids["code"], county_grids["name"], strict=False)
+    }
+    state = ws.cached("county_addresses", (), lambda: _State(ws.settings.address_cache_mb))
+    snapshots = _Snapshots(ws.settings.snapshot_dir)
+    identity = ws.read(database_identity)
+
+    def own_grids(county: str) -> pd.DataFrame:
+        code = grid_of.get(county)
+        return grids_of_county(grids, code) if code is not None else grids.iloc[:0]
+
+    keys: dict[str, str] = {}
+    parts: dict[str, CountyPart] = {}
+    for county, raws in spellings.items():
+        own = own_grids(county)
+        digest = hashlib.blake2b(digest_size=12)
+        pieces = (_code_digest(), identity, county, repr(sorted((r, versions[r]) for r in raws)))
+        for piece in (*pieces, _grids_digest(own)):
+            digest.update(piece.encode())
+        name = hashlib.blake2b(county.encode(), digest_size=6).hexdigest()
+        key = f"county-{name}-{digest.hexdigest()}"
+        part = state.parts.get(key) or snapshots.load(key, "names")
+        if part is None:
+            built = _build_part(ws, raws, own, county, snapshots, key)
+            if built.houses is not None:  # built anyway: held if the budget allows
+                state.cache.get(key, lambda built=built: built.houses)  # type: ignore[misc]
+            part = built.names_only()
+        parts[key] = part
+        if part.rows:
+            keys[county] = key
+    state.parts = parts  # counties gone or changed are forgotten
+
+    def load(county: str) -> CountyHouses:
+        key = keys[county]
+        found = snapshots.load(key, "doors")
+        if found is None:
+            found = _build_part(ws, spellings[county], own_grids(county), county, snapshots, key)
+            found = found.houses
+        assert found is not None  # a county with rows has doors
+        return found  # type: ignore[no-any-return]
+
+    # counties in the gazetteer's order (by code), as the whole matcher holds them
+    ordered = sorted(parts.values(), key=lambda p: (p.rows == 0, p.first_code, p.county))
+    doors = CountyDoors(state.cache, keys, load)
+    matcher = partitioned_matcher((p.names for p in ordered), doors)
+    return _with_corrections(ws, matcher)
+
+
+class _State:
+    """What a workspace keeps between builds: the doors' LRU and each county's names."""
+
+    def __init__(self, budget_mb: float) -> None:
+        self.cache = DoorCache(budget_mb)
+        self.parts: dict[str, CountyPart] = {}
+
+
+def _build_part(
+    ws: Workspace,
+    raws: list[str],
+    grids: pd.DataFrame,
+    county: str,
+    snapshots: _Snapshots,
+    key: str,
+) -> CountyPart:
+    """Build one county from PostGIS; save its names and doors as snapshots."""
+    gazetteer = ws.read(lambda conn: read_county_addresses(conn, raws))
+    part = county_part(gazetteer, grids, county)
+    snapshots.save(key, "names", part.names_only())
+    if part.houses is not None:
+        snapshots.save(key, "doors", part.houses)
+    return part
+
+
+def _grids_digest(grids: pd.DataFrame) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    for column in ("code", "name", "level", "parent_code"):
+        digest.update(repr(grids[column].tolist()).encode())
+    for wkb in shapely.to_wkb(grids.geometry.to_numpy()):
+        digest.update(wkb)
+    return digest.hexdigest()
+
+
+def _with_corrections(ws: Workspace, matcher: AddressMatcher) -> AddressMatcher:
+    """The operators' corrections as aliases (reading only the addresses they name)."""
+    from geogrid.spatial.addresses.aliases import build_aliases
+
+    corrections = ws.address_corrections()
+    if corrections.empty:
+        return matcher
+    codes = sorted({c for c in corrections["address_code"] if isinstance(c, str)})
+    named = ws.read(lambda conn: read_addresses_by_code(conn, codes))
+    return matcher.with_aliases(build_aliases(corrections, ws.grids(), named))
