@@ -95,6 +95,12 @@ class Settings(BaseSettings):
         ge=0,
         description="How often in-memory indexes check the database for newer data.",
     )
+    features_in_memory: bool = Field(
+        default=True,
+        description="Answer WGS 84 feature pages without property filters from a copy of "
+        "the layer held by each process (its features written once per data version), "
+        "not one query per page; an edit shows within `cache_check_interval_s`.",
+    )
     tile_cache_mb: float = Field(
         default=64,
         ge=0,

@@ -157,6 +157,8 @@ def page_bytes(page: FeaturePage | GeoJSONPage, links: list[dict[str, str]]) -> 
     }
     text = json.dumps(head, ensure_ascii=False)[:-1]
     features = page.features if isinstance(page, GeoJSONPage) else ",".join(_features(page))
+    if isinstance(features, bytes):
+        return b"".join((text.encode(), b',"features":[', features, b"]}"))
     return f'{text},"features":[{features}]}}'.encode()
 
 

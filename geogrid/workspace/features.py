@@ -23,6 +23,7 @@ from geogrid import crs as gcrs
 from geogrid.db.models import CHECKPOINT_KINDS, CHECKPOINT_STATUSES, GRID_LEVELS, ROAD_CLASSES
 from geogrid.db.queries import features as q
 from geogrid.errors import InvalidRequestError, NotFoundError
+from geogrid.workspace._feature_index import FeatureIndex
 
 if TYPE_CHECKING:
     from geogrid.workspace import Workspace
@@ -35,6 +36,7 @@ __all__ = [
     "collection_extent",
     "feature_layer",
     "feature_page",
+    "layer_index",
     "read_feature_item",
     "read_feature_page",
     "read_geojson_page",
@@ -175,11 +177,12 @@ class FeaturePage:
 class GeoJSONPage:
     """A page of features already written as GeoJSON by PostgreSQL (WGS 84).
 
-    ``features`` holds the Feature objects joined by commas, in code order.
+    ``features`` holds the Feature objects joined by commas, in code order (UTF-8 bytes
+    when the page comes from the layer's in-memory copy).
     """
 
     layer: FeatureLayer
-    features: str
+    features: str | bytes
     number_matched: int
     number_returned: int
     limit: int
@@ -230,7 +233,10 @@ def search_area(bbox: Sequence[float], crs: gcrs.CRSLike = None) -> shapely.Geom
             f"bbox {values} leaves longitude -180..180 or latitude -90..90 (give longitude first)",
             details={"bbox": shown},
         )
-    box = shapely.envelope(shapely.MultiPoint([(x0, y0), (x1, y1)]))
+    if x0 < x1 and y0 < y1:
+        box = shapely.box(x0, y0, x1, y1)
+    else:  # a line or a point
+        box = shapely.envelope(shapely.MultiPoint([(x0, y0), (x1, y1)]))
     if system.kind == "wgs84":
         return box
     step = max(x1 - x0, y1 - y0) / 64
@@ -359,12 +365,18 @@ def read_geojson_page(
     limit: int | None = None,
     offset: int = 0,
     subtree: str | None = None,
+    in_memory: bool | None = None,
 ) -> GeoJSONPage:
     """Return the page :func:`read_feature_page` returns in WGS 84, written by PostgreSQL.
 
     The features, filters, jurisdiction and paging are the same; the rows never become
     Python objects: one statement counts, pages and writes them (the fast path of
     ``/collections/{id}/items`` when the output is WGS 84).
+
+    With ``in_memory`` (default: the setting ``features_in_memory``) a page without
+    property filters is answered from the layer's copy in this process
+    (:func:`layer_index`): the same features, order, counts and texts, as of the data
+    version last checked (at most ``cache_check_interval_s`` old, as the tiles).
     """
     layer = feature_layer(name)
     area = search_area(bbox, bbox_crs) if bbox is not None else None
@@ -373,6 +385,10 @@ def read_geojson_page(
     size = min(limit or settings.features_default_limit, settings.features_max_limit)
     if offset < 0:
         raise InvalidRequestError("offset must be 0 or more", details={"offset": offset})
+    if not by_column and (settings.features_in_memory if in_memory is None else in_memory):
+        index = layer_index(workspace, layer.name)
+        matched, returned, text = index.page(area, subtree=subtree, limit=size, offset=offset)
+        return GeoJSONPage(layer, text, matched, returned, size, offset)
     with workspace.engine.connect() as conn:
         matched, returned, features = q.read_features_geojson(
             conn,
@@ -385,6 +401,19 @@ def read_geojson_page(
             offset=offset,
         )
     return GeoJSONPage(layer, features, matched, returned, size, offset)
+
+
+def layer_index(workspace: Workspace, name: str) -> FeatureIndex:
+    """Return every feature of a public layer in memory (:class:`FeatureIndex`), built
+    once per process and data version of the layer."""
+    layer = feature_layer(name)
+
+    def build() -> FeatureIndex:
+        with workspace.engine.connect() as conn:
+            codes, wkb, texts = q.read_layer_geojson(conn, layer.name, layer.properties)
+        return FeatureIndex(codes, wkb, texts, jurisdiction=layer.name == "grids")
+
+    return workspace.cached(f"feature_index:{layer.name}", (layer.name,), build)
 
 
 def read_feature_item(

@@ -42,6 +42,7 @@ __all__ = [
     "read_feature",
     "read_features",
     "read_features_geojson",
+    "read_layer_geojson",
 ]
 
 
@@ -172,16 +173,7 @@ def read_features_geojson(
         .offset(offset)
         .subquery("page")
     )
-    pairs = [part for c in columns for part in (_sql_text(c), table.c[c])]
-    feature = (
-        _sql_text('{"type":"Feature","id":')
-        + cast(func.to_json(table.c.code), Text)
-        + _sql_text(',"geometry":')
-        + func.ST_AsGeoJSON(table.c.geom, GEOJSON_DECIMALS)
-        + _sql_text(',"properties":')
-        + cast(func.json_build_object(*pairs), Text)
-        + _sql_text("}")
-    )
+    feature = _feature_text(table, columns)
     statement = select(
         func.max(chosen.c.matched),
         func.count(),
@@ -191,6 +183,45 @@ def read_features_geojson(
     if matched is None:  # no row on this page: count them apart (an offset past the end)
         matched = count_features(conn, layer, area=area, filters=filters, subtree=subtree)
     return int(matched), int(returned), text_ or ""
+
+
+def _feature_text(table: Table, columns: Sequence[str]) -> ColumnElement[str]:
+    """Return a row as the text of a GeoJSON Feature (``code`` its id), WGS 84."""
+    pairs = [part for c in columns for part in (_sql_text(c), table.c[c])]
+    return (
+        _sql_text('{"type":"Feature","id":')
+        + cast(func.to_json(table.c.code), Text)
+        + _sql_text(',"geometry":')
+        + func.ST_AsGeoJSON(table.c.geom, GEOJSON_DECIMALS)
+        + _sql_text(',"properties":')
+        + cast(func.json_build_object(*pairs), Text)
+        + _sql_text("}")
+    )
+
+
+def read_layer_geojson(
+    conn: Connection, layer: str, columns: Sequence[str]
+) -> tuple[list[str], list[bytes], list[bytes]]:
+    """Return every row of a layer, ordered by code: the codes, the geometries (WKB) and
+    each feature as the GeoJSON text :func:`read_features_geojson` writes (UTF-8).
+
+    The features an in-memory index answers pages from; rows without geometry are
+    returned with an empty WKB.
+    """
+    table = _table(layer)
+    statement = select(
+        table.c.code,
+        func.ST_AsBinary(table.c.geom),
+        func.convert_to(_feature_text(table, columns), "UTF8"),
+    ).order_by(table.c.code.collate("C"))
+    codes: list[str] = []
+    wkb: list[bytes] = []
+    features: list[bytes] = []
+    for code, geometry, feature in conn.execute(statement):
+        codes.append(code)
+        wkb.append(bytes(geometry) if geometry is not None else b"")
+        features.append(bytes(feature) if feature is not None else b"")
+    return codes, wkb, features
 
 
 def _sql_text(value: str) -> ColumnElement[str]:

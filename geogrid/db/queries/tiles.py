@@ -36,6 +36,9 @@ TILE_EXTENT = 4096
 """The tile's integer coordinate space (ST_AsMVT's default)."""
 TILE_BUFFER = 64
 """How far (in tile units) geometries reach past the tile's edge, so strokes join."""
+CLIP_REACH = TILE_EXTENT / TILE_BUFFER
+"""Geometries are cut this many buffers beyond the buffer (one tile width) before they
+are projected and clipped by ST_AsMVTGeom."""
 
 
 def read_tile(
@@ -76,8 +79,15 @@ def _tile_statement(layer: str, columns: tuple[str, ...], subtree: str | None) -
     square = func.ST_TileEnvelope(*zxy)
     margin = (func.ST_XMax(square) - func.ST_XMin(square)) * (TILE_BUFFER / TILE_EXTENT)
     search = func.ST_Transform(func.ST_Expand(square, margin), 4326)
+    # Cut each geometry to the tile's neighbourhood before projecting it: a town's outline
+    # crosses many tiles, and projecting all its vertices for each one was most of the
+    # work. The cut lies a tile's width beyond the buffer, where ST_AsMVTGeom clips: a
+    # segment reaching from the tile past it (longer than a tile) is the only one whose
+    # clipped end might move, by a rounding of the projection.
+    reach = func.ST_Transform(func.ST_Expand(square, margin + CLIP_REACH * margin), 4326)
+    clipped = func.ST_ClipByBox2D(table.c.geom, func.Box2D(reach))
     shape = func.ST_AsMVTGeom(
-        func.ST_Transform(table.c.geom, 3857), square, TILE_EXTENT, TILE_BUFFER, true()
+        func.ST_Transform(clipped, 3857), square, TILE_EXTENT, TILE_BUFFER, true()
     )
     conditions: list[ColumnElement[bool]] = [table.c.geom.op("&&")(search)]
     if subtree is not None and layer == "grids":
