@@ -28,8 +28,9 @@ from geogrid.db.queries.layers import bump_version, check_deferred_constraints, 
 from geogrid.db.queries.roads import read_roads, write_topology
 from geogrid.errors import DatabaseUnavailableError, IngestError, QueryTimeoutError
 from geogrid.ingest.readers import read_layer
-from geogrid.ingest.specs import DEFAULT_SPEED_KMH, LayerSpec, spec_for
+from geogrid.ingest.specs import LayerSpec, spec_for
 from geogrid.ingest.validate import REPORTED_CODES, LoadReport, prepare_layer
+from geogrid.road_classes import DEFAULT_SPEED_KMH
 from geogrid.settings import get_settings
 from geogrid.spatial.addresses import normalize_address
 from geogrid.spatial.roads.routable import car_costs, profile_flags

@@ -10,21 +10,12 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from geogrid.errors import GeoGridError
+from geogrid.road_classes import ROAD_CLASSES
 
 __all__ = ["LAYER_SPECS", "ColumnType", "GeometryFamily", "LayerSpec", "spec_for"]
 
 ColumnType = Literal["str", "int", "float", "bool", "list", "datetime"]
 GeometryFamily = Literal["polygon", "point", "line"]
-
-DEFAULT_SPEED_KMH = {
-    "trunk": 60.0,
-    "primary": 50.0,
-    "secondary": 40.0,
-    "tertiary": 30.0,
-    "residential": 20.0,
-    "service": 15.0,
-    "path": 5.0,
-}
 
 
 @dataclass(frozen=True)
@@ -146,7 +137,7 @@ LAYER_SPECS: dict[str, LayerSpec] = {
                 "car": ("bool", None),  # missing: every class but path
                 "foot": ("bool", True),
             },
-            choices={"road_class": tuple(DEFAULT_SPEED_KMH)},
+            choices={"road_class": ROAD_CLASSES},
         ),
         LayerSpec(
             name="transfer_requests",

@@ -31,7 +31,7 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from geogrid.cli import app
-from geogrid.ingest.specs import DEFAULT_SPEED_KMH
+from geogrid.road_classes import DEFAULT_SPEED_KMH
 from geogrid.settings import Settings
 from geogrid.spatial.roads.network import RoadNetwork
 from geogrid.spatial.roads.routable import WALKING_SPEED_KMH, Profile

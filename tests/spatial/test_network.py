@@ -18,7 +18,7 @@ from geogrid.spatial.roads.routable import roads_with_topology
 from geogrid.spatial.roads.synthetic import grid_roads
 
 GEOD = pyproj.Geod(ellps="WGS84")
-SPEED = {"trunk": 80, "primary": 60, "secondary": 50, "tertiary": 40, "residential": 30}
+SPEED = {"trunk": 60, "primary": 50, "secondary": 40, "tertiary": 30, "residential": 20}
 SPEED |= {"service": 15}
 RTOL = 1e-6
 

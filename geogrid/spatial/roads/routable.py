@@ -121,7 +121,7 @@ def roads_with_topology(roads: gpd.GeoDataFrame, *, tolerance_m: float = 0.5) ->
     ...     geometry=[LineString([(120.0, 28.0), (120.0, 28.01)])], crs=4326)
     >>> out = roads_with_topology(roads)
     >>> out[["source", "target", "length_m", "cost", "reverse_cost"]].round(1).values.tolist()
-    [[1.0, 2.0, 1108.2, 66.5, -1.0]]
+    [[1.0, 2.0, 1108.2, 79.8, -1.0]]
     """
     require_wgs84(roads)
     out = roads.copy()

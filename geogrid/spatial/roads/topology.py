@@ -30,6 +30,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from geogrid.errors import IngestError
+from geogrid.road_classes import DEFAULT_SPEED_KMH, ROAD_CLASSES
 from geogrid.spatial._geometry import line_array
 from geogrid.spatial._projection import metres_per_degree
 
@@ -44,21 +45,6 @@ __all__ = [
     "snap_line_endpoints",
     "speeds_from_classes",
 ]
-
-ROAD_CLASSES = ("trunk", "primary", "secondary", "tertiary", "residential", "service", "path")
-"""Road classes geogrid knows, from the fastest to the slowest (``path``: footways, steps,
-pedestrian streets: closed to cars unless a ``car`` column says otherwise)."""
-
-DEFAULT_SPEED_KMH: dict[str, float] = {
-    "trunk": 80.0,
-    "primary": 60.0,
-    "secondary": 50.0,
-    "tertiary": 40.0,
-    "residential": 30.0,
-    "service": 15.0,
-    "path": 5.0,
-}
-"""Speed used when a road has no ``speed_kmh``: typical free-flow speeds on county roads."""
 
 _GEOD = pyproj.Geod(ellps="WGS84")
 
@@ -258,7 +244,7 @@ def speeds_from_classes(
     Examples
     --------
     >>> speeds_from_classes(["trunk", "service"], [None, 25]).tolist()
-    [80.0, 25.0]
+    [60.0, 25.0]
     """
     classes = pd.Series(np.asarray(road_class, dtype=object).reshape(-1), dtype=object)
     if speed_kmh is None:
