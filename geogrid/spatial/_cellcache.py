@@ -185,6 +185,73 @@ class CellCache:
                 offsets = np.r_[offsets, len(cells) + np.cumsum(run_count[multi])]
         return cls(frame, shift, label.astype(np.int32), offsets, polys, full)
 
+    def window_around(self, bounds: FloatArray) -> tuple[int, int, int, int]:
+        """Return the cells ``(i0, i1, j0, j1)`` (ends excluded) of a block holding every
+        box of ``bounds`` (rows of ``xmin, ymin, xmax, ymax``) with one cell to spare."""
+        frame = self.frame
+        xmin, ymin = bounds[:, 0].min() - MARGIN_DEG, bounds[:, 1].min() - MARGIN_DEG
+        xmax, ymax = bounds[:, 2].max() + MARGIN_DEG, bounds[:, 3].max() + MARGIN_DEG
+        i0 = max(int(np.floor((xmin - frame.x0) / frame.dx)) - 1, 0)
+        j0 = max(int(np.floor((ymin - frame.y0) / frame.dy)) - 1, 0)
+        i1 = min(int(np.floor((xmax - frame.x0) / frame.dx)) + 2, frame.nx)
+        j1 = min(int(np.floor((ymax - frame.y0) / frame.dy)) + 2, frame.ny)
+        return i0, max(i1, i0), j0, max(j1, j0)
+
+    def patched(
+        self,
+        geoms: GeometryArray,
+        remap: IntArray,
+        window: tuple[int, int, int, int],
+        mode: Literal["first", "all"],
+    ) -> CellCache:
+        """Return this raster for new polygons that differ from the old ones only inside
+        ``window`` (cells ``i0, i1, j0, j1`` of this raster, ends excluded).
+
+        ``geoms`` are the new prepared polygons, in index order; ``remap`` gives the new
+        index of each old polygon (``-1``: gone). Every polygon added, removed or
+        reshaped must lie, before and after, inside the window's cells less one on each
+        side (:meth:`window_around`): then outside the window every cell's answer is
+        the old one, renumbered, and inside it the cells are built again from the
+        polygons that reach them, as :meth:`from_polygons` would build them. A cell's
+        answer is exact whichever way it was built (see the module docstring), so the
+        result answers every point as a raster built from scratch would.
+        """
+        i0, i1, j0, j1 = window
+        frame = self.frame
+        sub_frame = RasterFrame(
+            frame.x0 + i0 * frame.dx, frame.y0 + j0 * frame.dy, frame.dx, frame.dy, i1 - i0, j1 - j0
+        )
+        # the polygons that reach the window (a sub-raster's cells see no others)
+        bounds = shapely.bounds(geoms).reshape(-1, 4)
+        x1, y1 = sub_frame.x0 + sub_frame.nx * frame.dx, sub_frame.y0 + sub_frame.ny * frame.dy
+        near = np.flatnonzero(
+            (bounds[:, 0] <= x1 + frame.dx)
+            & (bounds[:, 2] >= sub_frame.x0 - frame.dx)
+            & (bounds[:, 1] <= y1 + frame.dy)
+            & (bounds[:, 3] >= sub_frame.y0 - frame.dy)
+        )
+        sub = CellCache.from_polygons(geoms[near], sub_frame, 0, mode)
+
+        label = self.label.copy()
+        moved = label >= 0
+        label[moved] = remap[label[moved]]
+        n_rows = len(self.offsets) - 1
+        sub_label = sub.label.astype(np.int64)
+        sub_label = np.where(
+            sub_label >= 0,
+            near[np.maximum(sub_label, 0)],
+            np.where(sub_label == -1, -1, sub_label - n_rows),
+        )
+        label.reshape(frame.ny, frame.nx)[j0:j1, i0:i1] = sub_label.reshape(j1 - j0, i1 - i0)
+        offsets = np.r_[self.offsets, sub.offsets[1:] + self.offsets[-1]]
+        kept = np.where(self.candidate >= 0, remap[self.candidate], -1)  # -1: in no cell's row
+        candidate = np.r_[kept, near[sub.candidate]].astype(np.int32)
+        full = np.r_[self.full, sub.full]
+        if len(offsets) - 1 > 1.5 * np.count_nonzero(label <= -2) + 1024:
+            # rows only the window's old cells pointed to: dropped once they pile up
+            return CellCache(frame, self.shift, *_compacted(label, offsets, candidate, full))
+        return CellCache(frame, self.shift, label, offsets, candidate, full)
+
     @property
     def nbytes(self) -> int:
         """Return the memory held by the raster and candidate table, in bytes."""
@@ -267,6 +334,20 @@ class CellCache:
         poly = np.r_[labels[single], poly[hit]].astype(np.int32)
         order = np.lexsort((poly, point))
         return point[order], poly[order]
+
+
+def _compacted(
+    label: Int32Array, offsets: IntArray, candidate: Int32Array, full: npt.NDArray[np.bool_]
+) -> tuple[Int32Array, IntArray, Int32Array, npt.NDArray[np.bool_]]:
+    """Return the raster and its candidate table without the rows no cell points to."""
+    at_row = np.flatnonzero(label <= -2)
+    used, inverse = np.unique(-2 - label[at_row].astype(np.int64), return_inverse=True)
+    out = label.copy()
+    out[at_row] = -2 - inverse
+    starts, counts = offsets[used], offsets[used + 1] - offsets[used]
+    slot = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts - starts, counts)
+    new_offsets = np.r_[0, np.cumsum(counts)].astype(np.int64)
+    return out.astype(np.int32), new_offsets, candidate[slot], full[slot]
 
 
 def _intersects(

@@ -71,6 +71,55 @@ class ChainCache:
             members[:-1, k] = digit - 1
         return cls(frame, label, members)
 
+    def patched(
+        self,
+        caches: Sequence[CellCache],
+        remaps: Sequence[IntArray | None],
+        window: tuple[int, int, int, int],
+    ) -> ChainCache:
+        """Return the chains of new level rasters that differ from the old ones only
+        inside ``window`` (cells ``i0, i1, j0, j1`` of the frame, ends excluded).
+
+        ``remaps[k]`` gives the new polygon index of each old one of level ``k`` (``-1``:
+        gone), or is None when the level kept its polygons. Cells outside the window
+        keep their chain (renumbered), cells inside get theirs again as
+        :meth:`from_caches` would; chains no cell holds any more are dropped.
+        """
+        frame = self.frame
+        i0, i1, j0, j1 = window
+        members = self.members.copy()
+        for k, remap in enumerate(remaps):
+            if remap is not None:
+                old = members[:-1, k]
+                members[:-1, k] = np.where(old >= 0, remap[np.maximum(old, 0)], -1)
+        # the window's cells: quiet at every level, and with which polygon
+        cells = (np.arange(j0, j1)[:, None] * frame.nx + np.arange(i0, i1)[None, :]).ravel()
+        found = np.empty((cells.size, len(caches)), dtype=np.int32)
+        quiet = np.ones(cells.size, dtype=bool)
+        j, i = np.divmod(cells, frame.nx)
+        for k, cache in enumerate(caches):
+            found[:, k] = cache.labels_at(i, j)
+            quiet &= found[:, k] >= -1
+        quiet_found = np.maximum(found[quiet], -1)
+        # each window chain: an old chain with the same members, else a new one
+        n_old = len(members) - 1
+        chains, inverse = np.unique(np.r_[members[:-1], quiet_found], axis=0, return_inverse=True)
+        inverse = inverse.ravel()
+        # keep the chains some cell holds: old ones outside the window, the window's
+        held_outside = np.bincount(self.label + 1, minlength=n_old + 1)
+        held_outside -= np.bincount(self.label[cells] + 1, minlength=n_old + 1)
+        held = np.zeros(len(chains), dtype=bool)
+        held[inverse[:n_old][held_outside[1:] > 0]] = True
+        held[inverse[n_old:]] = True
+        number = np.cumsum(held) - 1
+        lookup = np.r_[number[inverse[:n_old]], -1].astype(np.int32)  # label -1 picks -1
+        label = lookup[self.label]
+        window_label = np.full(cells.size, -1, dtype=np.int32)
+        window_label[quiet] = number[inverse[n_old:]]
+        label[cells] = window_label
+        none = np.full((1, len(caches)), -1, dtype=np.int32)
+        return ChainCache(frame, label, np.r_[chains[held], none].astype(np.int32))
+
     @property
     def nbytes(self) -> int:
         """Return the memory held by the raster and the chain table, in bytes."""

@@ -78,8 +78,13 @@ def check_arrays(
     levels: npt.ArrayLike,
     parent_codes: npt.ArrayLike,
     geometries: npt.ArrayLike,
+    known_valid: npt.NDArray[np.bool_] | None = None,
 ) -> GridInput:
-    """Check parallel grid arrays and work out each grid's lineage."""
+    """Check parallel grid arrays and work out each grid's lineage.
+
+    ``known_valid`` marks polygons already checked (an index being updated holds them):
+    they are not tested for validity again.
+    """
     code_a = _object_array(codes)
     level_a = _object_array(levels)
     parent_a = _object_array(parent_codes)
@@ -105,7 +110,7 @@ def check_arrays(
             row=unknown[0],
             column="level",
         )
-    _check_geometries(code_a, geom_a)
+    _check_geometries(code_a, geom_a, known_valid)
     return GridInput(code_a, level_a, geom_a, *_lineage_bits(code_a, level_a, parent_a))
 
 
@@ -116,7 +121,9 @@ def _object_array(values: npt.ArrayLike) -> ObjectArray:
     return out
 
 
-def _check_geometries(codes: ObjectArray, geoms: ObjectArray) -> None:
+def _check_geometries(
+    codes: ObjectArray, geoms: ObjectArray, known_valid: npt.NDArray[np.bool_] | None
+) -> None:
     is_geom = np.array([isinstance(g, shapely.Geometry) for g in geoms], dtype=bool)
     bad = ~is_geom
     bad[is_geom] = ~np.isin(shapely.get_type_id(geoms[is_geom]), _POLYGONAL) | shapely.is_empty(
@@ -128,7 +135,9 @@ def _check_geometries(codes: ObjectArray, geoms: ObjectArray) -> None:
             + ", ".join(map(str, codes[bad][:5])),
             details={"codes": [str(c) for c in codes[bad][:20]]},
         )
-    invalid = ~shapely.is_valid(geoms)
+    invalid = np.zeros(len(geoms), dtype=bool)
+    to_test = np.ones(len(geoms), dtype=bool) if known_valid is None else ~known_valid
+    invalid[to_test] = ~shapely.is_valid(geoms[to_test])
     if invalid.any():
         reasons = shapely.is_valid_reason(geoms[invalid][:5])
         raise InvalidGeometryError(

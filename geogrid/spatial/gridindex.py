@@ -82,17 +82,24 @@ Examples
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 import shapely
 
 from geogrid.spatial import _gridinput
-from geogrid.spatial._cellcache import CellCache
 from geogrid.spatial._chaincache import ChainCache
+from geogrid.spatial._gridlevels import (
+    LEVEL_NAMES,
+    LevelIndex,
+    level_index,
+    mode_of,
+    prepare_polygons,
+    updated_level,
+)
 from geogrid.spatial._projection import LocalProjection
 from geogrid.spatial._rasterplan import plan_frame
 from geogrid.spatial.gridlocations import (
@@ -116,27 +123,15 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 
-@dataclass(frozen=True, eq=False)
-class _LevelIndex:
-    """The grids of one level, sorted by code, with their raster."""
-
-    rows: IntArray  # row positions in the grid frame, in code order
-    geoms: npt.NDArray[np.object_]  # prepared polygons, same order
-    cache: CellCache
-
-    @property
-    def rows_or_none(self) -> npt.NDArray[np.int32]:
-        """Return ``rows`` followed by -1, so that local index -1 maps to row -1."""
-        return np.append(self.rows, -1).astype(np.int32)
-
-
 class GridIndex:
     """Bulk point → owning grid index (see the module docstring for the rules).
 
     Build it with :meth:`from_geodataframe` (or :meth:`from_arrays`); it is immutable
     and safe to share between threads once built (it keeps its own prepared copies of
-    the geometries). When the grids change, build a new index (a few seconds for a
-    county) and swap it in; readers holding the old one are unaffected.
+    the geometries). When the grids change, make a new index with :meth:`updated` (it
+    builds again only the raster cells near the grids that changed: about 0.1 s for
+    one edit in the demo county, where a build takes 2-3 s) and swap it in; readers
+    holding the old one are unaffected (the new one shares its unchanged parts).
 
     Parameters
     ----------
@@ -160,28 +155,47 @@ class GridIndex:
         cell_range: tuple[int, int] = (1 << 20, 1 << 22),
     ) -> None:
         grid_input = _gridinput.check_arrays(codes, levels, parent_codes, geometries)
+        self._options: dict[str, Any] = {"cells_per_grid": cells_per_grid, "cell_range": cell_range}
+        self._take_input(grid_input)
+        geoms = grid_input.geometries
+        rows = [self._rows_in_code_order(level) for level in LEVEL_NAMES]
+        self._frame, shifts = plan_frame(geoms, rows, cells_per_grid, cell_range)
+        built = [
+            level_index(self._frame, geoms[r], r, shift, mode_of(name))
+            for name, r, shift in zip(LEVEL_NAMES, rows, shifts, strict=True)
+        ]
+        self._bounds = _bounds_corners(geoms)
+        self.projection = LocalProjection.around(*self._bounds)
+        self._take_levels(built, {})
+
+    def _polygons_by_row(self) -> npt.NDArray[np.object_]:
+        """Return the index's own copy of each grid's polygon, in row order."""
+        out = np.empty(len(self.codes), dtype=object)
+        for level in (*self._territorial, self._industry):
+            out[level.rows] = level.geoms
+        return out
+
+    def _take_input(self, grid_input: _gridinput.GridInput) -> None:
         self.codes: npt.NDArray[np.object_] = grid_input.codes
         self.levels: npt.NDArray[np.object_] = grid_input.levels
         self._descendant_bits = np.append(grid_input.descendant_bits, 0)  # row -1: none
         self._ancestor_bits = np.append(grid_input.ancestor_bits, 0)
-        geoms = grid_input.geometries
-        names = (*TERRITORIAL_LEVELS, "industry")
-        rows = [self._rows_in_code_order(level) for level in names]
-        self._frame, shifts = plan_frame(geoms, rows, cells_per_grid, cell_range)
-        built = [
-            self._level_index(geoms[r], r, shift, "all" if name == "industry" else "first")
-            for name, r, shift in zip(names, rows, shifts, strict=True)
-        ]
+
+    def _take_levels(
+        self,
+        built: list[LevelIndex],
+        trees: dict[int, shapely.STRtree],
+        chains: ChainCache | None = None,
+    ) -> None:
         self._territorial, self._industry = tuple(built[:-1]), built[-1]
-        self._chains = ChainCache.from_caches(self._frame, [level.cache for level in built])
+        self._chains = chains or ChainCache.from_caches(self._frame, [lv.cache for lv in built])
         # Chain number -> row of each level's grid (-1 none); the last chain is "none".
         self._chain_rows = np.stack(
             [level.rows_or_none[self._chains.members[:, k]] for k, level in enumerate(built)],
             axis=1,
         ).astype(np.int32)
         self._quiet_answers = self._complete_chains()
-        self.projection = LocalProjection.around(*_bounds_corners(geoms))
-        self._metric_trees: dict[int, shapely.STRtree] = {}
+        self._metric_trees: dict[int, shapely.STRtree] = trees
         self._metric_lock = threading.Lock()
 
     def __getstate__(self) -> dict[str, Any]:
@@ -197,7 +211,7 @@ class GridIndex:
         self.__dict__.update(state)
         self._metric_lock = threading.Lock()
         for level in (*self._territorial, self._industry):
-            _prepare(level.geoms)
+            prepare_polygons(level.geoms)
 
     @classmethod
     def from_geodataframe(cls, grids: gpd.GeoDataFrame, **options: Any) -> GridIndex:
@@ -250,6 +264,59 @@ class GridIndex:
             Passed to the constructor (``cells_per_grid``, ``cell_range``).
         """
         return cls(codes, levels, parent_codes, geometries, **options)
+
+    def updated(self, grids: gpd.GeoDataFrame) -> GridIndex:
+        """Return the index of ``grids``, reusing this one where the grids are the same.
+
+        The answer to every point is the one :meth:`from_geodataframe` would give (the
+        rasters are exact however their cells are cut), and the work is in proportion
+        to what changed: a level whose grids all kept their code and geometry keeps its
+        raster; a level where some grids were added, removed or reshaped gets its cells
+        near them built again (:meth:`CellCache.patched`). Built from scratch instead
+        when the grids' extent changed (the frame and the metric projection follow it)
+        or the changes cover much of a level. Levels and parents may change freely (the
+        lineage is worked out again). Raises as :meth:`from_geodataframe` does.
+        """
+        codes, levels, parents, geoms = _gridinput.arrays_from_geodataframe(grids)
+        # the polygons this index holds already (same code, same coordinates)
+        old_row = pd.Index(self.codes).get_indexer(pd.Index(codes, dtype=object))
+        held = old_row >= 0
+        is_geometry = np.array([isinstance(g, shapely.Geometry) for g in geoms], dtype=bool)
+        held &= is_geometry
+        held[held] = shapely.equals_identical(self._polygons_by_row()[old_row[held]], geoms[held])
+        grid_input = _gridinput.check_arrays(codes, levels, parents, geoms, held)
+        if len(self.codes) == 0 or _bounds_corners(grid_input.geometries) != self._bounds:
+            return GridIndex(codes, levels, parents, geoms, **self._options)
+        new = object.__new__(GridIndex)
+        new._options, new._frame = self._options, self._frame
+        new._bounds, new.projection = self._bounds, self.projection
+        new._take_input(grid_input)
+        built, trees, remaps, windows = [], {}, [], []
+        old_levels = (*self._territorial, self._industry)
+        for k, (name, old) in enumerate(zip(LEVEL_NAMES, old_levels, strict=True)):
+            level, remap, window = updated_level(
+                self._frame,
+                old,
+                self.codes,
+                new.codes,
+                new._rows_in_code_order(name),
+                grid_input.geometries,
+                held,
+                mode_of(name),
+            )
+            if remap is None and k in self._metric_trees:
+                trees[k] = self._metric_trees[k]  # the same polygons: the same tree
+            built.append(level)
+            remaps.append(remap)
+            if window is not None:
+                windows.append(window)
+        chains = self._chains  # the same rasters number the same chains
+        if windows:
+            i0, i1, j0, j1 = np.array(windows).T
+            window = (int(i0.min()), int(i1.max()), int(j0.min()), int(j1.max()))
+            chains = chains.patched([level.cache for level in built], remaps, window)
+        new._take_levels(built, trees, chains)
+        return new
 
     def __len__(self) -> int:
         return len(self.codes)
@@ -421,19 +488,6 @@ class GridIndex:
         rows = np.flatnonzero(self.levels == level)
         return rows[np.argsort(self.codes[rows].astype(str), kind="stable")]
 
-    def _level_index(
-        self,
-        geoms: npt.NDArray[np.object_],
-        rows: IntArray,
-        shift: int,
-        mode: Literal["first", "all"],
-    ) -> _LevelIndex:
-        # Own copies, prepared: the caller's geometries are left as they were.
-        geoms = np.asarray(shapely.transform(geoms, lambda xy: xy), dtype=object)
-        _prepare(geoms)
-        cache = CellCache.from_polygons(geoms, self._frame, shift, mode)
-        return _LevelIndex(rows, geoms, cache)
-
     def _nearest(self, k: int, x: FloatArray, y: FloatArray) -> tuple[IntArray, FloatArray]:
         """Return the row and distance (m) of the nearest grid of level ``k`` per point."""
         level = self._territorial[k]
@@ -458,15 +512,5 @@ _STATUS_VALUES = np.array([s.value for s in LocateStatus], dtype="<U7")  # ok, g
 def _bounds_corners(geoms: npt.NDArray[np.object_]) -> tuple[list[float], list[float]]:
     if len(geoms) == 0:
         return [], []
-    xmin, ymin, xmax, ymax = shapely.total_bounds(geoms)
+    xmin, ymin, xmax, ymax = (float(v) for v in shapely.total_bounds(geoms))
     return [xmin, xmax], [ymin, ymax]
-
-
-def _prepare(geoms: npt.NDArray[np.object_]) -> None:
-    """Prepare polygons and build each one's lazy point locator now, so that threads
-    sharing the index only ever read them."""
-    shapely.prepare(geoms)
-    if len(geoms):
-        ring = shapely.get_exterior_ring(shapely.get_geometry(geoms, 0))
-        start = shapely.get_point(ring, 0)
-        shapely.intersects_xy(geoms, shapely.get_x(start), shapely.get_y(start))

@@ -79,6 +79,8 @@ class Workspace:
         self._cache = VersionedCache(self._read_versions, self.settings.cache_check_interval_s)
         # the last matcher built, with the gazetteer and the villages' digest it read
         self._matcher: tuple[gpd.GeoDataFrame, str, AddressMatcher] | None = None
+        # the last grids read, with each row's version (what changed is read again)
+        self._grids_read: tuple[gpd.GeoDataFrame, pd.Series] | None = None
         self._reads = ReadRouter(engine, self.read_engine)
         self._listener: VersionListener | None = None
         # "now" for events' deadlines: tests and replays put a ManualClock here
@@ -108,6 +110,7 @@ class Workspace:
         """Drop every cached index (they are rebuilt on next use)."""
         self._cache.invalidate()
         self._matcher = None
+        self._grids_read = None
 
     def recheck(self) -> None:
         """Read the data versions again on next use: this process has just written (so
@@ -158,8 +161,9 @@ class Workspace:
     # -- snapshots and indexes -----------------------------------------------------------
 
     def grids(self) -> gpd.GeoDataFrame:
-        """Return every grid (EPSG:4326), cached until the grids change."""
-        return self._cache.get("grids", ("grids",), lambda: self._read(snapshots.read_grids))
+        """Return every grid (EPSG:4326), cached until the grids change (then only the
+        geometries of the grids written since are read again)."""
+        return self._cache.get("grids", ("grids",), self._read_grids)
 
     def grid_workers(self) -> pd.DataFrame:
         """Return the grid workers (personal data: mask before showing)."""
@@ -233,10 +237,9 @@ class Workspace:
         return self._read(lambda conn: grid_counts(conn, list(codes)))  # type: ignore[no-any-return]
 
     def grid_index(self) -> GridIndex:
-        """Return the point → grid index, rebuilt when the grids change."""
-        return self._cache.get(
-            "grid_index", ("grids",), lambda: GridIndex.from_geodataframe(self.grids())
-        )
+        """Return the point → grid index, updated when the grids change (only the cells
+        near the grids that changed are built again: :meth:`GridIndex.updated`)."""
+        return self._cache.get("grid_index", ("grids",), self._build_grid_index)
 
     def address_matcher(self) -> AddressMatcher:
         """Return the gazetteer matcher with the operators' corrections as aliases, rebuilt
@@ -388,6 +391,32 @@ class Workspace:
 
     def _read(self, reader: Any) -> Any:
         return self._reads.read(reader)
+
+    def _read_grids(self) -> gpd.GeoDataFrame:
+        """Read the grids, reusing the geometries of the last read for rows not written
+        since (a grid edit reads one geometry, not the county's)."""
+        last = self._grids_read
+        known = last[1] if last is not None else pd.Series(dtype=object)
+        frame, versions = self._read(
+            lambda conn: snapshots.read_grids_since(
+                conn, dict(zip(known.index, known, strict=True))
+            )
+        )
+        unchanged = frame.geometry.isna().to_numpy()
+        if unchanged.any() and last is not None:
+            kept = pd.Series(last[0].geometry.array, index=last[0]["code"].to_numpy())
+            geoms = np.asarray(frame.geometry.array, dtype=object)
+            geoms[unchanged] = kept.reindex(frame["code"][unchanged].to_numpy()).to_numpy()
+            frame[frame.geometry.name] = gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs)
+        self._grids_read = (frame, versions)
+        return frame
+
+    def _build_grid_index(self) -> GridIndex:
+        grids = self.grids()
+        previous = self._cache.previous("grid_index")
+        if previous is None:
+            return GridIndex.from_geodataframe(grids)
+        return previous.updated(grids)  # type: ignore[no-any-return]
 
     def _read_versions(self) -> dict[str, int]:
         return self._read(snapshots.layer_versions)  # type: ignore[no-any-return]

@@ -172,6 +172,12 @@ class VersionedCache:
         entry = self._entries.get(name)
         return entry.value if entry is not None and entry.versions == wanted else None
 
+    def previous(self, name: str) -> Any | None:
+        """Return the cached value ``name`` whatever data it was built from, else None
+        (a build may start from it and update only what changed)."""
+        entry = self._entries.get(name)
+        return entry.value if entry is not None else None
+
     def recheck(self) -> None:
         """Read the versions again on next access (after a write from this process)."""
         self._checked_at = -float("inf")

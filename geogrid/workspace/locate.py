@@ -120,9 +120,9 @@ class Locator:
     ) -> None:
         self._index = index
         self._matcher = matcher
+        columns = (grids[c].tolist() for c in ("code", "name", "level"))  # plain str: fast
         self._refs = {
-            code: GridRef(code, name, level)
-            for code, name, level in zip(grids["code"], grids["name"], grids["level"], strict=True)
+            code: GridRef(code, name, level) for code, name, level in zip(*columns, strict=True)
         }
         first = workers.drop_duplicates("grid_code")
         self._workers = {
@@ -130,7 +130,7 @@ class Locator:
                 str(code), str(name), phone if reveal_personal else mask_phone(phone), str(grid)
             )
             for code, name, phone, grid in zip(
-                first["code"], first["name"], first["phone"], first["grid_code"], strict=True
+                *(first[c].tolist() for c in ("code", "name", "phone", "grid_code")), strict=True
             )
         }
 

@@ -6,6 +6,8 @@ The workspace builds its indexes from these snapshots and rebuilds them when
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import geopandas as gpd
 import pandas as pd
 from sqlalchemy import Connection, text
@@ -16,6 +18,7 @@ __all__ = [
     "read_checkpoints",
     "read_grid_workers",
     "read_grids",
+    "read_grids_since",
     "read_isolation_sites",
 ]
 
@@ -31,6 +34,35 @@ def read_grids(conn: Connection) -> gpd.GeoDataFrame:
         "SELECT code, name, level, parent_code, population, households, geom "
         'FROM grids ORDER BY code COLLATE "C"',
     )
+
+
+def read_grids_since(
+    conn: Connection, known: Mapping[str, str]
+) -> tuple[gpd.GeoDataFrame, pd.Series]:
+    """Return every grid as :func:`read_grids` does, and each one's row version; the
+    geometry is read only for the grids not in ``known`` (code → row version) at that
+    version, and is None for the others (the caller has it).
+
+    The row version is the row's ``xmin``, the transaction that wrote it: any write of
+    the row (an edit, a load, an update by hand) gives a new one. One statement, so
+    the versions and the rows are of the same moment.
+    """
+    frame = gpd.read_postgis(
+        text(
+            "SELECT g.code, g.name, g.level, g.parent_code, g.population, g.households, "
+            "g.xmin::text AS row_version, "
+            "CASE WHEN k.code IS NULL THEN g.geom END AS geom "
+            "FROM grids g LEFT JOIN unnest(CAST(:codes AS text[]), CAST(:versions AS text[])) "
+            "AS k(code, version) ON k.code = g.code AND k.version = g.xmin::text "
+            'ORDER BY g.code COLLATE "C"'
+        ),
+        conn,
+        geom_col="geom",
+        crs=4326,
+        params={"codes": list(known), "versions": list(known.values())},
+    )
+    versions = pd.Series(frame.pop("row_version").to_numpy(), index=frame["code"].to_numpy())
+    return frame, versions
 
 
 def read_addresses(conn: Connection) -> gpd.GeoDataFrame:
