@@ -1,27 +1,45 @@
 """What an API worker holds for a province: RSS and warm-up of the locator (grid index,
 address matcher, grid workers) for 1, 2, 4 ... counties, and what loading a pickled
-snapshot of it costs instead of rebuilding it.
+snapshot of it costs instead of rebuilding it; then the same served county by county
+from PostGIS, and the grid index of a whole province's grids.
 
 Usage::
 
     .venv/bin/python benchmarks/province_serve.py --province DIR [--counties 1 2 4]
+    .venv/bin/python benchmarks/province_serve.py --province DIR --serve 2 4 6 [--cache-mb 100]
+    .venv/bin/python benchmarks/province_serve.py --province DIR --grids 100
 
-``DIR`` is made by ``geodata/generate.py --scale province --out DIR``. Each measurement
-runs in a fresh process: it imports geogrid and the API (the baseline RSS), reads the first
-N counties' layers from the Parquet files, builds the locator as the workspace does after
-reading PostGIS, and prints the RSS and seconds; then it pickles the locator, and a second
-fresh process loads that snapshot (RSS, seconds). A straight line through the figures
-gives the province (``--target`` counties). Reading the layers from PostGIS instead of
-Parquet adds the database's time (see ``benchmarks/load.py``), not memory that stays.
+``DIR`` is made by ``geodata/generate.py --scale province --out DIR``.
+
+Whole locator (default): each measurement runs in a fresh process: it imports geogrid and
+the API (the baseline RSS), reads the first N counties' layers from the Parquet files,
+builds the locator as the workspace does after reading PostGIS, and prints the RSS and
+seconds; then it pickles the locator, and a second fresh process loads that snapshot (RSS,
+seconds). A straight line through the figures gives the province (``--target`` counties).
+
+``--serve N ...`` (``GEOGRID_ADDRESS_COUNTIES``): loads the first N counties into the
+PostGIS of ``GEOGRID_HOME`` (county by county, timed; counties already there are kept),
+then starts a fresh worker process (``Workspace.open`` with address_counties, a
+``--cache-mb`` budget for doors and a snapshot folder) twice: the first builds every
+county (and writes the snapshots), the second loads them. Each prints its time to ready
+(``warm_up``), its RSS, then locates 10 standard addresses of every county, round robin:
+the first address of a county whose doors are not held is *cold* (its doors are read from
+the snapshot), the rest are warm; RSS after that shows the LRU's bound.
+
+``--grids K``: K counties' grids (the generated counties' grids copied onto K tiles, codes
+renamed: a province's ~100,000 micro-grids and more) in a fresh process: the grid index and
+the point locator built, RSS and seconds, and the index pickled and loaded.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -78,16 +96,253 @@ def run(mode: str, folder: Path, codes: list[str], snapshot: Path) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+SERVE_CHILD = r"""
+import json, sys, time
+from pathlib import Path
+sys.path.insert(0, {root!r})
+
+def rss():
+    with open("/proc/self/status") as f:
+        return int(next(x for x in f if x.startswith("VmRSS:")).split()[1]) / 1024
+
+import geogrid.api.app  # what a worker imports anyway
+from geogrid.settings import Settings
+from geogrid.workspace import Workspace
+base = rss()
+cache_mb, folder, texts_file = float(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+settings = Settings(
+    address_counties=True, address_cache_mb=cache_mb, snapshot_dir=folder,
+    cache_check_interval_s=3600, listen=False,
+)
+start = time.perf_counter()
+ws = Workspace.open(settings)
+ws.grid_index()  # the grids read and indexed
+grid_s = time.perf_counter() - start
+ws.warm_up()
+ready_s = time.perf_counter() - start
+ready_mb = rss()
+state = ws.cached("county_addresses", (), lambda: None)
+ready_loads = state.cache.loads
+texts = json.loads(Path(texts_file).read_text())  # [[county, text], ...], round robin
+cold, warm, peak, wrong = [], [], ready_mb, 0
+for county, text, code in texts:
+    loads = state.cache.loads
+    t = time.perf_counter()
+    answer = ws.locate_address(text)
+    dt = (time.perf_counter() - t) * 1000
+    (cold if state.cache.loads > loads else warm).append(dt)
+    wrong += answer.address is None or answer.address.code != code
+    peak = max(peak, rss())
+print(json.dumps({{
+    "base_mb": base, "ready_s": ready_s, "ready_mb": ready_mb, "after_mb": rss(),
+    "peak_mb": peak, "cold_ms": cold, "warm_ms": warm, "wrong": wrong,
+    "held": len(state.cache.held()), "held_mb": state.cache.held_mb(),
+    "loads": state.cache.loads, "ready_loads": ready_loads, "grid_s": grid_s,
+}}))
+"""
+
+GRIDS_CHILD = r"""
+import gc, json, pickle, sys, time
+sys.path.insert(0, {root!r})
+
+def rss():
+    with open("/proc/self/status") as f:
+        return int(next(x for x in f if x.startswith("VmRSS:")).split()[1]) / 1024
+
+import geopandas as gpd, pandas as pd
+import geogrid.api.app  # what a worker imports anyway
+from geogrid.spatial.gridindex import GridIndex
+from geogrid.workspace.locate import Locator
+gc.collect()
+base = rss()
+mode, grids_file, pickled = sys.argv[1], sys.argv[2], sys.argv[3]
+start = time.perf_counter()
+if mode == "build":
+    grids = gpd.read_parquet(grids_file)
+    read_s = time.perf_counter() - start
+    index = GridIndex.from_geodataframe(grids)
+    with open(pickled, "wb") as out:
+        pickle.dump((grids, index), out, protocol=pickle.HIGHEST_PROTOCOL)
+else:
+    read_s = 0.0
+    with open(pickled, "rb") as src:
+        grids, index = pickle.load(src)
+index_s = time.perf_counter() - start
+workers = pd.DataFrame({{"code": [], "name": [], "phone": [], "grid_code": []}})
+locator = Locator(grids, index, workers)
+centre = grids.geometry.iloc[-1].centroid
+locator.points([float(centre.x)], [float(centre.y)])
+ready_s = time.perf_counter() - start
+gc.collect()
+print(json.dumps({{"base_mb": base, "rss_mb": rss(), "read_s": read_s, "index_s": index_s,
+                   "ready_s": ready_s, "grids": len(grids),
+                   "micro": int((grids["level"] == "micro").sum())}}))
+"""
+
+
+def child(script: str, *args: str) -> dict:
+    done = subprocess.run(
+        [sys.executable, "-c", script.format(root=str(ROOT)), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode:
+        raise SystemExit(done.stderr[-3000:])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def load_counties(folder: Path, codes: list[str]) -> list[tuple[str, float, int]]:
+    """Load these counties' grids, workers and addresses into the configured PostGIS
+    (skipping counties it holds); return (code, seconds, addresses) per county loaded."""
+    import geopandas as gpd
+    import pandas as pd
+    from sqlalchemy import text
+
+    from geogrid.db.bootstrap import prepare_database
+    from geogrid.db.engine import get_engine
+    from geogrid.ingest.load import LoadRequest, load_files
+
+    prepare_database()
+    engine = get_engine()
+    with engine.connect() as conn:
+        have = {
+            str(c) for (c,) in conn.execute(text("SELECT code FROM grids WHERE level = 'county'"))
+        }
+    loaded = []
+    for code in codes:
+        if code in have:
+            continue
+        with tempfile.TemporaryDirectory() as tmp:
+            start = time.perf_counter()
+            gpkg = Path(tmp) / "county.gpkg"
+            addresses = gpd.read_parquet(folder / "addresses" / f"{code}.parquet")
+            gpd.read_parquet(folder / "grids" / f"{code}.parquet").to_file(gpkg, layer="grids")
+            addresses.to_file(gpkg, layer="addresses")
+            workers = Path(tmp) / "workers.csv"
+            pd.read_parquet(folder / "grid_workers" / f"{code}.parquet").to_csv(
+                workers, index=False
+            )
+            load_files(
+                engine,
+                [
+                    LoadRequest(gpkg, "grids", layer="grids"),
+                    LoadRequest(workers, "grid_workers"),
+                    LoadRequest(gpkg, "addresses", layer="addresses"),
+                ],
+            )
+            loaded.append((code, time.perf_counter() - start, len(addresses)))
+            print(f"  loaded {code}: {len(addresses):,} addresses in {loaded[-1][1]:.0f} s")
+    return loaded
+
+
+def serve(args: argparse.Namespace, all_codes: list[str]) -> None:
+    import pandas as pd
+
+    rows = []
+    for n in args.serve:
+        codes = all_codes[:n]
+        load_counties(args.province, codes)
+        sample = []
+        per_county = [
+            pd.read_parquet(
+                args.province / "addresses" / f"{c}.parquet", columns=["full_text", "code"]
+            ).sample(10, random_state=1)
+            for c in codes
+        ]
+        for i in range(10):
+            sample += [
+                [c, str(f.iloc[i]["full_text"]), str(f.iloc[i]["code"])]
+                for c, f in zip(codes, per_county, strict=True)
+            ]
+        with tempfile.TemporaryDirectory() as tmp:
+            texts = Path(tmp) / "texts.json"
+            texts.write_text(json.dumps(sample, ensure_ascii=False))
+            snapshots = Path(tmp) / "snapshots"
+            first = child(SERVE_CHILD, str(args.cache_mb), str(snapshots), str(texts))
+            size = sum(p.stat().st_size for p in snapshots.glob("*.pickle")) / 1e6
+            second = child(SERVE_CHILD, str(args.cache_mb), str(snapshots), str(texts))
+        rows.append((n, first, second))
+        for label, r in (("build", first), ("snapshots", second)):
+            cold = statistics.median(r["cold_ms"]) if r["cold_ms"] else float("nan")
+            warm = statistics.median(r["warm_ms"]) if r["warm_ms"] else float("nan")
+            print(
+                f"{n:>3} counties, {label:>9}: ready {r['ready_s']:.1f} s (grids read and "
+                f"indexed {r['grid_s']:.1f} s), RSS "
+                f"{r['ready_mb']:.0f} MB ready → {r['after_mb']:.0f} MB after {len(sample)} "
+                f"addresses (peak "
+                f"{r['peak_mb']:.0f}; imports {r['base_mb']:.0f}); {r['loads']} door loads "
+                f"({r['ready_loads']} by ready), "
+                f"{r['held']} counties held ({r['held_mb']:.0f} MB est.); cold county "
+                f"{cold:.0f} ms (median of {len(r['cold_ms'])}), warm {warm:.1f} ms; "
+                f"{r['wrong']} not at their own door"
+            )
+        print(f"     snapshots on disk: {size:.0f} MB")
+
+
+def grid_index(args: argparse.Namespace, all_codes: list[str]) -> None:
+    import geopandas as gpd
+    import pandas as pd
+    import shapely
+
+    sys.path.insert(0, str(ROOT))
+    from geodata._province import county_tiles
+
+    tiles = county_tiles(args.grids, 0)
+    generated = [(c, gpd.read_parquet(args.province / "grids" / f"{c}.parquet")) for c in all_codes]
+    frames = []
+    for tile in tiles:
+        code, grids = generated[tile.index % len(generated)]
+        source = tiles[all_codes.index(code)]
+        shift = (tile.dlon - source.dlon, tile.dlat - source.dlat)
+        moved = shapely.transform(grids.geometry.to_numpy(), lambda xy, s=shift: xy + s)
+        copy = grids.copy()
+        copy["geometry"] = moved
+        for column in ("code", "parent_code"):
+            copy[column] = copy[column].where(
+                copy[column].isna(), copy[column].str.replace(code, tile.code, n=1, regex=False)
+            )
+        frames.append(copy)
+    grids = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=4326)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "grids.parquet"
+        grids.to_parquet(path)
+        pickled = Path(tmp) / "index.pickle"
+        built = child(GRIDS_CHILD, "build", str(path), str(pickled))
+        loaded = child(GRIDS_CHILD, "load", str(path), str(pickled))
+        size = pickled.stat().st_size / 1e6
+    print(
+        f"{args.grids} counties' grids ({built['grids']:,} grids, {built['micro']:,} micro): "
+        f"index built in {built['index_s'] - built['read_s']:.1f} s "
+        f"(read {built['read_s']:.1f} s), "
+        f"RSS {built['rss_mb']:.0f} MB (imports {built['base_mb']:.0f} MB); pickled "
+        f"{size:.0f} MB, loaded in {loaded['index_s']:.1f} s, RSS {loaded['rss_mb']:.0f} MB"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--province", type=Path, required=True)
     parser.add_argument("--counties", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--target", type=int, default=100)
+    parser.add_argument(
+        "--serve", type=int, nargs="+", help="counties in PostGIS, county by county"
+    )
+    parser.add_argument("--cache-mb", type=float, default=100, help="doors' budget with --serve")
+    parser.add_argument("--grids", type=int, help="counties' grids for the grid index alone")
     args = parser.parse_args()
     uptime = subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout
     print(f"uptime: {uptime.strip()}")
     manifest = json.loads((args.province / "province.json").read_text())
     all_codes = [c["code"] for c in manifest["counties"]]
+    if args.serve or args.grids:
+        if args.grids:
+            grid_index(args, all_codes)
+        if args.serve:
+            serve(args, all_codes)
+        end = subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout
+        print(f"uptime: {end.strip()} (end)")
+        return 0
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.counties:
