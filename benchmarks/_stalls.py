@@ -22,6 +22,7 @@ __all__ = [
     "csv_points",
     "edit_once_per_second",
     "json_points",
+    "move_border_once_per_second",
     "percentiles",
     "upload",
 ]
@@ -211,4 +212,54 @@ def edit_once_per_second(
     for editor in editors:
         editor.join(180)
     request("PATCH", {"type": "Feature", "properties": {"name": name}})
+    return times, statuses
+
+
+def move_border_once_per_second(
+    base: str, key: str, grids: tuple[dict, dict], moved: tuple[dict, dict], seconds: float
+) -> tuple[list[float], list[int]]:
+    """Move the border between two sibling grids once per second for ``seconds``: each
+    edit is one ``POST /collections/grids/edits`` that gives both grids their ``moved``
+    geometry, then their first one again (GeoJSON features with ``id``), each request on
+    its own connection whether the last one answered or not; return each edit's time
+    and status. The first geometries are stored again at the end."""
+    url = urlsplit(base)
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/geo+json"}
+
+    def post(shapes: tuple[dict, dict]) -> int:
+        features = [
+            {**grid, "geometry": shape, "if_match": "*"}
+            for grid, shape in zip(grids, shapes, strict=True)
+        ]
+        body = json.dumps({"type": "FeatureCollection", "features": features})
+        conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=120)
+        conn.request("POST", "/collections/grids/edits", body, headers)
+        response = conn.getresponse()
+        response.read()
+        conn.close()
+        return response.status
+
+    first = (grids[0]["geometry"], grids[1]["geometry"])
+    times: list[float] = []
+    statuses: list[int] = []
+    lock = threading.Lock()  # the edits alternate: the k-th one sends state k % 2
+
+    def edit(k: int) -> None:
+        started = time.perf_counter()
+        status = post(moved if k % 2 else first)
+        with lock:
+            times.append(time.perf_counter() - started)
+            statuses.append(status)
+
+    editors = []
+    started = time.perf_counter()
+    k = 0
+    while time.perf_counter() - started < seconds:
+        k += 1
+        editors.append(threading.Thread(target=edit, args=(k,), daemon=True))
+        editors[-1].start()
+        time.sleep(max(0.0, started + k - time.perf_counter()))
+    for editor in editors:
+        editor.join(180)
+    post(first)
     return times, statuses

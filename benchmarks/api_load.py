@@ -33,10 +33,15 @@ p50/p99/max in each phase (target: p99 < 100 ms) and the batch times.
 ``--scenario edits`` (one worker): once the server answers an address (its warm-up has
 built every index), ``GET /locate`` is driven in discarded 3-second rounds until two in a
 row agree within 10 % on requests/s; then under ``--connections`` with wrk for
-``--seconds`` quiet, then again while a ``planner`` key edits one micro-grid once per
-second (PATCH of its name and geometry, each a version bump that rebuilds the
-indexes; the name is restored at the end). Printed: p50/p99 of both runs and their
-ratio (target: p99 during edits < 2× quiet), and how long the edits took.
+``--seconds`` quiet, then again while a ``planner`` key edits grids once per second,
+each edit a version bump the indexes follow. ``--edit border`` (the default) moves the
+border between two sibling micro-grids, one ``POST /collections/grids/edits`` that
+gives a disk of about 50 m round a point of their border to the first and then back
+(two geometries changed per edit, the tiling kept); ``--edit rename`` PATCHes one
+micro-grid's name with its stored geometry (the geometry does not change: the edit
+measured before the indexes were updated in place). The grids are restored at the end.
+Printed: p50/p99 of both runs and their ratio (target: p99 during edits < 2× quiet),
+and how long the edits took.
 """
 
 from __future__ import annotations
@@ -58,6 +63,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import geopandas as gpd
+import pandas as pd
+import shapely
+import shapely.geometry
+
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -67,6 +77,7 @@ from benchmarks._stalls import (  # noqa: E402
     csv_points,
     edit_once_per_second,
     json_points,
+    move_border_once_per_second,
     percentiles,
     upload,
 )
@@ -267,6 +278,41 @@ def warm_up(base: str, lua: Path, args: argparse.Namespace, rounds: int = 8) -> 
     print(f"throughput did not settle in {rounds} warm-up rounds")
 
 
+def border_move(grids: gpd.GeoDataFrame, code: str) -> tuple[tuple[dict, dict], tuple[dict, dict]]:
+    """Return micro-grid ``code`` and a sibling sharing a border with it, as GeoJSON
+    features with ``id``, and their geometries once a disk of about 50 m round a point
+    of that border is given to the first (both kept valid: the tiling is unchanged)."""
+    frame = grids.set_index("code")
+    first = frame.loc[code]
+    siblings = frame[(frame["level"] == "micro") & (frame["parent_code"] == first["parent_code"])]
+    shared = {
+        other: first.geom.boundary.intersection(row.geom.boundary)
+        for other, row in siblings.iterrows()
+        if other != code
+    }
+    other = max(shared, key=lambda c: shared[c].length)
+    border = shared[other]
+    disk = border.interpolate(0.5, normalized=True).buffer(0.0005)
+    second = frame.loc[other]
+    taken = second.geom.intersection(disk)
+    moved = (
+        shapely.make_valid(first.geom.union(taken)),
+        shapely.make_valid(second.geom.difference(taken)),
+    )
+
+    def feature(grid_code: str, row: pd.Series) -> dict:
+        properties = {k: _plain(row[k]) for k in ("name", "level", "parent_code")}
+        geometry = shapely.geometry.mapping(row.geom)
+        return {"type": "Feature", "id": grid_code, "geometry": geometry, "properties": properties}
+
+    pair = (feature(code, first), feature(other, second))
+    return pair, tuple(shapely.geometry.mapping(g) for g in moved)  # type: ignore[return-value]
+
+
+def _plain(value: object) -> object:
+    return None if isinstance(value, float) and value != value else value
+
+
 def run_edits(
     args: argparse.Namespace, env: dict[str, str], key: str, box: Bbox, workspace: Workspace
 ) -> None:
@@ -274,8 +320,13 @@ def run_edits(
     grids = workspace.grids()
     code = str(grids.loc[grids["level"] == "micro", "code"].sort_values().iloc[0])
     planner = issue_key(workspace, "benchmarks/api_load.py edits", "planner").key
+    if args.edit == "border":
+        pair, moved = border_move(grids, code)
+        edited = f"the border of {pair[0]['id']} and {pair[1]['id']}"
+    else:
+        edited = f"the name of {code}"
     print(
-        f"{args.connections} connections, {args.seconds:g} s per run, editing {code}; "
+        f"{args.connections} connections, {args.seconds:g} s per run, editing {edited}; "
         f"load average {load_average()}"
     )
     print(f"{'GET /locate while':40} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
@@ -290,9 +341,16 @@ def run_edits(
             )
             print(f"{'nothing else runs':40} {rps:>9} {p50:>8} {p99_quiet:>8} {errors:>7}")
             edits: list[tuple[list[float], list[int]]] = []
-            editor = threading.Thread(
-                target=lambda: edits.append(edit_once_per_second(base, planner, code, args.seconds))
-            )
+
+            def edit() -> None:
+                if args.edit == "border":
+                    edits.append(
+                        move_border_once_per_second(base, planner, pair, moved, args.seconds)
+                    )
+                else:
+                    edits.append(edit_once_per_second(base, planner, code, args.seconds))
+
+            editor = threading.Thread(target=edit)
             editor.start()
             rps, p50, p99_edits, errors, _ = drive(
                 base, lua, args.seconds, args.connections, args.threads
@@ -322,6 +380,12 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8791)
     parser.add_argument(
         "--scenario", choices=["throughput", "stalls", "edits"], default="throughput"
+    )
+    parser.add_argument(
+        "--edit",
+        choices=["border", "rename"],
+        default="border",
+        help="edits scenario: move a border between two micro-grids, or rename one",
     )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
