@@ -4,7 +4,8 @@
 Usage::
 
     .venv/bin/python benchmarks/events.py [--open 100000] [--seconds 60]
-        [--connections 4 8 16] [--workers 2] [--skip-post]
+        [--connections 4 8 16] [--workers 2] [--skip-post] [--skip-scan]
+        [--runs 5] [--worst-runs 3]
 
 Runs on a private, throw-away PostgreSQL cluster (a temporary folder, its own port) loaded
 with the demo county (292 village grids, 900 micro-grids, 1,197 grid workers), so nothing
@@ -14,12 +15,15 @@ else on the machine is touched.
    and spread over the village grids (deadline 240 min, reminder 60 min before), in the
    state a scanner running every minute leaves at 08:00 (the events due by then already
    reminded or escalated, all still open). The scan
-   (:func:`geogrid.workspace.event_actions.scan_deadlines`'s two statements: reminders,
-   then escalations with their log entries and outbox rows) is timed at four "now"s: the
-   next tick (a minute later: ~70 reminders, ~70 escalations), a tick with nothing due, a
-   catch-up after 15 minutes without a scanner, and the worst case where every event not
-   escalated yet is overdue at once. Each is run 5 times in a transaction rolled back, so
-   every run sees the same data; the median and the worst are printed.
+   (:func:`geogrid.workspace.event_actions.scan_deadlines`: reminders, then escalations
+   with their log entries and outbox rows, in chunks of ``events_scan_chunk`` events, each
+   chunk its own transaction) is timed at four "now"s: the next tick (a minute later: ~70
+   reminders, ~70 escalations), a tick with nothing due, a catch-up after 15 minutes
+   without a scanner, and the worst case: an outage since the first request, so every
+   one of the ``--open`` events is overdue and none escalated yet. Each is run ``--runs``
+   times (the worst ``--worst-runs``), what it did undone after each run (and the tables
+   vacuumed), so every run sees the same data: the median and the worst run, the number
+   of transactions and the longest one are printed.
 2. **County day.** ``uvicorn --workers N`` serves the API; ``wrk`` (another process)
    POSTs JSON requests at random points of the county's box (an ``app`` key, no
    Idempotency-Key) with each ``--connections`` count for ``--seconds``: requests/s, p50
@@ -48,18 +52,18 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import Engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from geogrid.db.bootstrap import prepare_database  # noqa: E402
 from geogrid.db.cluster import EmbeddedCluster  # noqa: E402
 from geogrid.db.engine import create_geogrid_engine  # noqa: E402
-from geogrid.db.queries.deadlines import escalate_overdue, send_reminders  # noqa: E402
 from geogrid.ingest.demo import demo_requests  # noqa: E402
 from geogrid.ingest.load import load_files  # noqa: E402
 from geogrid.settings import Settings  # noqa: E402
 from geogrid.workspace import Workspace  # noqa: E402
 from geogrid.workspace.credentials import issue_key  # noqa: E402
+from geogrid.workspace.event_actions import ScanOutcome, scan_deadlines  # noqa: E402
 
 PORT = 55491
 T0 = datetime(2020, 2, 1, 0, 0, tzinfo=UTC)
@@ -116,45 +120,101 @@ def load_average() -> str:
     return ", ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
-def scan_part(url: str, n_open: int) -> None:
-    """Fill ``n_open`` open events and time the scan at three "now"s."""
+RESET = (
+    "UPDATE events e SET reminded_at = NULL FROM event_log l "
+    "WHERE l.id > :log AND l.event_id = e.id AND l.action = 'remind'",
+    "UPDATE events e SET escalation_level = 0, escalated_at = NULL, "
+    "agency_code = e.village_code, updated_at = e.requested_at FROM event_log l "
+    "WHERE l.id > :log AND l.event_id = e.id AND l.action = 'escalate'",
+    "DELETE FROM event_log WHERE id > :log",
+    "DELETE FROM event_outbox WHERE id > :outbox",
+)
+"""Undo what a scan did after the watermarks (the log's and the outbox's last ids)."""
+
+NEVER_SCANNED = (
+    "UPDATE events SET reminded_at = NULL, escalation_level = 0, escalated_at = NULL, "
+    "agency_code = village_code, updated_at = requested_at "
+    "WHERE created_by = 'benchmarks/events.py scan'"
+)
+"""The state after an outage since the first request: no event reminded or escalated."""
+
+
+def vacuum(engine: Engine) -> None:
+    """VACUUM ANALYZE the events' tables (a reset leaves dead rows behind)."""
+    with engine.connect() as conn:
+        auto = conn.execution_options(isolation_level="AUTOCOMMIT")
+        for table in ("events", "event_log", "event_outbox"):
+            auto.execute(text(f"VACUUM ANALYZE {table}"))
+
+
+def timed_scans(
+    engine: Engine, workspace: Workspace, now: datetime, runs: int
+) -> tuple[list[float], ScanOutcome]:
+    """Run the scan ``runs`` times at ``now``, undoing it after each; return the seconds
+    of each run and the last outcome."""
+    times, outcome = [], ScanOutcome(now, 0, 0)
+    for _ in range(runs):
+        with engine.connect() as conn:
+            log_id, outbox_id = conn.execute(
+                text(
+                    "SELECT (SELECT COALESCE(max(id), 0) FROM event_log), "
+                    "(SELECT COALESCE(max(id), 0) FROM event_outbox)"
+                )
+            ).one()
+        started = time.perf_counter()
+        outcome = scan_deadlines(workspace, now)
+        times.append(time.perf_counter() - started)
+        with engine.begin() as conn:
+            for statement in RESET:
+                conn.execute(text(statement), {"log": log_id, "outbox": outbox_id})
+        vacuum(engine)
+    return times, outcome
+
+
+def scan_part(url: str, home: Path, n_open: int, runs: int, worst_runs: int) -> None:
+    """Fill ``n_open`` open events and time the scan at four "now"s."""
     engine = create_geogrid_engine(url)
+    workspace = Workspace(engine, Settings(home=home, database_url=url))
     started = time.perf_counter()
     with engine.begin() as conn:
         conn.execute(text(FILL), {"n": n_open, "t0": T0, "last": LAST_SCAN})
+    vacuum(engine)
     with engine.connect() as conn:
-        conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE events"))
         total = conn.execute(text("SELECT count(*) FROM events WHERE status <> 'closed'")).scalar()
+    chunk = workspace.settings.events_scan_chunk
     print(f"stored {total:,} open events in {time.perf_counter() - started:.1f} s")
-    print(f"load average: {load_average()}")
+    print(f"load average: {load_average()}; chunks of {chunk} events, each its own transaction")
     cases = {
         "tick: 1 min after the last": LAST_SCAN + timedelta(minutes=1),
         "tick: nothing due": LAST_SCAN,
         "catch-up: 15 min after the last": LAST_SCAN + timedelta(minutes=15),
-        "worst: every one left overdue": T0 + timedelta(days=2),
+        f"worst: all {n_open:,} overdue": T0 + timedelta(days=2),
     }
-    print(f"{'scan':30} {'reminded':>9} {'escalated':>10} {'median ms':>10} {'max ms':>8}")
+    print(
+        f"{'scan':32} {'runs':>4} {'reminded':>9} {'escalated':>10} {'median ms':>10} "
+        f"{'max ms':>8} {'txns':>5} {'longest txn ms':>15}"
+    )
     for label, now in cases.items():
-        times, counts = [], (0, 0)
-        for _ in range(5):
-            with engine.connect() as conn:
-                transaction = conn.begin()
-                conn.execute(text("SET LOCAL statement_timeout = 0"))  # the worst case
-                started = time.perf_counter()
-                counts = (send_reminders(conn, now), escalate_overdue(conn, now))
-                times.append((time.perf_counter() - started) * 1000)
-                transaction.rollback()
+        if label.startswith("worst"):  # an outage since the first request: nothing done
+            with engine.begin() as conn:
+                conn.execute(text(NEVER_SCANNED))
+            vacuum(engine)
+        count = worst_runs if label.startswith("worst") else runs
+        times, done = timed_scans(engine, workspace, now, count)
         print(
-            f"{label:30} {counts[0]:>9,} {counts[1]:>10,} {statistics.median(times):>10.1f} "
-            f"{max(times):>8.1f}"
+            f"{label:32} {count:>4} {done.reminded:>9,} {done.escalated:>10,} "
+            f"{statistics.median(times) * 1000:>10.1f} {max(times) * 1000:>8.1f} "
+            f"{done.transactions:>5} {done.longest_transaction_s * 1000:>15.1f}"
         )
-    with engine.connect() as conn:  # how the next tick reads the due events
+        print(f"{'':32} load average: {load_average()}")
+    with engine.connect() as conn:  # how a chunk of a tick reads the due events
         plan = conn.execute(
             text(
                 "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY ON) SELECT id FROM events "
-                "WHERE status <> 'closed' AND escalation_level = 0 AND expected_at <= :now"
+                "WHERE status <> 'closed' AND escalation_level = 0 AND expected_at <= :now "
+                "ORDER BY expected_at LIMIT :limit"
             ),
-            {"now": LAST_SCAN + timedelta(minutes=1)},
+            {"now": LAST_SCAN + timedelta(minutes=1), "limit": chunk},
         ).scalars()
         print("the due events of a tick:", " | ".join(line.strip() for line in plan))
     engine.dispose()
@@ -272,6 +332,9 @@ def main() -> None:
     """Start a private cluster, load the demo county, run the parts."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--open", type=int, default=100_000, help="open events to scan")
+    parser.add_argument("--runs", type=int, default=5, help="runs of each tick (median)")
+    parser.add_argument("--worst-runs", type=int, default=3, help="runs of the worst case")
+    parser.add_argument("--skip-scan", action="store_true")
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--connections", type=int, nargs="+", default=[4, 8, 16])
     parser.add_argument("--workers", type=int, default=2)
@@ -294,7 +357,8 @@ def main() -> None:
         )
         if not args.skip_post:
             post_part(url, home, args)
-        scan_part(url, args.open)
+        if not args.skip_scan:
+            scan_part(url, home, args.open, args.runs, args.worst_runs)
     finally:
         cluster.stop()
         shutil.rmtree(home, ignore_errors=True)

@@ -121,6 +121,12 @@ class Settings(BaseSettings):
     events_webhook_secret: SecretStr | None = Field(
         default=None, description="The HMAC-SHA256 key that signs every event notification."
     )
+    events_scan_chunk: int = Field(
+        default=500,
+        ge=1,
+        le=100_000,
+        description="Events the deadline scan changes per transaction (a chunk).",
+    )
     tianditu_url: str | None = Field(
         default=None,
         description="Tile URL template for Tianditu ({layer} is vec or cva, {key} the key; "

@@ -13,11 +13,13 @@ does not fit the event's state (acknowledging or closing a closed event) is a co
 and changes nothing; acknowledging an acknowledged event answers it unchanged.
 
 :func:`scan_deadlines` is the clock's tick: reminders for events near their deadline and
-escalation of overdue ones to the parent grid (``geogrid.db.queries.deadlines``).
+escalation of overdue ones to the parent grid (``geogrid.db.queries.deadlines``), in
+chunks of ``events_scan_chunk`` events, each chunk its own transaction.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -57,11 +59,14 @@ MAX_NOTE = 4000
 
 @dataclass(frozen=True)
 class ScanOutcome:
-    """What one deadline scan did, at which "now"."""
+    """What one deadline scan did, at which "now", in how many transactions (and how
+    long the longest took)."""
 
     now: datetime
     reminded: int
     escalated: int
+    transactions: int = 0
+    longest_transaction_s: float = 0.0
 
 
 def acknowledge_event(
@@ -203,14 +208,44 @@ def reassign_event(
     return _act(workspace, event_id, caller, "reassign", "reassigned", act)
 
 
-def scan_deadlines(workspace: Workspace, now: datetime | None = None) -> ScanOutcome:
+def scan_deadlines(
+    workspace: Workspace, now: datetime | None = None, *, chunk: int | None = None
+) -> ScanOutcome:
     """Queue reminders for events near their deadline and escalate overdue ones to the
-    parent grid, at ``now`` (default: the workspace's clock); one transaction."""
+    parent grid, at ``now`` (default: the workspace's clock).
+
+    Each step goes in chunks of ``chunk`` events (default: the setting
+    ``events_scan_chunk``), each chunk committed in its own transaction, until a chunk
+    comes back short: a transaction never holds more than ``chunk`` event rows, however
+    many fell due at once. Scanners may run at the same time (each chunk skips the
+    events another holds): every due event is acted on once.
+    """
     at = now or workspace.clock.now()
-    with database_errors(), workspace.engine.begin() as conn:
-        reminded = deadlines.send_reminders(conn, at)
-        escalated = deadlines.escalate_overdue(conn, at)
-    return ScanOutcome(at, reminded, escalated)
+    size = chunk or workspace.settings.events_scan_chunk
+    times: list[float] = []
+    reminded = _in_chunks(workspace, deadlines.send_reminders, at, size, times)
+    escalated = _in_chunks(workspace, deadlines.escalate_overdue, at, size, times)
+    return ScanOutcome(at, reminded, escalated, len(times), max(times))
+
+
+def _in_chunks(
+    workspace: Workspace,
+    step: Callable[[Connection, datetime, int], int],
+    at: datetime,
+    size: int,
+    times: list[float],
+) -> int:
+    """Run ``step`` in transactions of up to ``size`` events until one does fewer; return
+    the events done (``times`` gets each transaction's seconds)."""
+    total = 0
+    while True:
+        started = time.perf_counter()
+        with database_errors(), workspace.engine.begin() as conn:
+            done = step(conn, at, size)
+        times.append(time.perf_counter() - started)
+        total += done
+        if done < size:
+            return total
 
 
 # ----------------------------------------------------------------------------- internals

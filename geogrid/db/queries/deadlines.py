@@ -1,10 +1,16 @@
 """The events' clock in SQL: reminders, escalations of overdue events, and the daily report.
 
-The scan is set-based: one statement per step reads the due events through a partial
-index, locks them ``FOR UPDATE SKIP LOCKED`` (two scanners never act on the same event,
-neither waits for the other), changes them, and writes their log entries and outbox rows
-in the same statement — so a scan is all or nothing, and running it twice at the same
-"now" changes nothing the second time.
+The scan is set-based and goes in chunks: one statement reads at most ``limit`` due
+events through a partial index (the earliest first), locks them ``FOR UPDATE SKIP
+LOCKED`` (two scanners never act on the same event, neither waits for the other),
+changes them, and writes their log entries and outbox rows in the same statement. The
+caller runs each chunk in its own transaction and repeats until a chunk comes back short
+(:func:`geogrid.workspace.event_actions.scan_deadlines`): a transaction holds at most
+``limit`` rows however many fell due at once (after an outage), and running the scan
+twice at the same "now" changes nothing the second time. An event locked by another
+transaction (a scanner, or a worker acknowledging it) is left to the next chunk or tick;
+one that another scanner escalated in the meantime no longer matches when it is locked
+(PostgreSQL re-checks the condition on the row's newest version), so it is escalated once.
 
 - **Reminder**: an event not closed, not escalated, not reminded yet, whose deadline is
   at most ``remind_minutes`` away (and not passed): ``reminded_at`` is set, topic
@@ -35,6 +41,7 @@ _ESCALATE = f"""
 WITH due AS (
     SELECT id FROM events
     WHERE status <> 'closed' AND escalation_level = 0 AND expected_at <= :now
+    ORDER BY expected_at LIMIT :limit
     FOR UPDATE SKIP LOCKED
 ), u AS (
     UPDATE events e
@@ -60,6 +67,7 @@ WITH due AS (
     SELECT id FROM events
     WHERE status <> 'closed' AND reminded_at IS NULL AND escalation_level = 0
       AND remind_at <= :now AND expected_at > :now
+    ORDER BY remind_at LIMIT :limit
     FOR UPDATE SKIP LOCKED
 ), u AS (
     UPDATE events e SET reminded_at = :now
@@ -77,14 +85,16 @@ SELECT count(*) FROM u
 """
 
 
-def escalate_overdue(conn: Connection, now: datetime) -> int:
-    """Escalate every overdue event not escalated yet; return how many."""
-    return int(conn.execute(text(_ESCALATE), {"now": now}).scalar_one())
+def escalate_overdue(conn: Connection, now: datetime, limit: int) -> int:
+    """Escalate up to ``limit`` overdue events not escalated yet (the earliest due first,
+    none another transaction holds); return how many."""
+    return int(conn.execute(text(_ESCALATE), {"now": now, "limit": limit}).scalar_one())
 
 
-def send_reminders(conn: Connection, now: datetime) -> int:
-    """Queue a reminder for every event whose deadline is near; return how many."""
-    return int(conn.execute(text(_REMIND), {"now": now}).scalar_one())
+def send_reminders(conn: Connection, now: datetime, limit: int) -> int:
+    """Queue a reminder for up to ``limit`` events whose deadline is near (the earliest
+    first, none another transaction holds); return how many."""
+    return int(conn.execute(text(_REMIND), {"now": now, "limit": limit}).scalar_one())
 
 
 REPORT_COLUMNS = (
