@@ -35,6 +35,7 @@ from sqlalchemy import Connection
 from geogrid.access import Caller, Role
 from geogrid.db.errors import database_errors
 from geogrid.db.queries import events as q
+from geogrid.db.queries.event_create import insert_event_logged
 from geogrid.db.queries.layers import bump_version
 from geogrid.db.queries.outbox import insert_outbox
 from geogrid.errors import InvalidRequestError, NotFoundError, PermissionDeniedError
@@ -55,6 +56,7 @@ __all__ = [
     "find_event",
     "find_events",
     "list_services",
+    "place_by_locator",
     "place_event",
     "purge_events",
     "put_service",
@@ -186,6 +188,15 @@ def place_event(
             lon=lon,
             lat=lat,
         )
+    return place_by_locator(workspace, lon=lon, lat=lat, address=address)
+
+
+def place_by_locator(
+    workspace: Workspace, *, lon: float | None, lat: float | None, address: str | None
+) -> Placement:
+    """Place an event by its point, else by its address text, with the workspace's cached
+    locator (no database round trip); an unplaceable one gets an empty
+    :class:`Placement` (keeping its point, if any)."""
     if lon is not None and lat is not None:
         answer = workspace.locate_point(lon, lat)
     elif address is not None:
@@ -233,6 +244,34 @@ def create_event(
     _check_new(new, caller)
     digest = new.digest()
     now = workspace.clock.now()
+    place = None
+    if new.grid_code is None and new.health_code not in RISK_BY_HEALTH_CODE:
+        # the common request: placed from the cached locator, stored in one statement
+        place = place_by_locator(workspace, lon=new.lon, lat=new.lat, address=new.address_string)
+        with database_errors(), workspace.engine.connect() as conn:
+            stored = insert_event_logged(
+                conn.execution_options(isolation_level="AUTOCOMMIT"),
+                _event_values(new, place, caller, idempotency_key, digest),
+                now=now,
+                role=_role(caller),
+            )
+        if stored is not None:
+            return shown_event(stored, caller), False
+    # a deployment, a grid code, a risky health code; or the statement stored nothing (a
+    # refused service, a taken idempotency key): the careful way says why
+    return _create_carefully(workspace, new, caller, idempotency_key, digest, now, place)
+
+
+def _create_carefully(
+    workspace: Workspace,
+    new: EventIn,
+    caller: Caller,
+    idempotency_key: str | None,
+    digest: str,
+    now: datetime,
+    place: Placement | None,
+) -> tuple[dict[str, Any], bool]:
+    """Create an event in a transaction of several statements, checking each step."""
     with database_errors(), workspace.engine.begin() as conn:
         if idempotency_key is not None:
             replay = _replay(conn, caller, idempotency_key, digest)
@@ -255,41 +294,26 @@ def create_event(
                 "a health code goes with a registration service only",
                 details={"field": "health_code"},
             )
-        place = place_event(
-            workspace,
-            conn,
-            lon=new.lon,
-            lat=new.lat,
-            address=new.address_string,
-            grid_code=new.grid_code,
-        )
+        if place is None:
+            place = place_event(
+                workspace,
+                conn,
+                lon=new.lon,
+                lat=new.lat,
+                address=new.address_string,
+                grid_code=new.grid_code,
+            )
         deadline = int(service["deadline_minutes"])
         remind = int(service["remind_minutes"])
         expected = now + timedelta(minutes=deadline)
         event_id = q.insert_event(
             conn,
             {
-                "service_code": new.service_code,
-                "placement": "placed" if place.placed else "unplaced",
+                **_event_values(new, place, caller, idempotency_key, digest),
                 "requested_at": now,
                 "expected_at": expected,
                 "deadline_minutes": deadline,
                 "remind_at": expected - timedelta(minutes=remind) if remind else None,
-                "agency_code": place.agency_code,
-                "grid_code": place.grid_code,
-                "village_code": place.village_code,
-                "town_code": place.town_code,
-                "worker_code": place.worker_code,
-                "lon": place.lon,
-                "lat": place.lat,
-                "address_string": new.address_string,
-                "description": new.description,
-                "contact_name": new.contact_name,
-                "phone": new.phone,
-                "health_code": new.health_code,
-                "created_by": caller.name,
-                "idempotency_key": idempotency_key,
-                "request_digest": digest,
             },
         )
         if event_id is None:  # a concurrent twin with the same key committed first
@@ -316,6 +340,31 @@ def create_event(
         assert stored is not None
         insert_outbox(conn, event_id, "created", event_payload(stored, "created", now))
     return shown_event(stored, caller), False
+
+
+def _event_values(
+    new: EventIn, place: Placement, caller: Caller, idempotency_key: str | None, digest: str
+) -> dict[str, Any]:
+    """Return the columns of a new event that do not depend on its service."""
+    return {
+        "service_code": new.service_code,
+        "placement": "placed" if place.placed else "unplaced",
+        "agency_code": place.agency_code,
+        "grid_code": place.grid_code,
+        "village_code": place.village_code,
+        "town_code": place.town_code,
+        "worker_code": place.worker_code,
+        "lon": place.lon,
+        "lat": place.lat,
+        "address_string": new.address_string,
+        "description": new.description,
+        "contact_name": new.contact_name,
+        "phone": new.phone,
+        "health_code": new.health_code,
+        "created_by": caller.name,
+        "idempotency_key": idempotency_key,
+        "request_digest": digest,
+    }
 
 
 def make_transfer_request(

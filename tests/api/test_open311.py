@@ -214,6 +214,8 @@ def test_an_address_is_placed_through_the_gazetteer_or_queued_never_dropped(
 def test_a_request_without_a_place_or_with_a_lone_coordinate_is_refused(
     clients: dict[str, TestClient], events_db: Engine
 ) -> None:
+    retired = {"name": "停用", "kind": "event", "deadline_minutes": 60, "active": False}
+    assert clients["admin"].put("/events/services/retired", json=retired).status_code == 201
     before = sql(events_db, "SELECT count(*) FROM events")[0][0]
     for body in (
         {"service_code": "hotline"},
@@ -222,11 +224,73 @@ def test_a_request_without_a_place_or_with_a_lone_coordinate_is_refused(
         {"service_code": "deployment", "lat": 27.6, "long": 120.6},
         {"service_code": "hotline", "lat": "27.6", "long": 120.6},
         {"service_code": "hotline", "lat": 27.6, "long": 120.6, "health_code": "red"},
+        {"service_code": "hotline", "lat": 27.6, "long": 120.6, "health_code": "green"},
+        {"service_code": "retired", "lat": 27.6, "long": 120.6},
     ):
         answer = clients["app"].post(REQUESTS, json=body)
         assert answer.status_code == 422, (body, answer.text)
         assert set(answer.json()) == {"code", "message", "details"}
     assert sql(events_db, "SELECT count(*) FROM events")[0][0] == before
+
+
+def test_a_request_is_stored_with_its_log_entry_and_notification(
+    clients: dict[str, TestClient], events_db: Engine, workspace: Workspace
+) -> None:
+    lon, lat = sql(
+        events_db,
+        "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM grids "
+        "WHERE code = :g) s",
+        g=DEMO_WORKER_GRID + "-01",
+    )[0]
+    made = clients["app"].post(
+        REQUESTS, json={"service_code": "newcomer", "lat": lat, "long": lon, "health_code": "green"}
+    )
+    assert made.status_code == 201, made.text
+    event_id = int(made.json()[0]["service_request_id"])
+    now = workspace.clock.now()
+    stored = sql(
+        events_db,
+        "SELECT e.requested_at, e.expected_at, e.remind_at, e.updated_at, e.deadline_minutes, "
+        "e.agency_code, e.health_code, ST_X(e.geom), ST_Y(e.geom) FROM events e WHERE id = :id",
+        id=event_id,
+    )[0]
+    assert stored[:5] == (
+        now,
+        now + timedelta(minutes=60),
+        now + timedelta(minutes=60 - 15),
+        now,
+        60,
+    )
+    assert stored[5:] == (DEMO_WORKER_GRID, "green", lon, lat)
+    log = sql(
+        events_db,
+        "SELECT at, actor, role, action, status, agency_code, note FROM event_log "
+        "WHERE event_id = :id",
+        id=event_id,
+    )
+    name = sql(events_db, "SELECT name FROM api_credentials WHERE role = 'app' LIMIT 1")[0][0]
+    assert log == [(now, name, "app", "create", "open", DEMO_WORKER_GRID, None)]
+    queued = sql(
+        events_db, "SELECT topic, payload FROM event_outbox WHERE event_id = :id", id=event_id
+    )
+    assert len(queued) == 1
+    topic, payload = queued[0]
+    assert topic == "created"
+    shown = made.json()[0]
+    assert payload == {
+        "event_id": event_id,
+        "topic": "created",
+        "service_code": "newcomer",
+        "status": "open",
+        "agency_code": DEMO_WORKER_GRID,
+        "grid_code": shown["grid_code"],
+        "village_code": DEMO_WORKER_GRID,
+        "worker_code": shown["worker_code"],
+        "expected_datetime": payload["expected_datetime"],
+        "at": payload["at"],
+    }
+    assert datetime.fromisoformat(payload["expected_datetime"]) == now + timedelta(minutes=60)
+    assert datetime.fromisoformat(payload["at"]) == now
 
 
 # -- idempotency, reading, masking ------------------------------------------------------------
