@@ -22,7 +22,11 @@ another; the demo data is loaded when the grids are empty), then:
    new random box (items; tipg in its default order, faster than with ``sortby``) or the
    zoom-14 tile under a new random point (tiles), for
    ``--seconds``, ``--rounds`` times in turn (geogrid, tipg, geogrid, ...), and prints
-   each round and the median req/s of each, their ratio, and the load average.
+   each round and the median req/s of each, their ratio, and the load average; and the
+   CPU time the server's processes and the PostgreSQL cluster used per request (read
+   from ``/proc``: on a shared machine req/s follow the other work, CPU per request
+   hardly; the ratio of tipg's to geogrid's is the req/s ratio a machine doing nothing
+   else would show, give or take wrk's share).
 
 geogrid keeps the tiles it served in memory until their layer changes
 (``GEOGRID_TILE_CACHE_MB``, 64 per layer and worker): the random tiles of this run repeat,
@@ -104,9 +108,10 @@ request = function()
 end
 done = function(summary, latency, requests)
   local e = summary.errors
-  io.write(string.format("RESULT %%.1f %%.2f %%.2f %%d\n",
+  io.write(string.format("RESULT %%.1f %%.2f %%.2f %%d %%d\n",
     summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000,
-    latency:percentile(99) / 1000, e.status + e.connect + e.read + e.write + e.timeout))
+    latency:percentile(99) / 1000, e.status + e.connect + e.read + e.write + e.timeout,
+    summary.requests))
 end
 """
 
@@ -158,9 +163,33 @@ def get(url: str, key: str = "") -> tuple[int, bytes]:
         return 0, b""
 
 
+def tree_cpu(root: int) -> float:
+    """Return the CPU seconds (user and system) a process and its descendants used so far,
+    the children it has already reaped included (Linux ``/proc``)."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+        except OSError:  # gone meanwhile
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        times[int(entry.name)] = sum(int(v) for v in fields[11:15]) / tick
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        total += times.get(pid, 0.0)
+        todo += [child for child, parent in parents.items() if parent == pid]
+    return total
+
+
 @contextmanager
-def server(command: list[str], env: dict[str, str], probe: str, key: str = "") -> Iterator[None]:
-    """Run a uvicorn command until the block ends; wait until ``probe`` answers 200."""
+def server(command: list[str], env: dict[str, str], probe: str, key: str = "") -> Iterator[int]:
+    """Run a uvicorn command until the block ends; wait until ``probe`` answers 200;
+    yield its process id."""
     process = subprocess.Popen(command, env=env, cwd=ROOT)
     try:
         deadline = time.monotonic() + 240
@@ -168,7 +197,7 @@ def server(command: list[str], env: dict[str, str], probe: str, key: str = "") -
             if process.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"{command[0]} did not come up: {probe}")
             time.sleep(0.5)
-        yield
+        yield process.pid
     finally:
         process.terminate()
         try:
@@ -263,7 +292,7 @@ def check_answers(
 
 
 def drive(base: str, script: Path, seconds: float, connections: int, threads: int) -> list[str]:
-    """Run wrk; return req/s, p50 ms, p99 ms and errors."""
+    """Run wrk; return req/s, p50 ms, p99 ms, errors and requests."""
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "-s", str(script)]
     out = subprocess.run([*command, base], capture_output=True, text=True, check=True).stdout
     return next(line for line in out.splitlines() if line.startswith("RESULT")).split()[1:]
@@ -298,6 +327,9 @@ def main() -> None:
         load_files(workspace.engine, demo_requests())
     box = county_box(workspace)
     url = workspace.engine.url.render_as_string(hide_password=False)
+    with workspace.engine.connect() as conn:  # the cluster's postmaster: a backend's parent
+        backend = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+    postmaster = int(Path(f"/proc/{backend}/stat").read_text().rpartition(")")[2].split()[1])
     tipg_env = {
         **os.environ,
         "DATABASE_URL": asyncpg_dsn(url),
@@ -320,25 +352,26 @@ def main() -> None:
         f"{', '.join(f'{v:.3f}' for v in box)}; load average before: {load_average()}"
     )
     rates: dict[tuple[str, str], list[float]] = {}
+    costs: dict[tuple[str, str], list[float]] = {}
     try:
         with (
-            server(geogrid_cmd, env, probe_ours, key),
-            server(tipg_cmd, tipg_env, probe_theirs),
+            server(geogrid_cmd, env, probe_ours, key) as ours_pid,
+            server(tipg_cmd, tipg_env, probe_theirs) as theirs_pid,
             tempfile.TemporaryDirectory() as folder,
         ):
             check_answers(ours, theirs, args.collection, box, key)
             targets = {
-                "geogrid": (ours, f"/collections/{args.collection}", key, ""),
+                "geogrid": (ours, f"/collections/{args.collection}", key, "", ours_pid),
                 # tipg in its own order (faster than sortby=code, which the check uses)
-                "tipg": (theirs, f"/collections/public.{args.collection}", "", ""),
+                "tipg": (theirs, f"/collections/public.{args.collection}", "", "", theirs_pid),
             }
             print(
                 f"{'endpoint':8} {'server':8} {'round':>5} {'req/s':>8} {'p50 ms':>8}"
-                f" {'p99 ms':>8} {'errors':>6}"
+                f" {'p99 ms':>8} {'errors':>6} {'CPU ms/req':>10}"
             )
             for kind in ("items", "tiles"):
                 for round_ in range(1, args.rounds + 1):
-                    for name, (base, prefix, token, extra) in targets.items():
+                    for name, (base, prefix, token, extra, pid) in targets.items():
                         script = Path(folder) / f"{name}-{kind}.lua"
                         fields = dict(zip(("x0", "y0", "x1", "y1"), box, strict=True))
                         script.write_text(
@@ -356,12 +389,19 @@ def main() -> None:
                         )
                         if round_ == 1:
                             drive(base, script, 2, args.connections, args.threads)  # warm up
-                        rps, p50, p99, errors = drive(
+                        cpu = tree_cpu(pid) + tree_cpu(postmaster)
+                        rps, p50, p99, errors, requests = drive(
                             base, script, args.seconds, args.connections, args.threads
                         )
+                        # the server's and PostgreSQL's CPU per request: unlike req/s, it
+                        # hardly depends on what else the machine runs
+                        used = tree_cpu(pid) + tree_cpu(postmaster) - cpu
+                        cost = 1000 * used / max(int(requests), 1)
                         rates.setdefault((kind, name), []).append(float(rps))
+                        costs.setdefault((kind, name), []).append(cost)
                         print(
-                            f"{kind:8} {name:8} {round_:>5} {rps:>8} {p50:>8} {p99:>8} {errors:>6}",
+                            f"{kind:8} {name:8} {round_:>5} {rps:>8} {p50:>8} {p99:>8} {errors:>6}"
+                            f" {cost:>10.2f}",
                             flush=True,
                         )
     finally:
@@ -370,9 +410,13 @@ def main() -> None:
     for kind in ("items", "tiles"):
         ours_rps = statistics.median(rates[(kind, "geogrid")])
         theirs_rps = statistics.median(rates[(kind, "tipg")])
+        ours_cpu = statistics.median(costs[(kind, "geogrid")])
+        theirs_cpu = statistics.median(costs[(kind, "tipg")])
         print(
             f"  {kind}: geogrid {ours_rps:.1f} req/s, tipg {theirs_rps:.1f} req/s, "
-            f"ratio {ours_rps / theirs_rps:.2f}x"
+            f"ratio {ours_rps / theirs_rps:.2f}x; CPU per request (server and PostgreSQL) "
+            f"geogrid {ours_cpu:.2f} ms, tipg {theirs_cpu:.2f} ms, "
+            f"tipg/geogrid {theirs_cpu / ours_cpu:.2f}x"
         )
 
 

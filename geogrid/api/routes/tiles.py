@@ -11,16 +11,18 @@ it may differ per caller, and an edit shows within a minute.
 from __future__ import annotations
 
 import hashlib
+from functools import partial
 from typing import Annotated, Any
 
+from anyio import CapacityLimiter, to_thread
 from fastapi import APIRouter, Path, Request, Response
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from geogrid.access import Caller
 from geogrid.api import ogc, ogc_tiles
 from geogrid.api.auth import require
 from geogrid.api.deps import WorkspaceDep
+from geogrid.workspace import Workspace
 from geogrid.workspace.features import collection_extent, feature_layer
 from geogrid.workspace.tiles import MAX_ZOOM, TILE_MATRIX_SET, read_tile
 
@@ -101,6 +103,20 @@ def collection_tilejson(
     return JSONResponse(ogc_tiles.tilejson(layer, ogc.base_url(request), extent))
 
 
+def _tile_builders(request: Request, workspace: Workspace) -> CapacityLimiter:
+    """Return the process's limit on tiles read at once: the connection pool's size.
+
+    Beyond it the pool opens overflow connections and closes them on return, and each
+    new PostgreSQL session pays for its start and its PostGIS caches (the projection's
+    set-up): twice the CPU of a tile (``benchmarks/tiles_vs_tipg.py``). Waiting here
+    for a pooled connection is cheaper.
+    """
+    limiter: CapacityLimiter | None = getattr(request.app.state, "tile_builders", None)
+    if limiter is None:
+        limiter = request.app.state.tile_builders = CapacityLimiter(workspace.settings.pool_size)
+    return limiter
+
+
 _HEADERS = {
     "ETag": {"description": "strong: the tile's bytes", "schema": {"type": "string"}},
     "Cache-Control": {"description": CACHE_CONTROL, "schema": {"type": "string"}},
@@ -131,9 +147,8 @@ async def tile(
 ) -> Response:
     """Return one vector tile of a layer (``x`` and ``y`` must be below 2^z: else 422)."""
     ogc.reject_unknown_params(request, ())
-    data = await run_in_threadpool(
-        read_tile, workspace, collection_id, z, x, y, subtree=caller.subtree
-    )
+    read = partial(read_tile, workspace, collection_id, z, x, y, subtree=caller.subtree)
+    data = await to_thread.run_sync(read, limiter=_tile_builders(request, workspace))
     tag = f'"{hashlib.blake2b(data, digest_size=16).hexdigest()}"'
     headers = {"ETag": tag, "Cache-Control": CACHE_CONTROL, "Vary": "Authorization"}
     if ogc.matches_none(request, tag):

@@ -4,9 +4,11 @@ PostGIS builds the tile: ``ST_TileEnvelope`` gives the tile's square in EPSG:385
 ``ST_AsMVTGeom`` clips each geometry to it (plus a buffer) and snaps it to the tile's
 integer grid, ``ST_AsMVT`` encodes the rows as one layer. Rows are found through the
 GiST index on the stored WGS 84 geometry with the tile's square (and its buffer)
-converted to WGS 84. The properties are the columns the caller names (geogrid's own
-layer catalogue, never user text); the grid jurisdiction is the same SQL condition as
-the feature pages' (:func:`geogrid.db.queries.features.jurisdiction_condition`).
+converted to WGS 84, and each is cut to the tile's neighbourhood in WGS 84
+(``ST_ClipByBox2D``) before it is projected. The properties are the columns the caller
+names (geogrid's own layer catalogue, never user text); the grid jurisdiction is the
+same SQL condition as the feature pages'
+(:func:`geogrid.db.queries.features.jurisdiction_condition`).
 """
 
 from __future__ import annotations
