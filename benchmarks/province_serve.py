@@ -8,6 +8,7 @@ Usage::
     .venv/bin/python benchmarks/province_serve.py --province DIR [--counties 1 2 4]
     .venv/bin/python benchmarks/province_serve.py --province DIR --serve 2 4 6 [--cache-mb 100]
     .venv/bin/python benchmarks/province_serve.py --province DIR --grids 100
+    .venv/bin/python benchmarks/province_serve.py --province DIR --names 1 3 6
 
 ``DIR`` is made by ``geodata/generate.py --scale province --out DIR``.
 
@@ -18,13 +19,18 @@ seconds; then it pickles the locator, and a second fresh process loads that snap
 seconds). A straight line through the figures gives the province (``--target`` counties).
 
 ``--serve N ...`` (``GEOGRID_ADDRESS_COUNTIES``): loads the first N counties into the
-PostGIS of ``GEOGRID_HOME`` (county by county, timed; counties already there are kept),
+PostGIS of ``GEOGRID_HOME`` (county by county, timed; counties already there are kept, so
+use a fresh home for a series of rising N),
 then starts a fresh worker process (``Workspace.open`` with address_counties, a
 ``--cache-mb`` budget for doors and a snapshot folder) twice: the first builds every
 county (and writes the snapshots), the second loads them. Each prints its time to ready
-(``warm_up``), its RSS, then locates 10 standard addresses of every county, round robin:
+(``warm_up``), its RSS, then locates 10 standard addresses of each of the N counties, round robin:
 the first address of a county whose doors are not held is *cold* (its doors are read from
 the snapshot), the rest are warm; RSS after that shows the LRU's bound.
+
+``--names N ...``: the first N counties' names (what every worker holds, see
+``geogrid.spatial.addresses.counties``) built from the Parquet files, pickled, then
+unpickled and joined in a fresh process: RSS and seconds.
 
 ``--grids K``: K counties' grids (the generated counties' grids copied onto K tiles, codes
 renamed: a province's ~100,000 micro-grids and more) in a fresh process: the grid index and
@@ -35,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import pickle
 import statistics
 import subprocess
 import sys
@@ -138,6 +145,7 @@ print(json.dumps({{
     "peak_mb": peak, "cold_ms": cold, "warm_ms": warm, "wrong": wrong,
     "held": len(state.cache.held()), "held_mb": state.cache.held_mb(),
     "loads": state.cache.loads, "ready_loads": ready_loads, "grid_s": grid_s,
+    "counties": len(state.parts),
 }}))
 """
 
@@ -267,7 +275,8 @@ def serve(args: argparse.Namespace, all_codes: list[str]) -> None:
             cold = statistics.median(r["cold_ms"]) if r["cold_ms"] else float("nan")
             warm = statistics.median(r["warm_ms"]) if r["warm_ms"] else float("nan")
             print(
-                f"{n:>3} counties, {label:>9}: ready {r['ready_s']:.1f} s (grids read and "
+                f"{r['counties']:>3} counties in PostGIS ({n} sampled), {label:>9}: "
+                f"ready {r['ready_s']:.1f} s (grids read and "
                 f"indexed {r['grid_s']:.1f} s), RSS "
                 f"{r['ready_mb']:.0f} MB ready → {r['after_mb']:.0f} MB after {len(sample)} "
                 f"addresses (peak "
@@ -320,6 +329,59 @@ def grid_index(args: argparse.Namespace, all_codes: list[str]) -> None:
     )
 
 
+NAMES_CHILD = r"""
+import gc, pickle, sys, time
+sys.path.insert(0, {root!r})
+from geogrid.spatial.addresses.counties import partitioned_matcher
+
+def rss():
+    with open("/proc/self/status") as f:
+        return int(next(x for x in f if x.startswith("VmRSS:")).split()[1]) / 1024
+
+with open(sys.argv[1], "rb") as src:
+    blobs = pickle.load(src)
+n = int(sys.argv[2])
+gc.collect()
+before = rss()
+start = time.perf_counter()
+parts = [pickle.loads(b) for b in blobs[:n]]
+matcher = partitioned_matcher([p.names for p in parts], {{}})
+seconds = time.perf_counter() - start
+gc.collect()
+print(rss() - before, seconds)
+"""
+
+
+def names(args: argparse.Namespace, all_codes: list[str]) -> None:
+    import geopandas as gpd
+
+    from geogrid.spatial.addresses.counties import county_key, county_part, grids_of_county
+
+    blobs = []
+    for code in all_codes[: max(args.names)]:
+        grids = gpd.read_parquet(args.province / "grids" / f"{code}.parquet")
+        gazetteer = gpd.read_parquet(args.province / "addresses" / f"{code}.parquet")
+        name = grids.loc[grids["level"] == "county", "name"].iloc[0]
+        part = county_part(gazetteer, grids_of_county(grids, code), county_key(name))
+        blobs.append(pickle.dumps(part.names_only(), protocol=pickle.HIGHEST_PROTOCOL))
+    sizes = ", ".join(f"{len(b) / 1e6:.2f}" for b in blobs)
+    print(f"names pickled per county: {sizes} MB")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "names.pickle"
+        path.write_bytes(pickle.dumps(blobs))
+        for n in args.names:
+            done = subprocess.run(
+                [sys.executable, "-c", NAMES_CHILD.format(root=str(ROOT)), str(path), str(n)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            mb, seconds = (float(v) for v in done.stdout.split())
+            print(
+                f"names of {n} counties: +{mb:.1f} MB RSS, unpickled and joined in {seconds:.2f} s"
+            )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--province", type=Path, required=True)
@@ -330,12 +392,15 @@ def main() -> int:
     )
     parser.add_argument("--cache-mb", type=float, default=100, help="doors' budget with --serve")
     parser.add_argument("--grids", type=int, help="counties' grids for the grid index alone")
+    parser.add_argument("--names", type=int, nargs="+", help="counties' names joined")
     args = parser.parse_args()
     uptime = subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout
     print(f"uptime: {uptime.strip()}")
     manifest = json.loads((args.province / "province.json").read_text())
     all_codes = [c["code"] for c in manifest["counties"]]
-    if args.serve or args.grids:
+    if args.serve or args.grids or args.names:
+        if args.names:
+            names(args, all_codes)
         if args.grids:
             grid_index(args, all_codes)
         if args.serve:
