@@ -293,18 +293,21 @@ class Workspace:
                 reveal_personal=reveal_personal,
             )
 
-        if self.settings.snapshot_dir is None or self.settings.address_counties:
-            return build()  # county by county, the matcher keeps its own snapshots
+        if self.settings.snapshot_dir is None:
+            return build()
+        # county by county, the matcher keeps its own snapshots: this one holds the rest
+        counties = self.settings.address_counties
+        layers = POINT_LOCATOR_LAYERS if counties else LOCATOR_LAYERS
         snapshots = LocatorSnapshots(self.settings.snapshot_dir)
-        before = {layer: self._cache.versions().get(layer, 0) for layer in LOCATOR_LAYERS}
+        before = {layer: self._cache.versions().get(layer, 0) for layer in layers}
         key = snapshots.key(self._database_identity(), before, reveal_personal)
         found = snapshots.load(key)
         if found is not None:
-            return found
+            return found.with_matcher(self.address_matcher()) if counties else found
         locator = build()
-        after = {layer: self._cache.versions().get(layer, 0) for layer in LOCATOR_LAYERS}
+        after = {layer: self._cache.versions().get(layer, 0) for layer in layers}
         if after == before:  # else it may hold newer data than its key says: not saved
-            snapshots.save(key, locator)
+            snapshots.save(key, locator.with_matcher(None) if counties else locator)
         return locator
 
     def _database_identity(self) -> str:

@@ -20,6 +20,7 @@ Rules beyond the index's own (see :mod:`geogrid.spatial.gridindex`):
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
@@ -133,6 +134,12 @@ class Locator:
                 *(first[c].tolist() for c in ("code", "name", "phone", "grid_code")), strict=True
             )
         }
+
+    def with_matcher(self, matcher: AddressMatcher | None) -> Locator:
+        """This locator with another address matcher (index and workers shared)."""
+        other = copy.copy(self)
+        object.__setattr__(other, "_matcher", matcher)
+        return other
 
     def points(
         self, lon: Sequence[float] | np.ndarray, lat: Sequence[float] | np.ndarray

@@ -79,10 +79,13 @@ def test_county_by_county_answers_as_the_whole(
     assert len(state.cache.held()) == 1  # the budget holds one county
     assert state.cache.loads > 3  # ... so counties were loaded again from their snapshots
 
-    # a second worker on the same data builds nothing: it loads the snapshots
+    # a second worker on the same data builds nothing: it loads the snapshots (the
+    # counties', and the locator's grid index)
     built.clear()
     second = Workspace(engine, settings)
-    assert second.locate_addresses(texts) == expected
+    with monkeypatch.context() as patch:
+        patch.setattr(Workspace, "grid_index", lambda self: pytest.fail("index built"))
+        assert second.locate_addresses(texts) == expected
     assert built == []
 
     # an address of one county moves: only that county is built again
