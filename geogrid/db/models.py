@@ -30,6 +30,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from geogrid.access import Role
+from geogrid.road_classes import ROAD_CLASSES
 
 __all__ = [
     "AUDIT_ACTIONS",
@@ -59,7 +60,6 @@ SRID = 4326
 GRID_LEVELS = ("county", "town", "village", "micro", "industry")
 CHECKPOINT_KINDS = ("traffic_station", "village_gate", "temporary")
 CHECKPOINT_STATUSES = ("active", "closed")
-ROAD_CLASSES = ("trunk", "primary", "secondary", "tertiary", "residential", "service", "path")
 RISK_CLASSES = ("close_contact", "secondary_contact", "returnee")
 
 NAMING = {

@@ -158,6 +158,13 @@ class Workspace:
         """Return the cached value ``name``, built again by ``build`` when ``layers`` change."""
         return self._cache.get(name, layers, build)
 
+    def cached_if_current(
+        self, name: str, layers: tuple[str, ...], build: Callable[[], T]
+    ) -> T | None:
+        """Return the cached value ``name`` if it is current; else None, while ``build``
+        runs in a background thread (no request waits for it)."""
+        return self._cache.current_or_later(name, layers, build)
+
     # -- snapshots and indexes -----------------------------------------------------------
 
     def grids(self) -> gpd.GeoDataFrame:

@@ -109,6 +109,24 @@ class VersionedCache:
             return entry.value  # type: ignore[no-any-return]
         if entry is None or getattr(self._background, "active", False):
             return self.get(name, layers, build)
+        self._start_refresh(name, layers, build)
+        return entry.value  # type: ignore[no-any-return]
+
+    def current_or_later(
+        self, name: str, layers: tuple[str, ...], build: Callable[[], T]
+    ) -> T | None:
+        """Return the cached value ``name`` when it is current; else None, and build it
+        in a background thread, so the caller answers another way meanwhile (a feature
+        page from PostgreSQL while its layer's copy is built)."""
+        wanted = tuple(self.versions().get(layer, 0) for layer in layers)
+        entry = self._entries.get(name)
+        if entry is not None and entry.versions == wanted:
+            return entry.value  # type: ignore[no-any-return]
+        self._start_refresh(name, layers, build)
+        return None
+
+    def _start_refresh(self, name: str, layers: tuple[str, ...], build: Callable[[], Any]) -> None:
+        """Start building ``name`` in a background thread unless one is building it."""
         with self._guard:
             running = self._refreshing.get(name)
             if running is None or not running.is_alive():
@@ -120,7 +138,6 @@ class VersionedCache:
                 )
                 self._refreshing[name] = thread
                 thread.start()
-        return entry.value  # type: ignore[no-any-return]
 
     def _refresh(self, name: str, layers: tuple[str, ...], build: Callable[[], Any]) -> None:
         self._background.active = True

@@ -11,7 +11,7 @@ x (longitude, easting) first; stored geometry is WGS 84.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -40,6 +40,7 @@ __all__ = [
     "read_feature_item",
     "read_feature_page",
     "read_geojson_page",
+    "ready_layer_index",
     "search_area",
 ]
 
@@ -376,7 +377,9 @@ def read_geojson_page(
     With ``in_memory`` (default: the setting ``features_in_memory``) a page without
     property filters is answered from the layer's copy in this process
     (:func:`layer_index`): the same features, order, counts and texts, as of the data
-    version last checked (at most ``cache_check_interval_s`` old, as the tiles).
+    version last checked (at most ``cache_check_interval_s`` old, as the tiles). While
+    the copy is missing or older than the layer, PostgreSQL answers and the copy is
+    built in the background: no page waits for it.
     """
     layer = feature_layer(name)
     area = search_area(bbox, bbox_crs) if bbox is not None else None
@@ -385,8 +388,9 @@ def read_geojson_page(
     size = min(limit or settings.features_default_limit, settings.features_max_limit)
     if offset < 0:
         raise InvalidRequestError("offset must be 0 or more", details={"offset": offset})
-    if not by_column and (settings.features_in_memory if in_memory is None else in_memory):
-        index = layer_index(workspace, layer.name)
+    use_memory = settings.features_in_memory if in_memory is None else in_memory
+    index = ready_layer_index(workspace, layer.name) if use_memory and not by_column else None
+    if index is not None:
         matched, returned, text = index.page(area, subtree=subtree, limit=size, offset=offset)
         return GeoJSONPage(layer, text, matched, returned, size, offset)
     with workspace.engine.connect() as conn:
@@ -406,6 +410,19 @@ def read_geojson_page(
 def layer_index(workspace: Workspace, name: str) -> FeatureIndex:
     """Return every feature of a public layer in memory (:class:`FeatureIndex`), built
     once per process and data version of the layer."""
+    return workspace.cached(*_layer_index_parts(workspace, name))
+
+
+def ready_layer_index(workspace: Workspace, name: str) -> FeatureIndex | None:
+    """Return :func:`layer_index` if it is current; else None, and build it in a
+    background thread (nothing waits for it)."""
+    return workspace.cached_if_current(*_layer_index_parts(workspace, name))
+
+
+def _layer_index_parts(
+    workspace: Workspace, name: str
+) -> tuple[str, tuple[str, ...], Callable[[], FeatureIndex]]:
+    """Return the cache name, layers and builder of a layer's in-memory copy."""
     layer = feature_layer(name)
 
     def build() -> FeatureIndex:
@@ -413,7 +430,7 @@ def layer_index(workspace: Workspace, name: str) -> FeatureIndex:
             codes, wkb, texts = q.read_layer_geojson(conn, layer.name, layer.properties)
         return FeatureIndex(codes, wkb, texts, jurisdiction=layer.name == "grids")
 
-    return workspace.cached(f"feature_index:{layer.name}", (layer.name,), build)
+    return f"feature_index:{layer.name}", (layer.name,), build
 
 
 def read_feature_item(

@@ -23,7 +23,7 @@ from geogrid.db.queries.layers import bump_version
 from geogrid.settings import Settings
 from geogrid.workspace import Workspace
 from geogrid.workspace.credentials import issue_key
-from geogrid.workspace.features import layer_index
+from geogrid.workspace.features import layer_index, ready_layer_index
 from tests.api.test_features import stored
 from tests.conftest import bearer
 
@@ -34,6 +34,8 @@ def clients(engine: Engine, interval: float) -> tuple[Workspace, TestClient, Tes
     """Return the memory workspace, and a client answering from memory and one from SQL."""
     memory = Workspace(engine, Settings(cache_check_interval_s=interval))
     sql = Workspace(engine, Settings(cache_check_interval_s=interval, features_in_memory=False))
+    for layer in LAYERS:  # built now: a page never waits for a copy, SQL answers meanwhile
+        layer_index(memory, layer)
     app = Settings(warm_up=False)
     return (
         memory,
@@ -148,8 +150,37 @@ def test_an_edit_is_in_the_next_memory_page(county_db: Engine) -> None:
         names = {f["id"]: f["properties"]["name"] for f in after["features"]}
         assert names["C-001-002"] == "改名村"
         assert "C-002-001" not in names
-    assert layer_index(workspace, "grids") is not built
     assert after["numberMatched"] < before["numberMatched"]
+    # those pages came from PostgreSQL while the new copy was built; then from the copy
+    assert workspace.wait_for_refresh(60)
+    fresh = ready_layer_index(workspace, "grids")
+    assert fresh is not None
+    assert fresh is not built
+    for key in (admin, worker):  # the copy's pages equal PostgreSQL's
+        names = {
+            f["id"]: f["properties"]["name"]
+            for f in assert_same_page(memory, sql, url, key)["features"]
+        }
+        assert names["C-001-002"] == "改名村"
+
+
+def test_no_page_waits_for_a_copy_of_its_layer(county_db: Engine) -> None:
+    workspace = Workspace(county_db, Settings(cache_check_interval_s=0))
+    sql = Workspace(county_db, Settings(cache_check_interval_s=0, features_in_memory=False))
+    admin = issue_key(workspace, "admin", "admin").key
+    url = "/collections/grids/items?bbox=120.4,27.4,120.6,27.6&limit=100"
+    memory = TestClient(create_app(Settings(warm_up=False), workspace=workspace))
+    other = TestClient(create_app(Settings(warm_up=False), workspace=sql))
+    workspace.refresh_gate.clear()  # hold every background build
+    try:
+        first = assert_same_page(memory, other, url, admin)  # answered all the same
+        assert ready_layer_index(workspace, "grids") is None  # by PostgreSQL
+    finally:
+        workspace.refresh_gate.set()
+    assert workspace.wait_for_refresh(60)
+    index = ready_layer_index(workspace, "grids")
+    assert index is not None
+    assert assert_same_page(memory, other, url, admin) == first  # now from the copy
 
 
 def test_property_filters_and_other_systems_are_left_to_postgresql(
