@@ -127,6 +127,14 @@ class Settings(BaseSettings):
         le=100_000,
         description="Events the deadline scan changes per transaction (a chunk).",
     )
+    events_scan: bool = Field(
+        default=True,
+        description="API servers run the deadline scan on a timer (one process of the "
+        "cluster at a time, by a PostgreSQL advisory lock).",
+    )
+    events_scan_interval_s: float = Field(
+        default=60.0, gt=0, description="Seconds between two deadline scans of the servers."
+    )
     tianditu_url: str | None = Field(
         default=None,
         description="Tile URL template for Tianditu ({layer} is vec or cva, {key} the key; "

@@ -55,9 +55,17 @@ async def _warm_up_in_background(app: FastAPI) -> AsyncIterator[None]:
         threading.Thread(target=_warm_up, args=(workspace,), daemon=True).start()
     if app.state.settings.listen:
         workspace.start_listening()
+    timer = None
+    if app.state.settings.events_scan:  # one scanner per cluster: an advisory lock
+        from geogrid.workspace.deadline_timer import DeadlineTimer
+
+        timer = DeadlineTimer(workspace, app.state.settings.events_scan_interval_s).start()
+    app.state.deadline_timer = timer
     try:
         yield
     finally:
+        if timer is not None:
+            timer.stop()
         workspace.stop_listening()
 
 

@@ -28,7 +28,18 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-__all__ = ["REPORT_COLUMNS", "escalate_overdue", "report_by_grid_and_day", "send_reminders"]
+__all__ = [
+    "REPORT_COLUMNS",
+    "SCAN_LOCK",
+    "escalate_overdue",
+    "release_scan_lock",
+    "report_by_grid_and_day",
+    "send_reminders",
+    "try_scan_lock",
+]
+
+SCAN_LOCK = 0x67656F31
+"""The advisory lock key the servers' timed scans take (one scanner per cluster)."""
 
 _PAYLOAD = (
     "jsonb_build_object('event_id', u.id, 'topic', '{topic}', 'service_code', u.service_code, "
@@ -95,6 +106,19 @@ def send_reminders(conn: Connection, now: datetime, limit: int) -> int:
     """Queue a reminder for up to ``limit`` events whose deadline is near (the earliest
     first, none another transaction holds); return how many."""
     return int(conn.execute(text(_REMIND), {"now": now, "limit": limit}).scalar_one())
+
+
+def try_scan_lock(conn: Connection) -> bool:
+    """Take the timed scan's session-level advisory lock on ``conn`` if no other session
+    holds it; return whether it was taken (never waits)."""
+    return bool(
+        conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": SCAN_LOCK}).scalar()
+    )
+
+
+def release_scan_lock(conn: Connection) -> None:
+    """Release the lock :func:`try_scan_lock` took on ``conn``."""
+    conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": SCAN_LOCK})
 
 
 REPORT_COLUMNS = (
