@@ -3,7 +3,8 @@
 Every write runs in ONE transaction: lock the layer, check the version the caller read
 (``If-Match``), validate against the stored neighbours, write, append the audit entry,
 bump the layer's data version. Either all of it is stored or none of it. The in-memory
-indexes (GridIndex and the rest) rebuild on the version bump, in a background thread,
+indexes (GridIndex and the rest) follow the version bump in a background thread (the
+grid index is updated near the grids that changed, not rebuilt: ``GridIndex.updated``),
 while other requests are answered from the previous ones: in this process an edit of a
 grid answers only once the new indexes are in place (so its caller reads its own
 write), other processes follow within ``cache_check_interval_s`` plus one build.
