@@ -25,10 +25,11 @@ else on the machine is touched.
    vacuumed), so every run sees the same data: the median and the worst run, the number
    of transactions and the longest one are printed.
 2. **County day.** ``uvicorn --workers N`` serves the API; ``wrk`` (another process)
-   POSTs JSON requests at random points of the county's box (an ``app`` key, no
-   Idempotency-Key) with each ``--connections`` count for ``--seconds``: requests/s, p50
-   and p99 (ms), non-2xx answers. ``--seconds 60`` at 200 req/s is 12,000 events, the
-   size of a busy county day; each is placed in its grid, logged and queued in the outbox.
+   POSTs JSON requests at random points inside the grids of 920 grid workers
+   (:func:`worker_points`; an ``app`` key, no Idempotency-Key) with each
+   ``--connections`` count for ``--seconds``: requests/s, p50 and p99 (ms), non-2xx
+   answers. ``--seconds 60`` at 200 req/s is 12,000 events, the size of a busy county
+   day; each is placed in its grid, logged and queued in the outbox.
 
 Prints the load average (as ``uptime``) before each part: the machine is shared.
 """
@@ -94,13 +95,13 @@ LUA = r"""
 init = function(args)
   math.randomseed(20200131 + (id or 0))
 end
-local x0, y0, x1, y1 = %(x0)f, %(y0)f, %(x1)f, %(y1)f
+local points = {%(points)s}
 wrk.method = "POST"
 wrk.headers["Authorization"] = "Bearer %(key)s"
 wrk.headers["Content-Type"] = "application/json"
 request = function()
-  local x = x0 + math.random() * (x1 - x0)
-  local y = y0 + math.random() * (y1 - y0)
+  local p = points[math.random(#points)]
+  local x, y = p[1], p[2]
   local body = string.format(
     '{"service_code": "hotline", "lat": %%.6f, "long": %%.6f, "description": "bench"}', y, x)
   return wrk.format("POST", "/open311/v2/requests.json", nil, body)
@@ -220,6 +221,35 @@ def scan_part(url: str, home: Path, n_open: int, runs: int, worst_runs: int) -> 
     engine.dispose()
 
 
+WORKERS = 920
+"""The county day's events go to the grids of this many grid workers (the issue's count)."""
+
+WORKER_POINTS = """
+WITH chosen AS (
+    SELECT w.grid_code FROM grid_workers w JOIN grids g ON g.code = w.grid_code
+    WHERE g.level IN ('micro', 'village')
+    ORDER BY (g.level = 'village'), w.code COLLATE "C" LIMIT :workers
+)
+SELECT ST_X(p.geom), ST_Y(p.geom)
+FROM chosen c JOIN grids g ON g.code = c.grid_code
+CROSS JOIN LATERAL ST_Dump(ST_GeneratePoints(g.geom, :per_grid, 20200131)) AS p
+"""
+
+
+def worker_points(url: str, per_grid: int = 10) -> list[tuple[float, float]]:
+    """Return ``per_grid`` seeded random points inside the grid of each of
+    :data:`WORKERS` grid workers: the demo's 900 micro-grid workers, then the first 20
+    village workers by code (the demo has 1,197 workers: 900 micro, 292 village, 5
+    industry). A point is placed in its micro-grid and village and answered by the
+    village's worker (geogrid's rule), so the day covers the 920 workers' grids."""
+    engine = create_geogrid_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(text(WORKER_POINTS), {"workers": WORKERS, "per_grid": per_grid})
+        points = [(float(x), float(y)) for x, y in rows]
+    engine.dispose()
+    return points
+
+
 def warm_up(base: str, key: str, lon: float, lat: float, timeout_s: float = 240) -> None:
     """POST until 20 answers in a row take under 100 ms (both workers' locators built)."""
     body = f'{{"service_code": "hotline", "lat": {lat}, "long": {lon}}}'.encode()
@@ -246,6 +276,7 @@ def post_part(url: str, home: Path, args: argparse.Namespace) -> None:
     key = issue_key(workspace, "benchmarks/events.py", "app").key
     grids = workspace.grids()
     x0, y0, x1, y1 = grids[grids["level"] == "county"].total_bounds
+    points = worker_points(url)
     env = {k: v for k, v in os.environ.items() if not k.startswith("GEOGRID_")}
     env |= {"GEOGRID_DATABASE_URL": url, "GEOGRID_HOME": str(home), "PYTHONPATH": str(ROOT)}
     port = PORT + 1
@@ -281,7 +312,8 @@ def post_part(url: str, home: Path, args: argparse.Namespace) -> None:
         warm_up(base, key, (x0 + x1) / 2, (y0 + y1) / 2)
         with tempfile.TemporaryDirectory() as folder:
             lua = Path(folder) / "post.lua"
-            lua.write_text(LUA % {"x0": x0, "y0": y0, "x1": x1, "y1": y1, "key": key})
+            table = ",".join(f"{{{x:.6f},{y:.6f}}}" for x, y in points)
+            lua.write_text(LUA % {"points": table, "key": key})
             print(f"load average: {load_average()}")
             print(
                 f"{'POST requests.json':22} {'workers':>7} {'conns':>6} {'req/s':>8} "
@@ -323,8 +355,18 @@ def post_part(url: str, home: Path, args: argparse.Namespace) -> None:
                 " GROUP BY 1 ORDER BY 1"
             )
         ).all()
+        reached = conn.execute(
+            text(
+                "SELECT count(DISTINCT grid_code), count(DISTINCT village_code), "
+                "count(DISTINCT worker_code) FROM events WHERE created_by = 'benchmarks/events.py'"
+            )
+        ).one()
         queued = conn.execute(text("SELECT count(*) FROM event_outbox")).scalar()
     print(f"stored by the POSTs: {dict(placed)}; outbox rows: {queued:,}")
+    print(
+        f"from {len(points):,} points in the grids of {WORKERS} workers: {reached[0]} grids, "
+        f"{reached[1]} villages, {reached[2]} village workers answering"
+    )
     engine.dispose()
 
 
