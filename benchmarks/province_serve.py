@@ -123,7 +123,7 @@ settings = Settings(
 )
 start = time.perf_counter()
 ws = Workspace.open(settings)
-ws.grid_index()  # the grids read and indexed
+ws.grids()  # the grids read (indexed below, or loaded with the locator's snapshot)
 grid_s = time.perf_counter() - start
 ws.warm_up()
 ready_s = time.perf_counter() - start
@@ -276,8 +276,8 @@ def serve(args: argparse.Namespace, all_codes: list[str]) -> None:
             warm = statistics.median(r["warm_ms"]) if r["warm_ms"] else float("nan")
             print(
                 f"{r['counties']:>3} counties in PostGIS ({n} sampled), {label:>9}: "
-                f"ready {r['ready_s']:.1f} s (grids read and "
-                f"indexed {r['grid_s']:.1f} s), RSS "
+                f"ready {r['ready_s']:.1f} s (grids read "
+                f"{r['grid_s']:.1f} s), RSS "
                 f"{r['ready_mb']:.0f} MB ready → {r['after_mb']:.0f} MB after {len(sample)} "
                 f"addresses (peak "
                 f"{r['peak_mb']:.0f}; imports {r['base_mb']:.0f}); {r['loads']} door loads "
