@@ -10,7 +10,7 @@ APT_PACKAGES := postgresql-15 postgresql-15-postgis-3 postgresql-15-pgrouting \
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_ARGS ?=
 
-.PHONY: run install system-packages venv test test-fast contract lint format bench demo-data clean
+.PHONY: run install system-packages venv test test-fast contract contract-live lint format bench demo-data clean
 
 run: install  ## start the embedded PostGIS, load the demo data and serve the API
 	$(BIN)/geogrid demo
@@ -48,6 +48,10 @@ CONTRACT_EXAMPLES ?= 40
 contract: install  ## schemathesis, all checks and phases, every role: >= 2,000 requests each
 	GEOGRID_CONTRACT_EXAMPLES=$(CONTRACT_EXAMPLES) $(BIN)/python -m pytest tests/api/test_contract.py \
 	  -p no:cacheprovider -s -q $(PYTEST_ARGS)
+
+CONTRACT_LIVE_EXAMPLES ?= 3
+contract-live: install  ## the schemathesis CLI against a live server, every role (schemathesis.toml)
+	BIN=$(abspath $(BIN)) CONTRACT_EXAMPLES=$(CONTRACT_LIVE_EXAMPLES) bash tests/api/contract_live.sh
 
 lint: venv
 	$(BIN)/ruff check geogrid tests benchmarks geodata

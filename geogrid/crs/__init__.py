@@ -51,6 +51,7 @@ from geogrid.crs.systems import (
     CoordSystem,
     CRSKind,
     CRSLike,
+    area_of_use_bounds,
     parse_crs,
 )
 
@@ -63,6 +64,7 @@ __all__ = [
     "CRSKind",
     "CRSLike",
     "CoordSystem",
+    "area_of_use_bounds",
     "bd09_to_gcj02",
     "bd09_to_wgs84",
     "from_wgs84",

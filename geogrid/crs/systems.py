@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -20,6 +21,7 @@ __all__ = [
     "CRSKind",
     "CRSLike",
     "CoordSystem",
+    "area_of_use_bounds",
     "parse_crs",
 ]
 
@@ -224,3 +226,33 @@ def epsg_transformers(code: int) -> tuple[pyproj.Transformer, pyproj.Transformer
 @lru_cache(maxsize=1)
 def _no_op_datums() -> tuple[Any, ...]:
     return (pyproj.CRS.from_epsg(4326).datum, pyproj.CRS.from_epsg(4490).datum)
+
+
+@lru_cache(maxsize=64)
+def area_of_use_bounds(system: CoordSystem) -> tuple[float, float, float, float] | None:
+    """Return the box (min x, min y, max x, max y) of a projected system's area of use, in
+    its own coordinates rounded outward to the metre; None for a geographic system.
+
+    A point of a projected system outside this box is not one the system is meant for
+    (far outside, PROJ answers infinities): geogrid refuses it.
+
+    >>> area_of_use_bounds(parse_crs("EPSG:32651"))
+    (166021.0, 0.0, 833979.0, 9329006.0)
+    >>> area_of_use_bounds(parse_crs("gcj02")) is None
+    True
+    """
+    if system.kind != "epsg" or system.epsg is None:
+        return None
+    crs = pyproj.CRS.from_epsg(system.epsg)
+    area = crs.area_of_use
+    if not crs.is_projected or area is None:
+        return None
+    x0, y0, x1, y1 = epsg_transformers(system.epsg)[1].transform_bounds(
+        *area.bounds, densify_pts=101
+    )
+    return (
+        float(math.floor(x0)),
+        float(math.floor(y0)),
+        float(math.ceil(x1)),
+        float(math.ceil(y1)),
+    )

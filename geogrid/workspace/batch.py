@@ -130,13 +130,22 @@ def _problem(row: LocateRow) -> str | None:
         system = gcrs.parse_crs(row.crs or "wgs84")
     except GeoGridError as exc:
         return exc.message
+    bounds = gcrs.area_of_use_bounds(system)
+    if bounds is not None:
+        x0, y0, x1, y1 = bounds
+        if x0 <= row.lon <= x1 and y0 <= row.lat <= y1:
+            return None
+        return (
+            f"({row.lon}, {row.lat}) is outside the area of use of {system.name} "
+            f"(x {x0:g} to {x1:g}, y {y0:g} to {y1:g})"
+        )
     if system.kind == "epsg" and system.epsg not in (4326, 4490):
-        return None  # projected coordinates: no range to check
+        return None  # another geographic EPSG system: its own ranges
+    if -180 <= row.lon <= 180 and -90 <= row.lat <= 90:
+        return None
     if bool(gcrs.looks_swapped(row.lon, row.lat)):
         return f"({row.lon}, {row.lat}) looks like (latitude, longitude); give longitude first"
-    if not (-180 <= row.lon <= 180 and -90 <= row.lat <= 90):
-        return f"({row.lon}, {row.lat}) is not a longitude/latitude"
-    return None
+    return f"({row.lon}, {row.lat}) is not a longitude/latitude"
 
 
 def summarise(results: Sequence[RowResult]) -> dict[str, int]:

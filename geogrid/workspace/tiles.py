@@ -20,7 +20,7 @@ from collections.abc import Hashable
 from typing import TYPE_CHECKING
 
 from geogrid.db.queries import tiles as q
-from geogrid.errors import InvalidRequestError
+from geogrid.errors import InvalidRequestError, NotFoundError
 from geogrid.workspace.features import feature_layer
 
 if TYPE_CHECKING:
@@ -49,7 +49,10 @@ def check_tile(z: int, x: int, y: int) -> None:
     Raises
     ------
     InvalidRequestError
-        If ``z`` is outside 0..MAX_ZOOM or ``x``/``y`` outside 0..2**z - 1.
+        If ``z`` is outside 0..MAX_ZOOM.
+    NotFoundError
+        If ``x`` or ``y`` is outside 0..2**z - 1: the tile is outside the tile matrix
+        (OGC API - Tiles answers 404 for it).
 
     Examples
     --------
@@ -57,7 +60,7 @@ def check_tile(z: int, x: int, y: int) -> None:
     >>> check_tile(1, 2, 0)
     Traceback (most recent call last):
     ...
-    geogrid.errors.InvalidRequestError: tile 1/2/0 does not exist: at zoom 1, x and y go from 0 to 1
+    geogrid.errors.NotFoundError: tile 1/2/0 does not exist: at zoom 1, x and y go from 0 to 1
     """
     if not 0 <= z <= MAX_ZOOM:
         raise InvalidRequestError(
@@ -65,7 +68,7 @@ def check_tile(z: int, x: int, y: int) -> None:
         )
     last = 2**z - 1
     if not (0 <= x <= last and 0 <= y <= last):
-        raise InvalidRequestError(
+        raise NotFoundError(
             f"tile {z}/{x}/{y} does not exist: at zoom {z}, x and y go from 0 to {last}",
             details={"z": z, "x": x, "y": y, "max": last},
         )
@@ -107,7 +110,7 @@ def read_tile(
     ------
     NotFoundError
         If there is no such collection.
-    InvalidRequestError
+    InvalidRequestError, NotFoundError
         If the tile does not exist (:func:`check_tile`).
     """
     layer = feature_layer(name)

@@ -1,8 +1,10 @@
 """Run schemathesis' engine, as its CLI does, against the API in-process, as one role.
 
 All checks and all phases (examples, coverage, fuzzing, stateful); the requests go to the
-ASGI application itself (no network). :func:`run_contract` counts the requests the
-application answered and collects every failed check, one line per distinct failure.
+ASGI application itself (no network). What the OpenAPI document cannot carry is judged by
+the repository's ``schemathesis.toml``, the file the live CLI reads
+(``make contract-live``). :func:`run_contract` counts the requests the application
+answered and collects every failed check, one line per distinct failure.
 
 Used by ``tests/api/test_contract.py`` (a bounded run in the suite, a long one with
 ``make contract``).
@@ -12,9 +14,11 @@ from __future__ import annotations
 
 import os
 import time
+import tomllib
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import schemathesis
@@ -22,7 +26,17 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import Status, events, from_schema
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-__all__ = ["ContractReport", "RequestCounter", "contract_examples", "run_contract"]
+from geogrid.workspace.transport import MAX_PLAN_REQUESTS
+
+__all__ = [
+    "CONFIG_PATH",
+    "ContractReport",
+    "RequestCounter",
+    "cap_solver_budget",
+    "contract_examples",
+    "run_contract",
+    "shared_config",
+]
 
 SEED = 4242
 EXAMPLES_ENV = "GEOGRID_CONTRACT_EXAMPLES"
@@ -76,68 +90,79 @@ class ContractReport:
         )
 
 
-# RFC 6585: a write without the If-Match it needs is 428 Precondition Required
-MISSING_HEADER_STATUSES = ["400", "401", "403", "406", "415", "422", "428"]
-# schemathesis' default for positive_data_acceptance, and the same with 422: for operations
-# whose rules no JSON schema can carry (see ``semantic`` of :func:`run_contract`)
-POSITIVE_STATUSES = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
-REQUEST_TIMEOUT_S = 300
+CONFIG_PATH = Path(__file__).resolve().parents[2] / "schemathesis.toml"
+"""The judgments the OpenAPI document cannot carry (accepted statuses per operation, the
+PDF sheet left out, 428 for a missing If-Match), shared with the live CLI."""
+BUDGET_CAP_S = 1.0
+PLAN_HOUSEHOLDS_CAP = 50
 
 
-def _also_expected(semantic: Sequence[str], conditional: Sequence[str]) -> dict[str, list[str]]:
-    """Return the statuses each operation may answer to a schema-valid request besides
-    :data:`POSITIVE_STATUSES`: 422 for ``semantic`` operations, 412 for ``conditional`` ones
-    (a well-formed ETag of a version no longer stored: it depends on the state, like 409)."""
-    extra: dict[str, list[str]] = {}
-    for label in semantic:
-        extra.setdefault(label, []).append("422")
-    for label in conditional:
-        extra.setdefault(label, []).append("412")
-    return extra
+def shared_config() -> dict[str, Any]:
+    """Return :data:`CONFIG_PATH` as a dict, without its ``hooks`` (the harness applies
+    :func:`cap_solver_budget` to its own schema instead of registering it globally)."""
+    with CONFIG_PATH.open("rb") as file:
+        data = tomllib.load(file)
+    data.pop("hooks", None)
+    return data
+
+
+def cap_solver_budget(_context: Any, case: Any) -> Any:
+    """Keep plans short: a valid plan runs the solver for its whole budget (10 s by default,
+    up to 300 s), and draws routes for every household (up to MAX_PLAN_REQUESTS inline).
+    Budgets and lists above the limits stay, to be refused. (A ``map_case`` hook: the
+    harness's, and the live CLI's through ``tests/api/contract_hooks.py``.)"""
+    if case.operation.method.upper() != "POST" or not case.operation.path.startswith("/transport"):
+        return case
+    body = case.body
+    if body is None or body == {}:
+        body = case.body = {}
+        target = body if case.operation.path.endswith("/replan") else body.setdefault("options", {})
+        target["time_budget_s"] = BUDGET_CAP_S
+        return case
+    if isinstance(body, dict):  # the boundary cases hold up to MAX_PLAN_REQUESTS households
+        for key in ("requests", "request_codes"):
+            value = body.get(key)
+            if isinstance(value, list) and PLAN_HOUSEHOLDS_CAP < len(value) <= MAX_PLAN_REQUESTS:
+                body[key] = value[:PLAN_HOUSEHOLDS_CAP]
+    for holder in (body, body.get("options") if isinstance(body, dict) else None):
+        if isinstance(holder, dict):
+            value = holder.get("time_budget_s")
+            if isinstance(value, int | float) and not isinstance(value, bool) and 1 < value <= 300:
+                holder["time_budget_s"] = BUDGET_CAP_S
+    if isinstance(body, dict) and isinstance(body.get("options"), dict):
+        body["options"].setdefault("time_budget_s", BUDGET_CAP_S)
+    return case
 
 
 def _config(
-    headers: dict[str, str],
-    examples: int,
-    excluded: list[str],
-    capped: dict[str, int],
-    semantic: list[str],
-    conditional: list[str],
+    headers: dict[str, str], examples: int, excluded: list[str], capped: dict[str, int]
 ) -> Any:
+    shared = shared_config()
     data: dict[str, Any] = {
+        **shared,
         "seed": SEED,
         "suppress-health-check": ["all"],
         "generation": {"max-examples": examples, "mode": "all", "database": "none"},
-        "checks": {
-            "enabled": True,
-            "missing_required_header": {"expected-statuses": MISSING_HEADER_STATUSES},
-        },
+        "checks": {"enabled": True, **shared.get("checks", {})},
         "phases": {
             "examples": {"enabled": True},
             "coverage": {"enabled": True},
             "fuzzing": {"enabled": True},
-            "stateful": {"enabled": True, "max-steps": max(10, examples)},
+            "stateful": {
+                **shared.get("phases", {}).get("stateful", {}),
+                "enabled": True,
+                "max-steps": max(10, examples),
+            },
         },
         "headers": headers,
         "operations": [
+            *shared.get("operations", []),
             *({"include-name": label, "enabled": False} for label in excluded),
             *(
                 {"include-name": label, "generation": {"max-examples": n}}
                 for label, n in capped.items()
             ),
-            *(
-                {
-                    "include-name": label,
-                    "checks": {
-                        "positive_data_acceptance": {
-                            "expected-statuses": [*POSITIVE_STATUSES, *extra]
-                        }
-                    },
-                }
-                for label, extra in _also_expected(semantic, conditional).items()
-            ),
         ],
-        "request-timeout": REQUEST_TIMEOUT_S,
         "workers": 1,
     }
     return SchemathesisConfig.from_dict(data)
@@ -151,25 +176,17 @@ def run_contract(
     examples: int,
     excluded: Sequence[str] = (),
     capped: Mapping[str, int] | None = None,
-    semantic: Sequence[str] = (),
-    conditional: Sequence[str] = (),
-    hooks: Sequence[tuple[str, Any]] = (),
 ) -> ContractReport:
-    """Run every phase and every check against ``app`` as ``role`` (``headers`` sent).
+    """Run every phase and every check against ``app`` as ``role`` (``headers`` sent),
+    judged by the rules of :data:`CONFIG_PATH` (as the live CLI is).
 
     ``excluded`` operations (``"GET /path"``) are not called; ``capped`` ones get at most
-    that many examples per phase; ``semantic`` ones may answer a schema-valid request 422
-    (rules beyond any JSON schema: a polygon inside its parent, codes that must exist);
-    ``conditional`` ones may answer it 412 (their ``If-Match`` names a version no longer
-    stored, or never was).
+    that many examples per phase.
     """
     counter = RequestCounter(app)
-    config = _config(
-        headers, examples, list(excluded), dict(capped or {}), list(semantic), list(conditional)
-    )
+    config = _config(headers, examples, list(excluded), dict(capped or {}))
     schema = schemathesis.openapi.from_asgi("/openapi.json", counter, config=config)
-    for name, function in hooks:
-        schema.hook(name)(function)
+    schema.hook("map_case")(cap_solver_budget)
     report = ContractReport(role)
     started = time.perf_counter()
     progress = os.environ.get("GEOGRID_CONTRACT_PROGRESS")

@@ -15,7 +15,7 @@ The printed line of each role gives its requests and failures (``tests/api/contr
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import Engine, text
@@ -25,7 +25,6 @@ from geogrid.api.app import create_app
 from geogrid.settings import Settings
 from geogrid.workspace import Workspace
 from geogrid.workspace.credentials import issue_key
-from geogrid.workspace.transport import MAX_PLAN_REQUESTS
 from tests.api.contract import contract_examples, run_contract
 from tests.conftest import DEMO, DEMO_WORKER_GRID, bearer, database_copy
 
@@ -33,9 +32,6 @@ if TYPE_CHECKING:
     from tests.conftest import TestServer
 
 ROLES = ["anonymous", *(role.value for role in Role)]
-# Left out of every run: headless Chromium prints each page (seconds), and a page that
-# cannot be printed is the same HTML as /maps/grids/{code}.html (tests/api/test_maps.py)
-EXCLUDED = ["GET /maps/grids/{code}.pdf"]
 # The bounded run's operations for each role: what the role exists for, and some refusals.
 FOCUS = {
     "anonymous": [
@@ -110,77 +106,9 @@ FOCUS = {
         "GET /open311/v2/services.json",
     ],
 }
-# Operations whose 422 answers to schema-valid requests are rules no JSON schema can carry.
-SEMANTIC = {
-    "POST /collections/{collection_id}/items": "a valid geometry, inside its parent, codes "
-    "continuing the parent's (tests/api/test_edits.py)",
-    "PUT /collections/{collection_id}/items/{feature_id}": "as POST",
-    "PATCH /collections/{collection_id}/items/{feature_id}": "as POST",
-    "POST /collections/{collection_id}/edits": "as POST, and the parent's tiling kept "
-    "(tests/api/test_edits.py)",
-    "POST /locate/batch": "a CSV header naming an address column or lon and lat columns "
-    "(a text/csv body is declared a string; tests/api/test_openapi.py)",
-    "GET /collections/{collection_id}/items": "a bbox with its minimum below its maximum, "
-    "filters of the collection asked (tests/api/test_features.py)",
-    "GET /collections/{collection_id}/tiles/WebMercatorQuad/{z}/{x}/{y}": "x and y below "
-    "2^z (tests/api/test_tiles.py)",
-    "GET /locate": "a point not given as (latitude, longitude), in its system's range "
-    "(tests/api/test_locate.py)",
-    "POST /transport/plans": "request and vehicle codes that exist, once each "
-    "(tests/api/test_transport.py)",
-    "POST /transport/plans/{plan_id}/replan": "as POST /transport/plans",
-    "POST /addresses/corrections": "exactly one of grid_code and address_code, a town, "
-    "village or micro-grid, a text not empty once normalised (tests/api/test_corrections.py)",
-    "POST /open311/v2/requests.json": "an active service, both or neither of lat and long, a "
-    "place, a grid for a deployment, a health code only on a registration, an "
-    "Idempotency-Key not used for another body (tests/api/test_open311.py)",
-    "GET /open311/v2/requests.json": "a start_date before end_date, dates that exist "
-    "(tests/api/test_open311.py)",
-    "POST /events/{event_id}/reassign": "a grid or both lat and long, a point inside a "
-    "village (tests/api/test_events_clock.py)",
-    "GET /events/report": "a start day that exists (tests/api/test_events_clock.py)",
-    "PUT /events/services/{service_code}": "remind_minutes below deadline_minutes "
-    "(tests/api/test_open311.py)",
-}
-# Operations that take an ETag (If-Match, or if_match in the body): a schema-valid one that
-# names no stored version is 412 (tests/api/test_edits.py).
-CONDITIONAL = [
-    "PUT /collections/{collection_id}/items/{feature_id}",
-    "PATCH /collections/{collection_id}/items/{feature_id}",
-    "DELETE /collections/{collection_id}/items/{feature_id}",
-    "POST /collections/{collection_id}/edits",
-]
-BUDGET_CAP_S = 1.0
 # Each valid example runs the solver (a second) and draws the routes on the roads.
 SOLVER = ["POST /transport/plans", "POST /transport/plans/{plan_id}/replan"]
 SOLVER_EXAMPLES = 8
-
-
-def _cap_solver_budget(_context: Any, case: Any) -> Any:
-    """Keep plans short: a valid plan runs the solver for its whole budget (10 s by default,
-    up to 300 s), and draws routes for every household (up to MAX_PLAN_REQUESTS inline).
-    Budgets and lists above the limits stay, to be refused."""
-    if case.operation.method.upper() != "POST" or not case.operation.path.startswith("/transport"):
-        return case
-    body = case.body
-    if body is None or body == {}:
-        body = case.body = {}
-        target = body if case.operation.path.endswith("/replan") else body.setdefault("options", {})
-        target["time_budget_s"] = BUDGET_CAP_S
-        return case
-    if isinstance(body, dict):  # the boundary cases hold up to MAX_PLAN_REQUESTS households
-        for key in ("requests", "request_codes"):
-            value = body.get(key)
-            if isinstance(value, list) and 50 < len(value) <= MAX_PLAN_REQUESTS:
-                body[key] = value[:50]
-    for holder in (body, body.get("options") if isinstance(body, dict) else None):
-        if isinstance(holder, dict):
-            value = holder.get("time_budget_s")
-            if isinstance(value, int | float) and not isinstance(value, bool) and 1 < value <= 300:
-                holder["time_budget_s"] = BUDGET_CAP_S
-    if isinstance(body, dict) and isinstance(body.get("options"), dict):
-        body["options"].setdefault("time_budget_s", BUDGET_CAP_S)
-    return case
 
 
 # Every valid plan or re-plan routes all the waiting households on the roads (162 in the
@@ -222,7 +150,7 @@ def test_the_api_does_what_its_schema_says(contract_db: Engine, role: str) -> No
         headers = bearer(issue_key(workspace, f"contract {role}", role, grid).key)
     app = create_app(settings, workspace=workspace)
     examples = contract_examples()
-    excluded = list(EXCLUDED)
+    excluded: list[str] = []
     capped = dict.fromkeys(SOLVER, SOLVER_EXAMPLES)
     if examples is None:  # the bounded run
         examples = 1
@@ -239,9 +167,6 @@ def test_the_api_does_what_its_schema_says(contract_db: Engine, role: str) -> No
         examples=examples,
         excluded=excluded,
         capped=capped,
-        semantic=list(SEMANTIC),
-        conditional=CONDITIONAL,
-        hooks=[("map_case", _cap_solver_budget)],
     )
     print(report.line(), "slowest:", report.slow.most_common(3))
     assert not report.errors, "\n".join(report.errors)

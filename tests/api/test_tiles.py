@@ -198,7 +198,8 @@ def test_an_empty_tile_is_204_and_tags_make_304(demo_client: TestClient, demo_db
         ("/collections/people/tiles/WebMercatorQuad/0/0/0", 404, "people"),
         ("/collections/people/tiles", 404, "people"),
         ("/collections/grids/tiles/WebMercatorQuad/23/0/0", 422, "z"),
-        ("/collections/grids/tiles/WebMercatorQuad/1/2/0", 422, "0 to 1"),
+        ("/collections/grids/tiles/WebMercatorQuad/1/2/0", 404, "0 to 1"),  # OGC: outside
+        ("/collections/grids/tiles/WebMercatorQuad/1/0/2", 404, "0 to 1"),  # the matrix
         ("/collections/grids/tiles/WebMercatorQuad/1/0/-1", 422, "y"),
         ("/collections/grids/tiles/WebMercatorQuad/1/0/0?f=mvt", 422, "f"),
     ],

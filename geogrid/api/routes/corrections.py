@@ -20,6 +20,7 @@ from geogrid.api import ogc
 from geogrid.api.auth import require
 from geogrid.api.deps import WorkspaceDep
 from geogrid.api.error_docs import ERROR_CONTENT
+from geogrid.api.schemas.common import given
 from geogrid.workspace.corrections import (
     MAX_TEXT,
     Correction,
@@ -38,7 +39,10 @@ CODE_MAX = 64
 class CorrectionIn(BaseModel):
     """An address text and the one place it means: a grid or a standard address."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"oneOf": [given("grid_code"), given("address_code")]},
+    )
 
     text: str = Field(
         min_length=1,

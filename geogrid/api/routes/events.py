@@ -28,8 +28,7 @@ from geogrid.api.auth import require
 from geogrid.api.deps import WorkspaceDep
 from geogrid.api.error_docs import ERROR_CONTENT
 from geogrid.api.routes.open311 import RequestOpen311, ServiceOpen311
-from geogrid.api.schemas.common import IntIn
-from geogrid.errors import InvalidRequestError
+from geogrid.api.schemas.common import DAY_PATTERN, IntIn, given, parse_day
 from geogrid.workspace.event_actions import (
     acknowledge_event,
     close_event,
@@ -84,7 +83,10 @@ class CloseIn(BaseModel):
 class ReassignIn(BaseModel):
     """The grid (or the WGS 84 point) the event goes to."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"anyOf": [given("grid_code"), given("lat", "long")]},
+    )
 
     grid_code: str | None = Field(default=None, min_length=1, max_length=64)
     lat: float | None = Field(default=None, ge=-90, le=90, strict=True)
@@ -187,20 +189,12 @@ def report(
     request: Request,
     workspace: WorkspaceDep,
     caller: Reporter,
-    start: Annotated[
-        str, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="first local day (YYYY-MM-DD)")
-    ],
+    start: Annotated[str, Query(pattern=DAY_PATTERN, description="first local day (YYYY-MM-DD)")],
     days: Annotated[int, Query(ge=1, le=366, description="how many days")] = 1,
 ) -> ReportPublic:
     """Return per grid and day: on-time %, overdue, median time to respond and to close."""
     ogc.reject_unknown_params(request, ("start", "days"))
-    try:
-        first = dt.date.fromisoformat(start)
-    except ValueError:
-        raise InvalidRequestError(
-            f"start {start!r} is not a day", details={"parameter": "start"}
-        ) from None
-    now, rows = daily_report(workspace, caller, first, days)
+    now, rows = daily_report(workspace, caller, parse_day("start", start), days)
     return ReportPublic(now=now, rows=[ReportRow(**r) for r in rows])
 
 

@@ -21,7 +21,7 @@ from geogrid.api import ogc
 from geogrid.api.auth import require
 from geogrid.api.deps import WorkspaceDep
 from geogrid.api.routes import edits
-from geogrid.api.schemas.common import CRS_SCHEMA
+from geogrid.api.schemas.common import CRS_SCHEMA, INSTANT
 from geogrid.api.schemas.features import (
     CollectionPublic,
     CollectionsPublic,
@@ -67,12 +67,11 @@ FILTER_MAX_LENGTH = 200
 WGS84 = gcrs.parse_crs("wgs84")
 COMMON_PARAMS = frozenset({"bbox", "bbox-crs", "crs", "limit", "offset", "datetime"})
 
-_INSTANT = (
-    r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
-    r"[Tt ]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,9})?)?"
-    r"([Zz]|[+-]([01]\d|2[0-3]):?[0-5]\d)?"
-)
-DATETIME_PATTERN = rf"^({_INSTANT}|({_INSTANT}|\.\.)?/({_INSTANT}|\.\.)?)$"
+_NUMBER = r"-?[0-9]{1,20}(\.[0-9]{1,20})?"  # finite, no exponent: what float() reads exactly
+BBOX_PATTERN = rf"^{_NUMBER}(,{_NUMBER}){{3}}((,{_NUMBER}){{2}})?$"
+"""OGC API - Features ``bbox``: four numbers, or six (3D: min z after min y, max z after
+max y; the layers are 2D, so z is checked for order only). The server takes exactly this."""
+DATETIME_PATTERN = rf"^({INSTANT}|({INSTANT}|\.\.)?/({INSTANT}|\.\.)?)$"
 """OGC API - Features ``datetime``: an RFC 3339 instant, or an interval of two with either
 end open (``..`` or empty); checked by form only, as these layers have no time."""
 FILTER_PARAMS = {
@@ -193,7 +192,9 @@ async def items(
         str | None,
         Query(
             max_length=400,
-            description="min x, min y, max x, max y in `bbox-crs`: features intersecting it",
+            pattern=BBOX_PATTERN,
+            description="min x, min y, max x, max y in `bbox-crs` (or six numbers: min x, "
+            "min y, min z, max x, max y, max z): features intersecting it",
         ),
     ] = None,
     bbox_crs: Annotated[
@@ -288,16 +289,14 @@ def item(
 
 
 def _parse_bbox(text: str) -> list[float]:
-    try:
-        values = [float(v) for v in text.split(",")]
-    except ValueError:
-        values = []
-    if len(values) != 4:
-        raise InvalidRequestError(
-            f"bbox must be four comma-separated numbers (min x, min y, max x, max y), "
-            f"not {text[:100]!r}",
-            details={"bbox": text[:100]},
-        )
+    """Return min x, min y, max x, max y from a ``bbox`` matching :data:`BBOX_PATTERN`."""
+    values = [float(v) for v in text.split(",")]
+    if len(values) == 6:
+        if values[2] > values[5]:
+            raise InvalidRequestError(
+                f"bbox {values} has its min z above its max z", details={"bbox": values}
+            )
+        values = [values[0], values[1], values[3], values[4]]
     return values
 
 

@@ -7,12 +7,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
+from geogrid import crs as gcrs
 from geogrid.access import Caller
 from geogrid.api.auth import require
 from geogrid.api.batch_bodies import PiecesResponse, answer_batch, too_many_rows
 from geogrid.api.bodies import CsvRecordCounter, JsonBatchCounter, read_counted_body
 from geogrid.api.deps import SettingsDep, WorkspaceDep
-from geogrid.api.schemas.common import CRS_SCHEMA, body_schema
+from geogrid.api.schemas.common import CRS_EXAMPLES, CRS_SCHEMA, body_schema
 from geogrid.api.schemas.locate import LocateBatchIn, LocateBatchPublic, LocatePublic
 from geogrid.errors import InvalidRequestError, PermissionDeniedError
 from geogrid.workspace import Workspace
@@ -28,6 +29,41 @@ JSON = "application/json"
 
 ADDRESS_MAX_LENGTH = MAX_TEXT_CHARS  # a batch row's address: the same cap
 CRS_MAX_LENGTH = MAX_TEXT_CHARS  # a batch row's crs: the same cap
+
+
+def _point_branches() -> list[dict[str, Any]]:
+    """Return the ways a point may be asked: longitude and latitude in their ranges in a
+    geographic system, or x and y within a projected system's area of use (as
+    :func:`geogrid.workspace.batch.locate_rows` checks them)."""
+    geographic = []
+    branches: list[dict[str, Any]] = []
+    for name in CRS_EXAMPLES:
+        bounds = gcrs.area_of_use_bounds(gcrs.parse_crs(name))
+        if bounds is None:
+            geographic.append(name)
+            continue
+        x0, y0, x1, y1 = bounds
+        branches.append(
+            {
+                "required": ["lon", "lat", "crs"],
+                "properties": {
+                    "crs": {"const": name},
+                    "lon": {"minimum": x0, "maximum": x1},
+                    "lat": {"minimum": y0, "maximum": y1},
+                },
+            }
+        )
+    wgs84_like = {
+        "required": ["lon", "lat"],
+        "properties": {
+            "crs": {"enum": geographic},
+            "lon": {"minimum": -180, "maximum": 180},
+            "lat": {"minimum": -90, "maximum": 90},
+        },
+    }
+    return [wgs84_like, *branches]
+
+
 QUESTION: dict[str, Any] = {
     "name": "question",
     "in": "query",
@@ -57,7 +93,7 @@ QUESTION: dict[str, Any] = {
             },
         },
         "anyOf": [
-            {"required": ["lon", "lat"]},
+            *_point_branches(),
             {
                 "required": ["address"],
                 "not": {"anyOf": [{"required": ["lon"]}, {"required": ["lat"]}]},

@@ -35,7 +35,13 @@ from geogrid.api import ogc
 from geogrid.api.auth import require
 from geogrid.api.deps import WorkspaceDep
 from geogrid.api.error_docs import ERROR_CONTENT
-from geogrid.api.schemas.common import IntIn, body_schema
+from geogrid.api.schemas.common import (
+    INSTANT_PATTERN,
+    IntIn,
+    body_schema,
+    given,
+    parse_instant,
+)
 from geogrid.errors import InvalidRequestError
 from geogrid.workspace.events import (
     EventIn,
@@ -50,12 +56,6 @@ router = APIRouter(prefix="/open311/v2", tags=["events"])
 Reader = Annotated[Caller, require("layers:read")]
 Creator = Annotated[Caller, require("events:create")]
 EventReader = Annotated[Caller, require("events:read")]
-_LOCAL_OFFSET = "+08:00"
-_INSTANT = (
-    r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
-    r"[Tt ]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?"
-    r"([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)?"
-)
 _STATUS_LIST = r"^(open|acknowledged|closed)(,(open|acknowledged|closed))*$"
 _CODE_LIST = r"^[^,]{1,64}(,[^,]{1,64}){0,19}$"
 IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"
@@ -145,7 +145,20 @@ class RequestIn(BaseModel):
     """A service request: what (service_code), where (lat and long, or address_string, or
     grid_code), and who reports it (personal data: never logged)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "allOf": [
+                {  # lat and long together, or neither
+                    "anyOf": [
+                        given("lat", "long"),
+                        {"not": {"anyOf": [given("lat"), given("long")]}},
+                    ]
+                },
+                {"anyOf": [given("lat", "long"), given("address_string"), given("grid_code")]},
+            ]
+        },
+    )
 
     service_code: str = Field(min_length=1, max_length=64, examples=["hotline"])
     lat: float | None = Field(default=None, ge=-90, le=90, strict=True, description="WGS 84")
@@ -413,17 +426,7 @@ async def create_request(
 
 
 def _instant(name: str, value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    text = value.replace(" ", "T").replace("t", "T").replace("z", "Z")
-    if not re.search(r"([Zz]|[+-]\d{2}:\d{2})$", text):
-        text += _LOCAL_OFFSET
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        raise InvalidRequestError(
-            f"{name} is not a date-time (RFC 3339)", details={"parameter": name}
-        ) from None
+    return None if value is None else parse_instant(name, value)
 
 
 @router.get("/requests.json", response_model=list[RequestOpen311])
@@ -434,13 +437,13 @@ def read_requests(
     start_date: Annotated[
         str | None,
         Query(
-            pattern=f"^{_INSTANT}$",
+            pattern=INSTANT_PATTERN,
             description="requested at or after (RFC 3339; no offset: Asia/Shanghai)",
         ),
     ] = None,
     end_date: Annotated[
         str | None,
-        Query(pattern=f"^{_INSTANT}$", description="requested before (RFC 3339)"),
+        Query(pattern=INSTANT_PATTERN, description="requested before (RFC 3339)"),
     ] = None,
     status: Annotated[
         str | None,

@@ -22,6 +22,7 @@ from geogrid.access import Caller
 from geogrid.api import ogc, ogc_tiles
 from geogrid.api.auth import require
 from geogrid.api.deps import WorkspaceDep
+from geogrid.api.error_docs import ERROR_CONTENT
 from geogrid.workspace import Workspace
 from geogrid.workspace.features import collection_extent, feature_layer
 from geogrid.workspace.tiles import MAX_ZOOM, TILE_MATRIX_SET, read_tile
@@ -134,6 +135,11 @@ _HEADERS = {
         },
         204: {"description": "no feature in this tile (empty tile)", "headers": _HEADERS},
         304: {"description": "`If-None-Match` names the current ETag", "headers": _HEADERS},
+        404: {
+            "description": "no such collection, or the tile is outside the tile matrix "
+            "(x or y above 2^z - 1), as OGC API - Tiles answers",
+            **ERROR_CONTENT,
+        },
     },
 )
 async def tile(
@@ -145,7 +151,7 @@ async def tile(
     workspace: WorkspaceDep,
     caller: Reader,
 ) -> Response:
-    """Return one vector tile of a layer (``x`` and ``y`` must be below 2^z: else 422)."""
+    """Return one vector tile of a layer (``x`` and ``y`` above 2^z - 1: 404, no such tile)."""
     ogc.reject_unknown_params(request, ())
     read = partial(read_tile, workspace, collection_id, z, x, y, subtree=caller.subtree)
     data = await to_thread.run_sync(read, limiter=_tile_builders(request, workspace))

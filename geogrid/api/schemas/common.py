@@ -3,12 +3,91 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, Field
 
-__all__ = ["CRS_EXAMPLES", "CRS_SCHEMA", "DateTimeIn", "IntIn", "body_schema", "json_number"]
+from geogrid.errors import InvalidRequestError
+
+__all__ = [
+    "CRS_EXAMPLES",
+    "CRS_SCHEMA",
+    "DAY",
+    "DAY_PATTERN",
+    "INSTANT",
+    "INSTANT_PATTERN",
+    "DateTimeIn",
+    "IntIn",
+    "body_schema",
+    "given",
+    "json_number",
+    "parse_day",
+    "parse_instant",
+]
+
+# Days that exist, years 0001-9999 (as Python's dates): the months' lengths and February
+# 29 of leap years only. ASCII digits ([0-9]; ``\d`` takes other scripts' digits too).
+_YEAR = r"(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})"
+_LEAP_YEAR = r"(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)"
+_MONTH_DAY = (
+    r"(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])"
+    r"|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)"
+    r"|02-(?:0[1-9]|1[0-9]|2[0-8]))"
+)
+DAY = rf"(?:{_YEAR}-{_MONTH_DAY}|{_LEAP_YEAR}-02-29)"
+"""A day that exists, ``YYYY-MM-DD`` (a regular expression, not anchored)."""
+INSTANT = (
+    rf"{DAY}[Tt ](?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{{1,9}})?)?"
+    r"(?:[Zz]|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])?"
+)
+"""An RFC 3339 date-time on a day that exists; the offset may be left out (Asia/Shanghai
+time), seconds too (a regular expression, not anchored)."""
+DAY_PATTERN = f"^{DAY}$"
+"""The OpenAPI ``pattern`` of a day parameter: exactly what :func:`parse_day` takes."""
+INSTANT_PATTERN = f"^{INSTANT}$"
+"""The OpenAPI ``pattern`` of a date-time parameter: exactly what :func:`parse_instant`
+takes."""
+LOCAL_OFFSET = "+08:00"
+_INSTANT = re.compile(INSTANT)
+_DAY = re.compile(DAY)
+
+
+def parse_instant(name: str, value: str) -> datetime:
+    """Return the date-time a query parameter gives (:data:`INSTANT_PATTERN`; without an
+    offset it is Asia/Shanghai time).
+
+    >>> parse_instant("start", "2024-02-29 08:30").isoformat()
+    '2024-02-29T08:30:00+08:00'
+    >>> parse_instant("start", "2023-02-29T08:30Z")
+    Traceback (most recent call last):
+    ...
+    geogrid.errors.InvalidRequestError: start is not a date-time (RFC 3339) on a day that exists
+    """
+    if not _INSTANT.fullmatch(value):
+        raise InvalidRequestError(
+            f"{name} is not a date-time (RFC 3339) on a day that exists",
+            details={"parameter": name},
+        )
+    text = value.replace(" ", "T").replace("t", "T").replace("z", "Z")
+    if not re.search(r"(Z|[+-][0-9]{2}:[0-9]{2})$", text):
+        text += LOCAL_OFFSET
+    return datetime.fromisoformat(text)
+
+
+def parse_day(name: str, value: str) -> date:
+    """Return the day a query parameter gives (:data:`DAY_PATTERN`).
+
+    >>> parse_day("start", "2024-02-29")
+    datetime.date(2024, 2, 29)
+    """
+    if not _DAY.fullmatch(value):
+        raise InvalidRequestError(
+            f"{name} {value[:20]!r} is not a day that exists (YYYY-MM-DD)",
+            details={"parameter": name},
+        )
+    return date.fromisoformat(value)
+
 
 _DATE_TIME = re.compile(
     r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}:?\d{2})?"
@@ -94,3 +173,16 @@ def body_schema(model: type[BaseModel]) -> dict[str, Any]:
         return node
 
     return resolve(schema)
+
+
+def given(*fields: str) -> dict[str, Any]:
+    """Return a JSON schema saying that each of ``fields`` is given, not null: for rules
+    between optional fields (``oneOf`` exactly one, ``anyOf`` at least one of some).
+
+    >>> given("lat", "long")["required"]
+    ['lat', 'long']
+    """
+    return {
+        "required": list(fields),
+        "properties": {field: {"not": {"type": "null"}} for field in fields},
+    }
