@@ -34,7 +34,7 @@ for role in $roles; do
   [ "$role" = anonymous ] && continue
   grid=()
   [ "$role" = grid_worker ] && grid=(--grid "$worker_grid")
-  geogrid users add "contract $role" --role "$role" "${grid[@]}" | grep '^gg_' >"$home/key_$role"
+  geogrid users add "contract $role" --role "$role" "${grid[@]}" 2>/dev/null | grep '^gg_' >"$home/key_$role"
 done
 
 geogrid serve --port "$port" --workers "$workers" >"$home/server.log" 2>&1 &
@@ -62,9 +62,12 @@ for role in $roles; do
     --phases examples,coverage,fuzzing,stateful --max-examples "$examples" --seed 4242 \
     --no-color >"$home/$role.txt" 2>&1 || status=1
   after=$(grep -c '"request_id"' "$home/server.log" || true)
-  summary=$(grep -E '^=+ .* in [0-9.]+s =+$' "$home/$role.txt" | tail -1 | tr -d '=')
-  printf '%-12s %6d requests %5ss  %s  (load average %s)\n' "$role" $((after - before)) \
-    $(($(date +%s) - started)) "${summary:-no summary}" "$(uptime | sed 's/.*average: //')"
+  summary=$(grep -E '^=+ .* in [0-9.]+s =+$' "$home/$role.txt" | tail -1)
+  count() { echo "$summary" | grep -oE "[0-9]+ $1" | grep -oE '[0-9]+' || echo 0; }
+  [ -n "$summary" ] || status=1
+  printf '%-12s %6d requests %5d s  %s failures  %s errors  (load average %s)\n' "$role" \
+    $((after - before)) $(($(date +%s) - started)) "$(count failure)" "$(count error)" \
+    "$(uptime | sed 's/.*average: //')"
 done
 [ $status = 0 ] || echo "reports: $home/<role>.txt"
 exit $status

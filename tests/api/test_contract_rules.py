@@ -33,7 +33,8 @@ def schema(demo_app: FastAPI) -> dict[str, Any]:
 def _parameter(schema: dict[str, Any], path: str, name: str, method: str = "get") -> Any:
     params = schema["paths"][path][method]["parameters"]
     found = next(p for p in params if p["name"] == name)["schema"]
-    return next((b for b in found.get("anyOf", []) if b.get("type") != "null"), found)
+    branch = next((b for b in found.get("anyOf", []) if b.get("type") != "null"), {})
+    return {**branch, **{k: v for k, v in found.items() if k != "anyOf"}}
 
 
 def _body(schema: dict[str, Any], path: str, media: str = "application/json") -> Any:

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import partial
 from typing import Annotated, Any
@@ -192,7 +193,7 @@ async def items(
         str | None,
         Query(
             max_length=400,
-            pattern=BBOX_PATTERN,
+            json_schema_extra={"pattern": BBOX_PATTERN},  # checked in _parse_bbox: its words
             description="min x, min y, max x, max y in `bbox-crs` (or six numbers: min x, "
             "min y, min z, max x, max y, max z): features intersecting it",
         ),
@@ -289,7 +290,13 @@ def item(
 
 
 def _parse_bbox(text: str) -> list[float]:
-    """Return min x, min y, max x, max y from a ``bbox`` matching :data:`BBOX_PATTERN`."""
+    """Return min x, min y, max x, max y from a ``bbox`` (:data:`BBOX_PATTERN`)."""
+    if not re.fullmatch(BBOX_PATTERN, text):
+        raise InvalidRequestError(
+            "bbox must be four comma-separated numbers (min x, min y, max x, max y) or six "
+            f"(with min z and max z), plain decimals, not {text[:100]!r}",
+            details={"bbox": text[:100]},
+        )
     values = [float(v) for v in text.split(",")]
     if len(values) == 6:
         if values[2] > values[5]:
