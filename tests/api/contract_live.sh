@@ -37,7 +37,7 @@ for role in $roles; do
   geogrid users add "contract $role" --role "$role" "${grid[@]}" 2>/dev/null | grep '^gg_' >"$home/key_$role"
 done
 
-geogrid serve --port "$port" --workers "$workers" >"$home/server.log" 2>&1 &
+"$bin/geogrid" serve --port "$port" --workers "$workers" >"$home/server.log" 2>&1 &
 server=$!
 stop() {
   kill "$server" 2>/dev/null || true

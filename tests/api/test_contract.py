@@ -50,6 +50,7 @@ FOCUS = {
         "GET /locate",
         "GET /collections/{collection_id}/items",
         "POST /collections/{collection_id}/items",
+        "GET /collections/{collection_id}/items/{feature_id}",  # the link from POST
         "POST /open311/v2/requests.json",
         "GET /open311/v2/requests.json",
         "GET /open311/v2/requests/{request_id}.json",
@@ -102,6 +103,8 @@ FOCUS = {
         "GET /audit",
         "POST /coverage/plan",
         "GET /collections/{collection_id}/items",
+        "POST /collections/{collection_id}/items",
+        "GET /collections/{collection_id}/items/{feature_id}",  # the link from POST
         "PUT /events/services/{service_code}",
         "GET /open311/v2/services.json",
     ],
