@@ -66,8 +66,10 @@ def list_events(
 def report(
     start: Annotated[str, typer.Argument(help="the first local day, YYYY-MM-DD")],
     days: Annotated[int, typer.Option(min=1, max=366)] = 1,
+    by: Annotated[str, typer.Option(help="grid (per grid and day) or worker")] = "grid",
 ) -> None:
-    """Print per grid and day: events, on-time %, overdue, median minutes."""
+    """Print per grid and day: events, on-time %, overdue, median minutes (--by worker:
+    per grid worker, names masked)."""
     from geogrid.access import Caller, Role
     from geogrid.errors import InvalidRequestError
     from geogrid.workspace import Workspace
@@ -77,6 +79,11 @@ def report(
         first = date.fromisoformat(start)
     except ValueError:
         raise InvalidRequestError(f"START {start!r} is not a day (YYYY-MM-DD)") from None
+    if by not in ("grid", "worker"):
+        raise InvalidRequestError(f"--by must be grid or worker, not {by!r}")
+    if by == "worker":
+        _print_worker_report(first, days)
+        return
     now, rows = daily_report(Workspace.open(), Caller("cli", Role.PLANNER), first, days)
     table = Table(
         "day",
@@ -100,6 +107,28 @@ def report(
             str(r["open"]),
             _num(r["median_first_response_min"]),
             _num(r["median_close_min"]),
+        )
+    console.print(table)
+    console.print(f"as of {now.isoformat(timespec='seconds')}")
+
+
+def _print_worker_report(first: date, days: int) -> None:
+    from geogrid.access import Caller, Role
+    from geogrid.workspace import Workspace
+    from geogrid.workspace.event_reports import worker_report
+
+    now, rows = worker_report(Workspace.open(), Caller("cli", Role.PLANNER), first, days)
+    table = Table("worker", "name", "grid", "events", "closed", "on time %", "overdue", "open")
+    for r in rows:
+        table.add_row(
+            escape(r["worker_code"]),
+            escape(r["worker_name"] or "-"),
+            escape(r["grid_code"] or "-"),
+            str(r["events"]),
+            str(r["closed"]),
+            _num(r["on_time_pct"]),
+            str(r["overdue"]),
+            str(r["open"]),
         )
     console.print(table)
     console.print(f"as of {now.isoformat(timespec='seconds')}")

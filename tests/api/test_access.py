@@ -407,6 +407,8 @@ MATRIX = [
     Case((200, 403, 200, 403, 403, 401, 401), "POST", "/events/scan", post("/events/scan", None)),
     Case((200, 200, 200, 200, 403, 401, 401), "GET", "/events/report",
          get("/events/report", start="2020-01-31")),
+    Case((200, 200, 200, 200, 403, 401, 401), "GET", "/events/report/workers",
+         get("/events/report/workers", start="2020-01-31")),
     Case((200, 200, 200, 200, 403, 401, 401), "GET", "/events/map.html",
          get("/events/map.html", grid=DEMO_WORKER_GRID), "own grid"),
     Case((200, 200, 200, 404, 403, 401, 401), "GET", "/events/map.html",

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, text
 
 from geogrid.access import Role
 from geogrid.api.app import create_app
+from geogrid.privacy import mask_name
 from geogrid.settings import Settings
 from geogrid.workspace import Workspace
 from geogrid.workspace.clock import ManualClock
@@ -239,6 +240,54 @@ def test_the_report_equals_an_independent_query(
     theirs = clients["grid_worker"].get("/events/report", params={"start": "2020-02-20"}).json()
     assert {r["grid_code"] for r in theirs["rows"]} == {DEMO_WORKER_GRID}
     assert date(2020, 2, 20).isoformat() == theirs["rows"][0]["day"]
+
+
+def test_the_late_report_per_worker_equals_an_independent_query_and_masks_names(
+    clients: dict[str, TestClient], events_db: Engine, clock: ManualClock
+) -> None:
+    clock.set(datetime(2020, 2, 21, 1, 0, tzinfo=UTC))  # 09:00 local
+    ids = [report_event(clients["app"], events_db, DEMO_WORKER_GRID + "-01") for _ in range(4)]
+    ids += [report_event(clients["app"], events_db, OTHER_VILLAGE) for _ in range(3)]
+    clock.advance(timedelta(minutes=90))
+    for event_id in (ids[0], ids[4]):
+        clients["dispatcher"].post(f"/events/{event_id}/close", json={})
+    clock.advance(timedelta(hours=4))
+    clients["dispatcher"].post(f"/events/{ids[1]}/close", json={})  # late
+    got = clients["planner"].get("/events/report/workers", params={"start": "2020-02-21"})
+    assert got.status_code == 200, got.text
+    rows = {r["worker_code"]: r for r in got.json()["rows"]}
+    now = clock.now()
+    raw = sql(
+        events_db,
+        "SELECT e.worker_code, w.name, e.closed_at, e.expected_at FROM events e "
+        "JOIN grid_workers w ON w.code = e.worker_code "
+        "WHERE e.requested_at >= '2020-02-20T16:00:00Z' "
+        "AND e.requested_at < '2020-02-21T16:00:00Z'",
+    )
+    expected: dict[str, dict[str, Any]] = {}
+    for worker, name, closed, due in raw:
+        mine = expected.setdefault(worker, {"name": name, "n": 0, "on_time": 0, "late": 0})
+        mine["n"] += 1
+        mine["on_time"] += closed is not None and closed <= due
+        mine["late"] += (closed or now) > due
+    assert set(rows) == set(expected)
+    assert len(rows) == 2
+    for worker, mine in expected.items():
+        row = rows[worker]
+        assert (row["events"], row["closed_on_time"], row["overdue"]) == (
+            mine["n"],
+            mine["on_time"],
+            mine["late"],
+        )
+        assert row["on_time_pct"] == round(100 * mine["on_time"] / mine["n"], 1)
+        assert row["worker_name"] != mine["name"]  # a planner sees no personal data
+        assert row["worker_name"] == mask_name(mine["name"])
+    shown = clients["dispatcher"].get("/events/report/workers", params={"start": "2020-02-21"})
+    assert {r["worker_name"] for r in shown.json()["rows"]} == {
+        m["name"] for m in expected.values()
+    }
+    theirs = clients["grid_worker"].get("/events/report/workers", params={"start": "2020-02-21"})
+    assert len(theirs.json()["rows"]) == 1
 
 
 def test_the_map_shows_open_and_overdue_events_without_personal_data(

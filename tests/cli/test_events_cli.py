@@ -50,6 +50,19 @@ def test_events_scan_list_report(county_db: Engine, cli_database: Callable[[str]
     report = runner.invoke(app, ["events", "report", day])
     assert report.exit_code == 0, report.output
     assert "C-002-002" in report.output
+    by_worker = runner.invoke(app, ["events", "report", day, "--by", "worker"])
+    assert by_worker.exit_code == 0, by_worker.output
+    with county_db.connect() as conn:
+        worker, name = conn.execute(
+            text(
+                "SELECT w.code, w.name FROM events e JOIN grid_workers w "
+                "ON w.code = e.worker_code WHERE e.id = :id"
+            ),
+            {"id": late["id"]},
+        ).one()
+    assert worker in by_worker.output
+    assert name not in by_worker.output  # masked
+    assert runner.invoke(app, ["events", "report", day, "--by", "town"]).exit_code == 1
     bad = runner.invoke(app, ["events", "report", "2020-02-30"])
     assert bad.exit_code == 1
     assert "is not a day" in bad.output

@@ -7,7 +7,8 @@ the deadline scan, the daily report, and the services' configuration.
 - ``POST /events/scan``: dispatchers and admins run the deadline scan now (servers and
   ``geogrid events scan`` run it on a timer);
 - ``GET /events/report``: per grid and day, aggregates only (planners too; a grid worker
-  gets their subtree's);
+  gets their subtree's); ``GET /events/report/workers``: per grid worker, the same way
+  (worker codes, names masked for planners);
 - ``GET /events/map.html``: open and overdue events by grid (codes and times only),
   printable (``geogrid events map --out events.pdf``);
 - ``PUT /events/services/{code}``: admins create or change a service and its deadline.
@@ -37,7 +38,7 @@ from geogrid.workspace.event_actions import (
     update_event,
 )
 from geogrid.workspace.event_map import events_map
-from geogrid.workspace.event_reports import daily_report
+from geogrid.workspace.event_reports import daily_report, worker_report
 from geogrid.workspace.events import ServiceIn, put_service
 
 router = APIRouter(prefix="/events", tags=["events"])
@@ -196,6 +197,51 @@ def report(
     ogc.reject_unknown_params(request, ("start", "days"))
     now, rows = daily_report(workspace, caller, parse_day("start", start), days)
     return ReportPublic(now=now, rows=[ReportRow(**r) for r in rows])
+
+
+class WorkerReportRow(BaseModel):
+    """One grid worker's events of a period: answered in time or late (codes and counts;
+    the name masked for callers without personal data)."""
+
+    worker_code: str
+    worker_name: str | None = Field(description="personal data: masked for planners")
+    grid_code: str | None = Field(description="the worker's own grid")
+    events: int
+    closed: int
+    closed_on_time: int
+    overdue: int = Field(description="closed late, or open past the deadline now")
+    open_overdue: int = Field(description="still open past the deadline now")
+    open: int
+    on_time_pct: float | None = Field(description="closed on time / events due or closed")
+
+
+class WorkerReportPublic(BaseModel):
+    """The late report of a period per grid worker (local days, Asia/Shanghai)."""
+
+    now: dt.datetime
+    rows: list[WorkerReportRow]
+
+
+@router.get("/report/workers", response_model=WorkerReportPublic)
+def report_workers(
+    request: Request,
+    workspace: WorkspaceDep,
+    caller: Reporter,
+    start: Annotated[
+        str, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="first local day (YYYY-MM-DD)")
+    ],
+    days: Annotated[int, Query(ge=1, le=366, description="how many days")] = 1,
+) -> WorkerReportPublic:
+    """Return per grid worker: events, on time, overdue, on-time % of a period."""
+    ogc.reject_unknown_params(request, ("start", "days"))
+    try:
+        first = dt.date.fromisoformat(start)
+    except ValueError:
+        raise InvalidRequestError(
+            f"start {start!r} is not a day", details={"parameter": "start"}
+        ) from None
+    now, rows = worker_report(workspace, caller, first, days)
+    return WorkerReportPublic(now=now, rows=[WorkerReportRow(**r) for r in rows])
 
 
 @router.get(
