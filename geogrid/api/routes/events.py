@@ -227,20 +227,12 @@ def report_workers(
     request: Request,
     workspace: WorkspaceDep,
     caller: Reporter,
-    start: Annotated[
-        str, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="first local day (YYYY-MM-DD)")
-    ],
+    start: Annotated[str, Query(pattern=DAY_PATTERN, description="first local day (YYYY-MM-DD)")],
     days: Annotated[int, Query(ge=1, le=366, description="how many days")] = 1,
 ) -> WorkerReportPublic:
     """Return per grid worker: events, on time, overdue, on-time % of a period."""
     ogc.reject_unknown_params(request, ("start", "days"))
-    try:
-        first = dt.date.fromisoformat(start)
-    except ValueError:
-        raise InvalidRequestError(
-            f"start {start!r} is not a day", details={"parameter": "start"}
-        ) from None
-    now, rows = worker_report(workspace, caller, first, days)
+    now, rows = worker_report(workspace, caller, parse_day("start", start), days)
     return WorkerReportPublic(now=now, rows=[WorkerReportRow(**r) for r in rows])
 
 
