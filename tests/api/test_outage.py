@@ -120,6 +120,9 @@ CALLS: dict[tuple[str, str], Call] = {
     ("GET", "/open311/v2/requests/{request_id}.json"): Call("/open311/v2/requests/1.json", up=404),
     ("GET", "/events/map.html"): Call("/events/map.html"),
     ("GET", "/events/report"): Call("/events/report", kwargs={"params": {"start": "2020-01-31"}}),
+    ("GET", "/events/report/workers"): Call(
+        "/events/report/workers", kwargs={"params": {"start": "2020-01-31"}}
+    ),
     ("POST", "/open311/v2/requests.json"): Call(
         "/open311/v2/requests.json",
         up=None,
