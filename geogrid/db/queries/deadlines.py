@@ -28,6 +28,8 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from geogrid.db.queries.events import grid_subtree_condition
+
 __all__ = [
     "REPORT_COLUMNS",
     "SCAN_LOCK",
@@ -171,11 +173,8 @@ def report_by_grid_and_day(
     or open past the deadline at ``now``), open, the on-time share of the events whose
     outcome is known (closed, or past their deadline), and the median minutes to the first
     response (acknowledgement, else the close) and to the close."""
-    clause = ""
     params: dict[str, Any] = {"start": start, "end": end, "now": now, "tz": tz}
-    if subtree is not None:
-        clause = "AND (e.grid_code = :root OR starts_with(e.grid_code, :root || '-'))"
-        params["root"] = subtree
+    clause = grid_subtree_condition(subtree, params)
     rows = conn.execute(text(_REPORT.format(subtree=clause)), params).mappings()
     out = []
     for row in rows:

@@ -22,11 +22,12 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from geogrid.db.queries.events import EVENT_COLUMNS
+from geogrid.db.queries.events import EVENT_COLUMNS, EVENT_FIELDS
 
 __all__ = ["insert_event_logged"]
 
-_INSERT = """
+_INSERT = (
+    """
 WITH s AS (
     SELECT code, name, kind, deadline_minutes, remind_minutes FROM event_services
     WHERE code = :service_code AND active AND kind <> 'deployment'
@@ -61,15 +62,13 @@ WITH s AS (
         'at', e.requested_at)
     FROM e
 )
-SELECT e.id, e.service_code, s.name AS service_name, s.kind, e.status, e.placement,
-       e.requested_at, e.expected_at, e.deadline_minutes, e.updated_at, e.acknowledged_at,
-       e.closed_at, e.reminded_at, e.escalated_at, e.escalation_level, e.agency_code,
-       e.grid_code, e.village_code, e.town_code, e.worker_code,
-       ST_X(e.geom) AS lon, ST_Y(e.geom) AS lat, e.address_string, e.description,
-       e.status_notes, e.contact_name, e.phone, e.health_code, e.transfer_code, e.created_by,
+SELECT"""
+    + EVENT_FIELDS
+    + """,
        0 AS assigned, 0 AS assigned_acknowledged
 FROM e CROSS JOIN s
 """
+)
 
 _OPTIONAL = (
     "agency_code",

@@ -18,9 +18,11 @@ from sqlalchemy import Connection, text
 __all__ = [
     "EVENTS_LAYER",
     "EVENT_COLUMNS",
+    "EVENT_FIELDS",
     "acknowledge_assignments",
     "event_by_idempotency_key",
     "grid_chain",
+    "grid_subtree_condition",
     "insert_assignments",
     "insert_event",
     "insert_log",
@@ -73,23 +75,39 @@ EVENT_COLUMNS = (
     "assigned",
     "assigned_acknowledged",
 )
-_SELECT = """
-SELECT e.id, e.service_code, s.name AS service_name, s.kind, e.status, e.placement,
+EVENT_FIELDS = """
+       e.id, e.service_code, s.name AS service_name, s.kind, e.status, e.placement,
        e.requested_at, e.expected_at, e.deadline_minutes, e.updated_at, e.acknowledged_at,
        e.closed_at, e.reminded_at, e.escalated_at, e.escalation_level, e.agency_code,
        e.grid_code, e.village_code, e.town_code, e.worker_code,
        ST_X(e.geom) AS lon, ST_Y(e.geom) AS lat, e.address_string, e.description,
-       e.status_notes, e.contact_name, e.phone, e.health_code, e.transfer_code, e.created_by,
+       e.status_notes, e.contact_name, e.phone, e.health_code, e.transfer_code, e.created_by"""
+"""The columns of :data:`EVENT_COLUMNS` but the assignment counts, from events ``e`` and
+their service ``s``."""
+_SELECT = (
+    "SELECT"
+    + EVENT_FIELDS
+    + """,
        (SELECT count(*) FROM event_assignments a WHERE a.event_id = e.id) AS assigned,
        (SELECT count(a.acknowledged_at) FROM event_assignments a
          WHERE a.event_id = e.id) AS assigned_acknowledged
 FROM events e JOIN event_services s ON s.code = e.service_code
 """
+)
 _IN_SUBTREE = """(
     e.grid_code = :root OR starts_with(e.grid_code, :root || '-')
     OR EXISTS (SELECT 1 FROM event_assignments a WHERE a.event_id = e.id
                AND (a.grid_code = :root OR starts_with(a.grid_code, :root || '-'))))"""
 _SERVICE_COLUMNS = "code, name, description, kind, deadline_minutes, remind_minutes, active"
+
+
+def grid_subtree_condition(subtree: str | None, params: dict[str, Any]) -> str:
+    """Return ``AND`` the condition "event ``e`` placed in grid ``subtree``'s subtree"
+    (and put its parameter in ``params``), or nothing when ``subtree`` is None."""
+    if subtree is None:
+        return ""
+    params["root"] = subtree
+    return "AND (e.grid_code = :root OR starts_with(e.grid_code, :root || '-'))"
 
 
 # -- services -------------------------------------------------------------------------------

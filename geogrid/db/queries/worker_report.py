@@ -14,6 +14,8 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from geogrid.db.queries.events import grid_subtree_condition
+
 __all__ = ["WORKER_REPORT_COLUMNS", "report_by_worker"]
 
 WORKER_REPORT_COLUMNS = (
@@ -60,11 +62,8 @@ def report_by_worker(
     events, closed, closed on time, overdue (closed late, or open past the deadline at
     ``now``), open and overdue, open, and the on-time share of those whose outcome is
     known; ``subtree``: only events placed in that grid's subtree."""
-    clause = ""
     params: dict[str, Any] = {"start": start, "end": end, "now": now}
-    if subtree is not None:
-        clause = "AND (e.grid_code = :root OR starts_with(e.grid_code, :root || '-'))"
-        params["root"] = subtree
+    clause = grid_subtree_condition(subtree, params)
     rows = conn.execute(text(_REPORT.format(subtree=clause)), params).mappings()
     out = []
     for row in rows:
