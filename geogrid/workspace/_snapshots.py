@@ -18,15 +18,15 @@ import pickle
 import tempfile
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from geogrid.workspace.locate import Locator
 
-__all__ = ["LocatorSnapshots"]
+__all__ = ["KEEP", "LocatorSnapshots", "read_pickle", "write_pickle"]
 
 log = logging.getLogger("geogrid.workspace")
-KEEP = 2  # newest snapshots kept per privacy level (the one in use and the one before)
+KEEP = 2  # newest snapshots kept per kind (the one in use and the one before)
 
 
 @cache
@@ -56,30 +56,41 @@ class LocatorSnapshots:
 
     def load(self, key: str) -> Locator | None:
         """Return the snapshot ``key``, or None when there is none (or it is unreadable)."""
-        path = self.folder / key
-        try:
-            with path.open("rb") as source:
-                return pickle.load(source)  # type: ignore[no-any-return]
-        except FileNotFoundError:
-            return None
-        except Exception:  # a torn or foreign file: rebuild, and it is written again
-            log.warning("locator snapshot %s unreadable; rebuilding", path.name)
-            return None
+        return read_pickle(self.folder / key, "locator snapshot")  # type: ignore[no-any-return]
 
     def save(self, key: str, locator: Locator) -> None:
         """Write the snapshot atomically; keep the newest :data:`KEEP` of its kind."""
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(
-                dir=self.folder, prefix=".tmp-", suffix=".pickle", delete=False
-            ) as out:
-                pickle.dump(locator, out, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(out.name, self.folder / key)
-            kind = key.rsplit("-", 1)[0]
-            older = sorted(
-                self.folder.glob(f"{kind}-*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True
-            )
-            for stale in older[KEEP:]:
-                stale.unlink(missing_ok=True)
-        except OSError as exc:  # a full disk, say: serving goes on without the snapshot
-            log.warning("locator snapshot not written: %s", exc)
+        kind = key.rsplit("-", 1)[0]
+        write_pickle(self.folder / key, locator, f"{kind}-*.pickle", "locator snapshot")
+
+
+def read_pickle(path: Path, what: str) -> Any | None:
+    """Return the object pickled at ``path``; None when there is none, or when it is
+    unreadable (a torn or foreign file: logged as ``what``; the caller builds it again)."""
+    try:
+        with path.open("rb") as source:
+            return pickle.load(source)
+    except FileNotFoundError:
+        return None
+    except Exception:
+        log.warning("%s %s unreadable; rebuilding", what, path.name)
+        return None
+
+
+def write_pickle(path: Path, value: object, kind: str, what: str) -> None:
+    """Pickle ``value`` to ``path`` atomically, then keep only the newest :data:`KEEP`
+    files of its folder matching the glob ``kind``. A failure (a full disk, say) is
+    logged as ``what``: serving goes on without the snapshot."""
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(
+            dir=folder, prefix=".tmp-", suffix=".pickle", delete=False
+        ) as out:
+            pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(out.name, path)
+        older = sorted(folder.glob(kind), key=lambda p: p.stat().st_mtime, reverse=True)
+        for stale in older[KEEP:]:
+            stale.unlink(missing_ok=True)
+    except OSError as exc:
+        log.warning("%s not written: %s", what, exc)

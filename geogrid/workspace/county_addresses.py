@@ -27,10 +27,6 @@ whole matcher would know its villages, placed in the county its town's name impl
 from __future__ import annotations
 
 import hashlib
-import logging
-import os
-import pickle
-import tempfile
 import threading
 import time
 from collections import OrderedDict
@@ -55,7 +51,7 @@ from geogrid.spatial.addresses.counties import (
     grids_of_county,
     partitioned_matcher,
 )
-from geogrid.workspace._snapshots import _code_digest
+from geogrid.workspace._snapshots import _code_digest, read_pickle, write_pickle
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -82,11 +78,9 @@ class Workspace(Protocol):
 
 __all__ = ["BYTES_PER_ADDRESS", "CountyDoors", "DoorCache", "county_matcher"]
 
-log = logging.getLogger("geogrid.workspace")
 
 BYTES_PER_ADDRESS = 450
 """Memory a county's doors take per address (measured: 35 MB RSS for 84,963 addresses)."""
-KEEP = 2  # snapshots kept per county and kind (the one in use and the one before)
 
 
 class DoorCache:
@@ -177,35 +171,14 @@ class _Snapshots:
     def load(self, key: str, kind: str) -> Any | None:
         if self.folder is None:
             return None
-        try:
-            with (self.folder / f"{key}.{kind}.pickle").open("rb") as source:
-                return pickle.load(source)
-        except FileNotFoundError:
-            return None
-        except Exception:  # a torn or foreign file: built again, and written again
-            log.warning("county snapshot %s.%s unreadable; rebuilding", key, kind)
-            return None
+        return read_pickle(self.folder / f"{key}.{kind}.pickle", "county snapshot")
 
     def save(self, key: str, kind: str, value: object) -> None:
         if self.folder is None:
             return
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(
-                dir=self.folder, prefix=".tmp-", suffix=".pickle", delete=False
-            ) as out:
-                pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(out.name, self.folder / f"{key}.{kind}.pickle")
-            county = key.rsplit("-", 1)[0]
-            older = sorted(
-                self.folder.glob(f"{county}-*.{kind}.pickle"),
-                key=lambda p: p.stat().st_mtime,
-                reverse=True,
-            )
-            for stale in older[KEEP:]:
-                stale.unlink(missing_ok=True)
-        except OSError as exc:  # a full disk, say: served without the snapshot
-            log.warning("county snapshot not written: %s", exc)
+        county = key.rsplit("-", 1)[0]
+        path = self.folder / f"{key}.{kind}.pickle"
+        write_pickle(path, value, f"{county}-*.{kind}.pickle", "county snapshot")
 
 
 def county_matcher(ws: Workspace) -> AddressMatcher:
