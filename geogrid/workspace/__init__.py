@@ -8,7 +8,6 @@ most once per ``cache_check_interval_s``).
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -18,7 +17,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 from sqlalchemy import Engine
 
 from geogrid import crs as gcrs
@@ -37,6 +35,7 @@ from geogrid.errors import GeoGridError, InvalidRequestError
 from geogrid.settings import Settings, get_settings
 from geogrid.spatial.gridindex import GridIndex
 from geogrid.workspace._cache import VersionedCache
+from geogrid.workspace._matchers import MatcherBuilder
 from geogrid.workspace._reads import ReadRouter
 from geogrid.workspace._snapshots import LocatorSnapshots
 from geogrid.workspace.clock import Clock, SystemClock
@@ -78,7 +77,7 @@ class Workspace:
         self.settings = settings or get_settings()
         self._cache = VersionedCache(self._read_versions, self.settings.cache_check_interval_s)
         # the last matcher built, with the gazetteer and the villages' digest it read
-        self._matcher: tuple[gpd.GeoDataFrame, str, AddressMatcher] | None = None
+        self._matchers = MatcherBuilder()
         # the last grids read, with each row's version (what changed is read again)
         self._grids_read: tuple[gpd.GeoDataFrame, pd.Series] | None = None
         self._reads = ReadRouter(engine, self.read_engine)
@@ -109,7 +108,7 @@ class Workspace:
     def invalidate(self) -> None:
         """Drop every cached index (they are rebuilt on next use)."""
         self._cache.invalidate()
-        self._matcher = None
+        self._matchers = MatcherBuilder()
         self._grids_read = None
 
     def recheck(self) -> None:
@@ -432,40 +431,11 @@ class Workspace:
         return self._read(snapshots.layer_versions)  # type: ignore[no-any-return]
 
     def _build_matcher(self) -> AddressMatcher:
-        from geogrid.spatial.addresses import AddressMatcher
-        from geogrid.spatial.addresses.aliases import build_aliases
-
         if self.settings.address_counties:
             from geogrid.workspace.county_addresses import county_matcher
 
             return county_matcher(self)
-
-        gazetteer = self.addresses()
-        grids = self.grids()
-        # an edit of a micro-grid changes the grids but none of what the matcher reads
-        fingerprint = _fingerprint(grids.loc[grids["level"].isin(("town", "village"))])
-        matcher = None
-        if self._matcher is not None:
-            built_from, built_fingerprint, matcher = self._matcher
-            if built_from is not gazetteer or built_fingerprint != fingerprint:
-                matcher = None
-        if matcher is None:
-            matcher = AddressMatcher.from_grids(gazetteer, grids)
-            self._matcher = (gazetteer, fingerprint, matcher)
-        corrections = self.address_corrections()
-        if corrections.empty:
-            return matcher
-        return matcher.with_aliases(build_aliases(corrections, grids, gazetteer))
-
-
-def _fingerprint(frame: gpd.GeoDataFrame) -> str:
-    """Return a digest of a frame's rows: names and geometry (WKB)."""
-    digest = hashlib.blake2b(digest_size=16)
-    for column in frame.columns.drop(frame.geometry.name):
-        digest.update(repr(frame[column].tolist()).encode())
-    for wkb in shapely.to_wkb(frame.geometry.to_numpy()):
-        digest.update(wkb)
-    return digest.hexdigest()
+        return self._matchers.build(self.addresses(), self.grids(), self.address_corrections())
 
 
 def _locator_name(reveal_personal: bool, *, points_only: bool = False) -> str:
