@@ -268,7 +268,8 @@ def test_a_request_is_stored_with_its_log_entry_and_notification(
         "WHERE event_id = :id",
         id=event_id,
     )
-    name = sql(events_db, "SELECT name FROM api_credentials WHERE role = 'app' LIMIT 1")[0][0]
+    key_id = clients["app"].headers["Authorization"].split()[1].split("_")[1]  # gg_<id>_<secret>
+    name = sql(events_db, "SELECT name FROM api_credentials WHERE key_id = :k", k=key_id)[0][0]
     assert log == [(now, name, "app", "create", "open", DEMO_WORKER_GRID, None)]
     queued = sql(
         events_db, "SELECT topic, payload FROM event_outbox WHERE event_id = :id", id=event_id
