@@ -11,7 +11,7 @@ import socket
 import statistics
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -201,16 +201,7 @@ def edit_once_per_second(
         times.append(time.perf_counter() - started)
         statuses.append(status)
 
-    editors = []
-    started = time.perf_counter()
-    k = 0
-    while time.perf_counter() - started < seconds:
-        k += 1
-        editors.append(threading.Thread(target=edit, args=(k,), daemon=True))
-        editors[-1].start()
-        time.sleep(max(0.0, started + k - time.perf_counter()))
-    for editor in editors:
-        editor.join(180)
+    _once_per_second(edit, seconds)
     request("PATCH", {"type": "Feature", "properties": {"name": name}})
     return times, statuses
 
@@ -251,6 +242,14 @@ def move_border_once_per_second(
             times.append(time.perf_counter() - started)
             statuses.append(status)
 
+    _once_per_second(edit, seconds)
+    post(first)
+    return times, statuses
+
+
+def _once_per_second(edit: Callable[[int], None], seconds: float) -> None:
+    """Call ``edit(k)`` for k = 1, 2, ... once per second for ``seconds``, each in its own
+    thread whether the last one returned or not; wait for them all."""
     editors = []
     started = time.perf_counter()
     k = 0
@@ -261,5 +260,3 @@ def move_border_once_per_second(
         time.sleep(max(0.0, started + k - time.perf_counter()))
     for editor in editors:
         editor.join(180)
-    post(first)
-    return times, statuses
