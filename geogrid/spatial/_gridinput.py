@@ -19,7 +19,15 @@ import shapely
 from geogrid.errors import AxisOrderError, IngestError, InvalidGeometryError, UnknownCRSError
 from geogrid.spatial.gridlocations import TERRITORIAL_LEVELS
 
-__all__ = ["GridInput", "arrays_from_geodataframe", "check_arrays", "check_points"]
+__all__ = [
+    "GridInput",
+    "arrays_from_geodataframe",
+    "check_arrays",
+    "check_points",
+    "expected_levels",
+    "lineage_bits",
+    "parent_rows",
+]
 
 LEVELS = (*TERRITORIAL_LEVELS, "industry")
 ObjectArray = npt.NDArray[np.object_]
@@ -111,7 +119,7 @@ def check_arrays(
             column="level",
         )
     _check_geometries(code_a, geom_a, known_valid)
-    return GridInput(code_a, level_a, geom_a, *_lineage_bits(code_a, level_a, parent_a))
+    return GridInput(code_a, level_a, geom_a, *lineage_bits(code_a, level_a, parent_a))
 
 
 def _object_array(values: npt.ArrayLike) -> ObjectArray:
@@ -147,25 +155,37 @@ def _check_geometries(
         )
 
 
-def _lineage_bits(
+def parent_rows(
     codes: ObjectArray, levels: ObjectArray, parents: ObjectArray
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """Return, per grid, the level bits of its descendants and of its ancestors.
+) -> npt.NDArray[np.int64]:
+    """Return, per grid, the row of its parent (-1 for none).
 
     The parent is ``parent_code`` when it names a territorial grid of a coarser level,
-    else the code minus its last ``-`` part when that names one, else none.
+    else the code minus its last ``-`` part when that names one, else none. Industry
+    grids have no parent.
     """
-    n = len(codes)
     rank = np.array([LEVELS.index(lv) for lv in levels], dtype=np.int64)
     territorial = rank < len(TERRITORIAL_LEVELS)
     row_of = {c: i for i, c in enumerate(codes)}
-    parent_row = np.full(n, -1, dtype=np.int64)
+    parent_row = np.full(len(codes), -1, dtype=np.int64)
     for i in np.flatnonzero(territorial):
         for candidate in (parents[i], codes[i].rpartition("-")[0]):
             p = row_of.get(candidate) if isinstance(candidate, str) else None
             if p is not None and territorial[p] and rank[p] < rank[i]:
                 parent_row[i] = p
                 break
+    return parent_row
+
+
+def lineage_bits(
+    codes: ObjectArray, levels: ObjectArray, parents: ObjectArray
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Return, per grid, the level bits of its descendants and of its ancestors
+    (parents as :func:`parent_rows` finds them)."""
+    n = len(codes)
+    rank = np.array([LEVELS.index(lv) for lv in levels], dtype=np.int64)
+    territorial = rank < len(TERRITORIAL_LEVELS)
+    parent_row = parent_rows(codes, levels, parents)
     bits = np.where(territorial, 1 << np.minimum(rank, 62), 0).astype(np.int64)
     descendants = np.zeros(n, dtype=np.int64)
     ancestors = np.zeros(n, dtype=np.int64)
@@ -179,6 +199,29 @@ def _lineage_bits(
         np.bitwise_or.at(ancestors, child[live], bits[ancestor[live]])
         child, ancestor = child[live], parent_row[ancestor[live]]
     return descendants, ancestors
+
+
+def expected_levels(
+    owner: npt.NDArray[np.int32],
+    ancestor_bits: npt.NDArray[np.int64],
+    descendant_bits: npt.NDArray[np.int64],
+) -> npt.NDArray[np.int64]:
+    """Return per point the bits of the levels that exist there (``GridIndex`` rule 5).
+
+    ``owner`` holds the owning row per point and territorial level (-1 none); the bits
+    are :func:`lineage_bits`' with one more entry, 0, last (what row -1 picks).
+    """
+    n, n_levels = owner.shape
+    expected = np.zeros(n, dtype=np.int64)
+    finer = np.full(n, -1, dtype=np.int64)  # nearest owner at a finer level
+    for k in range(n_levels - 1, -1, -1):
+        expected |= ancestor_bits[finer] & (1 << k)
+        finer = np.where(owner[:, k] >= 0, owner[:, k], finer)
+    coarser = np.full(n, -1, dtype=np.int64)  # nearest owner at a coarser level
+    for k in range(n_levels):
+        expected |= descendant_bits[coarser] & (1 << k)
+        coarser = np.where(owner[:, k] >= 0, owner[:, k], coarser)
+    return expected
 
 
 def check_points(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:

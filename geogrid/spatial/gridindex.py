@@ -142,6 +142,11 @@ class GridIndex:
         tests and more memory.
     cell_range
         Fewest and most cells in the raster of one level (4 bytes each).
+    projection
+        Where gap distances are measured; by default a transverse Mercator centred on
+        these grids. A part of a larger grid set (one county's grids,
+        :mod:`geogrid.spatial.gridcounties`) takes the whole set's, so that its
+        distances are the whole index's.
     """
 
     def __init__(
@@ -153,9 +158,12 @@ class GridIndex:
         *,
         cells_per_grid: float = 1024.0,
         cell_range: tuple[int, int] = (1 << 20, 1 << 22),
+        projection: LocalProjection | None = None,
     ) -> None:
         grid_input = _gridinput.check_arrays(codes, levels, parent_codes, geometries)
         self._options: dict[str, Any] = {"cells_per_grid": cells_per_grid, "cell_range": cell_range}
+        if projection is not None:
+            self._options["projection"] = projection
         self._take_input(grid_input)
         geoms = grid_input.geometries
         rows = [self._rows_in_code_order(level) for level in LEVEL_NAMES]
@@ -165,7 +173,7 @@ class GridIndex:
             for name, r, shift in zip(LEVEL_NAMES, rows, shifts, strict=True)
         ]
         self._bounds = _bounds_corners(geoms)
-        self.projection = LocalProjection.around(*self._bounds)
+        self.projection = projection or LocalProjection.around(*self._bounds)
         self._take_levels(built, {})
 
     def _polygons_by_row(self) -> npt.NDArray[np.object_]:
@@ -225,7 +233,7 @@ class GridIndex:
             optional) and a Polygon/MultiPolygon geometry; other columns are ignored.
             Answers name grids by their row position in this frame.
         **options
-            Passed to the constructor (``cells_per_grid``, ``cell_range``).
+            Passed to the constructor (``cells_per_grid``, ``cell_range``, ``projection``).
 
         Raises
         ------
@@ -261,7 +269,7 @@ class GridIndex:
         geometries
             Polygons or MultiPolygons in EPSG:4326 (lon/lat degrees).
         **options
-            Passed to the constructor (``cells_per_grid``, ``cell_range``).
+            Passed to the constructor (``cells_per_grid``, ``cell_range``, ``projection``).
         """
         return cls(codes, levels, parent_codes, geometries, **options)
 
@@ -472,17 +480,19 @@ class GridIndex:
 
     def _expected_levels(self, owner: npt.NDArray[np.int32]) -> npt.NDArray[np.int64]:
         """Return per point the bits of the levels that exist there (rule 5)."""
-        n, n_levels = owner.shape
-        expected = np.zeros(n, dtype=np.int64)
-        finer = np.full(n, -1, dtype=np.int64)  # nearest owner at a finer level
-        for k in range(n_levels - 1, -1, -1):
-            expected |= self._ancestor_bits[finer] & (1 << k)
-            finer = np.where(owner[:, k] >= 0, owner[:, k], finer)
-        coarser = np.full(n, -1, dtype=np.int64)  # nearest owner at a coarser level
-        for k in range(n_levels):
-            expected |= self._descendant_bits[coarser] & (1 << k)
-            coarser = np.where(owner[:, k] >= 0, owner[:, k], coarser)
-        return expected
+        return _gridinput.expected_levels(owner, self._ancestor_bits, self._descendant_bits)
+
+    def nearest(
+        self, level: str, lon: npt.ArrayLike, lat: npt.ArrayLike
+    ) -> tuple[IntArray, FloatArray]:
+        """Return, per point, the row of the nearest grid of a territorial ``level`` and
+        its distance in metres (in :attr:`projection`; ties to the first code), as a gap
+        answer names it; row -1 and an infinite distance when the level has no grid."""
+        k = TERRITORIAL_LEVELS.index(level)
+        x, y = _gridinput.check_points(lon, lat)
+        if len(self._territorial[k].rows) == 0:
+            return np.full(len(x), -1, dtype=np.int64), np.full(len(x), np.inf)
+        return self._nearest(k, x, y)
 
     def _rows_in_code_order(self, level: str) -> IntArray:
         rows = np.flatnonzero(self.levels == level)
