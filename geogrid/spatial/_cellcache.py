@@ -27,7 +27,7 @@ free cell on every side), so they get either "none" or the exact test.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -109,6 +109,8 @@ class CellCache:
     offsets: IntArray
     candidate: Int32Array
     full: npt.NDArray[np.bool_]
+    row_cells: int | None = field(default=None, repr=False)
+    """How many cells point to a candidate row (``label <= -2``), when known."""
 
     @classmethod
     def from_polygons(
@@ -233,8 +235,15 @@ class CellCache:
         sub = CellCache.from_polygons(geoms[near], sub_frame, 0, mode)
 
         label = self.label.copy()
-        moved = label >= 0
-        label[moved] = remap[label[moved]]
+        window_label = label.reshape(frame.ny, frame.nx)[j0:j1, i0:i1]
+        row_cells = self.count_row_cells() - int(np.count_nonzero(window_label <= -2))
+        # Outside the window cells name only polygons that stay: when each keeps its
+        # index, those cells and their candidate rows hold as they are.
+        stays = remap >= 0
+        same_polygons = bool(np.array_equal(remap[stays], np.flatnonzero(stays)))
+        if not same_polygons:  # renumber the polygons every cell names (a full pass)
+            moved = label >= 0
+            label[moved] = remap[label[moved]]
         n_rows = len(self.offsets) - 1
         sub_label = sub.label.astype(np.int64)
         sub_label = np.where(
@@ -242,15 +251,24 @@ class CellCache:
             near[np.maximum(sub_label, 0)],
             np.where(sub_label == -1, -1, sub_label - n_rows),
         )
-        label.reshape(frame.ny, frame.nx)[j0:j1, i0:i1] = sub_label.reshape(j1 - j0, i1 - i0)
+        window_label[...] = sub_label.reshape(j1 - j0, i1 - i0)
+        row_cells += int(np.count_nonzero(sub_label <= -2))
         offsets = np.r_[self.offsets, sub.offsets[1:] + self.offsets[-1]]
-        kept = np.where(self.candidate >= 0, remap[self.candidate], -1)  # -1: in no cell's row
+        kept = self.candidate
+        if not same_polygons:
+            kept = np.where(kept >= 0, remap[kept], -1)  # -1: in no cell's row
         candidate = np.r_[kept, near[sub.candidate]].astype(np.int32)
         full = np.r_[self.full, sub.full]
-        if len(offsets) - 1 > 1.5 * np.count_nonzero(label <= -2) + 1024:
+        if len(offsets) - 1 > 1.5 * row_cells + 1024:
             # rows only the window's old cells pointed to: dropped once they pile up
             return CellCache(frame, self.shift, *_compacted(label, offsets, candidate, full))
-        return CellCache(frame, self.shift, label, offsets, candidate, full)
+        return CellCache(frame, self.shift, label, offsets, candidate, full, row_cells)
+
+    def count_row_cells(self) -> int:
+        """Return how many cells point to a candidate row (counted once, then kept)."""
+        if self.row_cells is None:
+            object.__setattr__(self, "row_cells", int(np.count_nonzero(self.label <= -2)))
+        return self.row_cells  # type: ignore[return-value]
 
     @property
     def nbytes(self) -> int:

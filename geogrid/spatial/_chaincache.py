@@ -12,7 +12,7 @@ lookup; only the others go through the levels' rasters.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -25,6 +25,9 @@ Int32Array = npt.NDArray[np.int32]
 IntArray = npt.NDArray[np.int64]
 
 _KEY_LIMIT = 1 << 62
+
+SPARE_CHAINS = 1024
+"""Chains no cell holds that a patched table may keep, beyond as many as it numbered."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -39,6 +42,8 @@ class ChainCache:
     frame: RasterFrame
     label: Int32Array
     members: Int32Array
+    numbered: int | None = field(default=None, repr=False)
+    """Chains when last numbered afresh (patches add chains; past twice as many, again)."""
 
     @classmethod
     def from_caches(cls, frame: RasterFrame, caches: Sequence[CellCache]) -> ChainCache:
@@ -69,7 +74,7 @@ class ChainCache:
         for k in range(len(caches) - 1, -1, -1):
             rest, digit = np.divmod(rest, radices[k])
             members[:-1, k] = digit - 1
-        return cls(frame, label, members)
+        return cls(frame, label, members, len(members) - 1)
 
     def patched(
         self,
@@ -82,16 +87,17 @@ class ChainCache:
 
         ``remaps[k]`` gives the new polygon index of each old one of level ``k`` (``-1``:
         gone), or is None when the level kept its polygons. Cells outside the window
-        keep their chain (renumbered), cells inside get theirs again as
-        :meth:`from_caches` would; chains no cell holds any more are dropped.
+        keep their chain number, cells inside get theirs again as :meth:`from_caches`
+        would (an old number when the chain exists); chains no cell holds any more are
+        kept until they are as many again as the chains last numbered, then dropped.
         """
         frame = self.frame
         i0, i1, j0, j1 = window
-        members = self.members.copy()
+        members = self.members[:-1].copy()
         for k, remap in enumerate(remaps):
             if remap is not None:
-                old = members[:-1, k]
-                members[:-1, k] = np.where(old >= 0, remap[np.maximum(old, 0)], -1)
+                old = members[:, k]
+                members[:, k] = np.where(old >= 0, remap[np.maximum(old, 0)], -1)
         # the window's cells: quiet at every level, and with which polygon
         cells = (np.arange(j0, j1)[:, None] * frame.nx + np.arange(i0, i1)[None, :]).ravel()
         found = np.empty((cells.size, len(caches)), dtype=np.int32)
@@ -101,24 +107,26 @@ class ChainCache:
             found[:, k] = cache.labels_at(i, j)
             quiet &= found[:, k] >= -1
         quiet_found = np.maximum(found[quiet], -1)
-        # each window chain: an old chain with the same members, else a new one
-        n_old = len(members) - 1
-        chains, inverse = np.unique(np.r_[members[:-1], quiet_found], axis=0, return_inverse=True)
-        inverse = inverse.ravel()
-        # keep the chains some cell holds: old ones outside the window, the window's
-        held_outside = np.bincount(self.label + 1, minlength=n_old + 1)
-        held_outside -= np.bincount(self.label[cells] + 1, minlength=n_old + 1)
-        held = np.zeros(len(chains), dtype=bool)
-        held[inverse[:n_old][held_outside[1:] > 0]] = True
-        held[inverse[n_old:]] = True
-        number = np.cumsum(held) - 1
-        lookup = np.r_[number[inverse[:n_old]], -1].astype(np.int32)  # label -1 picks -1
-        label = lookup[self.label]
+        # each window chain keeps the number of an old chain with the same members (the
+        # lowest); the others are numbered after the old ones. Cells outside the window
+        # keep their numbers: no pass over the whole raster.
+        n_old = len(members)
+        chains, inverse = _unique_rows(np.r_[members, quiet_found])
+        number = np.full(len(chains), -1, dtype=np.int64)
+        number[inverse[:n_old][::-1]] = np.arange(n_old - 1, -1, -1)
+        fresh = np.flatnonzero(number < 0)
+        number[fresh] = n_old + np.arange(fresh.size)
+        label = self.label.copy()
         window_label = np.full(cells.size, -1, dtype=np.int32)
         window_label[quiet] = number[inverse[n_old:]]
-        label[cells] = window_label
+        label.reshape(frame.ny, frame.nx)[j0:j1, i0:i1] = window_label.reshape(j1 - j0, i1 - i0)
         none = np.full((1, len(caches)), -1, dtype=np.int32)
-        return ChainCache(frame, label, np.r_[chains[held], none].astype(np.int32))
+        members = np.r_[members, chains[fresh], none].astype(np.int32)
+        numbered = self.numbered if self.numbered is not None else n_old
+        if len(members) - 1 > 2 * numbered + SPARE_CHAINS:
+            # chains no cell holds any more (moved borders leave some): dropped
+            return _renumbered(frame, label, members)
+        return ChainCache(frame, label, members, numbered)
 
     @property
     def nbytes(self) -> int:
@@ -130,6 +138,31 @@ class ChainCache:
         flat = j * self.frame.nx
         flat += i
         return self.label.take(flat)
+
+
+def _unique_rows(rows: Int32Array) -> tuple[Int32Array, IntArray]:
+    """Return the distinct rows of ``rows`` and, per row, the index of its distinct row
+    (``np.unique(axis=0)``, by one integer key per row when the values allow)."""
+    shifted = rows.astype(np.int64) + 1  # values from -1 up
+    radices = shifted.max(axis=0, initial=0) + 1
+    if np.prod(radices.astype(float)) >= _KEY_LIMIT:
+        chains, inverse = np.unique(rows, axis=0, return_inverse=True)
+        return chains, inverse.ravel()
+    weights = np.cumprod(np.r_[radices[1:], 1][::-1])[::-1]
+    _, first, inverse = np.unique(shifted @ weights, return_index=True, return_inverse=True)
+    return rows[first], inverse.ravel()
+
+
+def _renumbered(frame: RasterFrame, label: Int32Array, members: Int32Array) -> ChainCache:
+    """Return the chains that some cell holds, numbered afresh (a pass over the raster)."""
+    held = np.zeros(len(members), dtype=bool)
+    held[label[label >= 0]] = True
+    held[-1] = True  # the last chain, "none", stays last
+    number = (np.cumsum(held) - 1).astype(np.int32)
+    number[-1] = -1  # label -1 picks the last row, as before
+    out = np.where(label >= 0, number[np.maximum(label, 0)], -1).astype(np.int32)
+    kept = members[held]
+    return ChainCache(frame, out, kept, len(kept) - 1)
 
 
 def _on_frame(cache: CellCache, frame: RasterFrame) -> Int32Array:

@@ -27,6 +27,7 @@ __all__ = [
     "expected_levels",
     "lineage_bits",
     "parent_rows",
+    "same_values",
 ]
 
 LEVELS = (*TERRITORIAL_LEVELS, "industry")
@@ -46,6 +47,7 @@ class GridInput:
     """Bit ``k`` set when a descendant of the grid is at ``TERRITORIAL_LEVELS[k]``."""
     ancestor_bits: npt.NDArray[np.int64]
     """Bit ``k`` set when an ancestor of the grid is at ``TERRITORIAL_LEVELS[k]``."""
+    parent_codes: ObjectArray | None = None
 
 
 def arrays_from_geodataframe(
@@ -87,11 +89,13 @@ def check_arrays(
     parent_codes: npt.ArrayLike,
     geometries: npt.ArrayLike,
     known_valid: npt.NDArray[np.bool_] | None = None,
+    previous: GridInput | None = None,
 ) -> GridInput:
     """Check parallel grid arrays and work out each grid's lineage.
 
     ``known_valid`` marks polygons already checked (an index being updated holds them):
-    they are not tested for validity again.
+    they are not tested for validity again. ``previous`` is the input of the index being
+    updated: when the codes, levels and parents are the same, so is the lineage.
     """
     code_a = _object_array(codes)
     level_a = _object_array(levels)
@@ -119,7 +123,25 @@ def check_arrays(
             column="level",
         )
     _check_geometries(code_a, geom_a, known_valid)
-    return GridInput(code_a, level_a, geom_a, *lineage_bits(code_a, level_a, parent_a))
+    if (
+        previous is not None
+        and previous.parent_codes is not None
+        and same_values(code_a, previous.codes)
+        and same_values(level_a, previous.levels)
+        and same_values(parent_a, previous.parent_codes)
+    ):
+        bits = previous.descendant_bits, previous.ancestor_bits
+    else:
+        bits = lineage_bits(code_a, level_a, parent_a)
+    return GridInput(code_a, level_a, geom_a, *bits, parent_a)
+
+
+def same_values(a: ObjectArray, b: ObjectArray) -> bool:
+    """Return True when two object arrays hold equal values in the same order (a
+    missing value, None or NaN, equal to a missing one)."""
+    if len(a) != len(b):
+        return False
+    return bool(((a == b) | (pd.isna(a) & pd.isna(b))).all())
 
 
 def _object_array(values: npt.ArrayLike) -> ObjectArray:

@@ -121,6 +121,8 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+_Answers = tuple[npt.NDArray[np.object_], npt.NDArray[np.int32], list[tuple[Any, ...] | None]]
+"""An index's codes, chain rows and complete-chain answers (kept by an update)."""
 
 
 class GridIndex:
@@ -188,12 +190,25 @@ class GridIndex:
         self.levels: npt.NDArray[np.object_] = grid_input.levels
         self._descendant_bits = np.append(grid_input.descendant_bits, 0)  # row -1: none
         self._ancestor_bits = np.append(grid_input.ancestor_bits, 0)
+        self._parent_codes = grid_input.parent_codes
+
+    def _input(self) -> _gridinput.GridInput:
+        """Return this index's input, less the geometries (for :meth:`updated`)."""
+        return _gridinput.GridInput(
+            self.codes,
+            self.levels,
+            np.empty(0, dtype=object),
+            self._descendant_bits[:-1],
+            self._ancestor_bits[:-1],
+            getattr(self, "_parent_codes", None),  # None in snapshots of older versions
+        )
 
     def _take_levels(
         self,
         built: list[LevelIndex],
         trees: dict[int, shapely.STRtree],
         chains: ChainCache | None = None,
+        previous: _Answers | None = None,
     ) -> None:
         self._territorial, self._industry = tuple(built[:-1]), built[-1]
         self._chains = chains or ChainCache.from_caches(self._frame, [lv.cache for lv in built])
@@ -202,7 +217,7 @@ class GridIndex:
             [level.rows_or_none[self._chains.members[:, k]] for k, level in enumerate(built)],
             axis=1,
         ).astype(np.int32)
-        self._quiet_answers = self._complete_chains()
+        self._quiet_answers = self._complete_chains(previous)
         self._metric_trees: dict[int, shapely.STRtree] = trees
         self._metric_lock = threading.Lock()
 
@@ -292,7 +307,7 @@ class GridIndex:
         is_geometry = np.array([isinstance(g, shapely.Geometry) for g in geoms], dtype=bool)
         held &= is_geometry
         held[held] = shapely.equals_identical(self._polygons_by_row()[old_row[held]], geoms[held])
-        grid_input = _gridinput.check_arrays(codes, levels, parents, geoms, held)
+        grid_input = _gridinput.check_arrays(codes, levels, parents, geoms, held, self._input())
         if len(self.codes) == 0 or _bounds_corners(grid_input.geometries) != self._bounds:
             return GridIndex(codes, levels, parents, geoms, **self._options)
         new = object.__new__(GridIndex)
@@ -323,7 +338,7 @@ class GridIndex:
             i0, i1, j0, j1 = np.array(windows).T
             window = (int(i0.min()), int(i1.max()), int(j0.min()), int(j1.max()))
             chains = chains.patched([level.cache for level in built], remaps, window)
-        new._take_levels(built, trees, chains)
+        new._take_levels(built, trees, chains, (self.codes, self._chain_rows, self._quiet_answers))
         return new
 
     def __len__(self) -> int:
@@ -462,15 +477,25 @@ class GridIndex:
         county, town, village, micro = owners
         return PointLocation(x, y, LocateStatus.OK, county, town, village, micro, industry, ())
 
-    def _complete_chains(self) -> list[tuple[Any, ...] | None]:
+    def _complete_chains(self, previous: _Answers | None = None) -> list[tuple[Any, ...] | None]:
         """Return, per chain of the combined raster, its answer when owned at every level.
 
         A chain with an owner at every territorial level has status ``ok`` wherever it
         applies, so :meth:`locate_one` can answer its cells without the general path.
+        The answers of ``previous`` (codes, chain rows and answers of the index this one
+        updates) are kept for the first chains with the same rows, when the codes are
+        the same.
         """
+        chain_rows = self._chain_rows
+        reused: list[tuple[Any, ...] | None] = []
+        if previous is not None and _gridinput.same_values(self.codes, previous[0]):
+            old = previous[1][: len(chain_rows) - 1]  # the last chain is "none"
+            same = (old == chain_rows[: len(old)]).all(axis=1)
+            first_change = int(np.argmin(same)) if not same.all() else len(old)
+            reused = previous[2][:first_change]
         codes = [str(c) for c in self.codes]
-        answers: list[tuple[Any, ...] | None] = []
-        for *rows, industry in self._chain_rows.tolist():
+        answers = list(reused)
+        for *rows, industry in chain_rows[len(reused) :].tolist():
             if min(rows) < 0:
                 answers.append(None)
                 continue

@@ -10,7 +10,7 @@ import pytest
 import shapely
 
 from geogrid.errors import InvalidGeometryError
-from geogrid.spatial import _gridlevels
+from geogrid.spatial import _chaincache, _gridlevels
 from geogrid.spatial.gridindex import GridIndex
 from geogrid.spatial.testing import voronoi_grids
 
@@ -143,6 +143,43 @@ def test_many_edits_in_a_row_stay_exact(county: gpd.GeoDataFrame) -> None:
         index = index.updated(grids)
         touched += [grids.geometry.iloc[a], grids.geometry.iloc[b]]
     assert_same_answers(index, grids, touched)
+
+
+def test_a_border_moved_to_and_fro_renumbers_the_chains(
+    county: gpd.GeoDataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Patches keep the chain numbers of the cells outside their window and add the
+    window's new chains; the chains no cell holds pile up until they are renumbered."""
+    index, grids = GridIndex.from_geodataframe(county), county
+    numbered = len(index._chains.members) - 1
+    assert index._chains.numbered == numbered
+    # renumber once the table holds a few chains more than it numbered
+    monkeypatch.setattr(_chaincache, "SPARE_CHAINS", 4 - numbered)
+    a, b = neighbours(county, micro_codes(county)[60])
+    moved = moved_border(county, a, b, 0.003)
+    touched = [county.geometry.iloc[a], county.geometry.iloc[b], moved.geometry.iloc[a]]
+    grew = renumbered = False
+    for k in range(8):
+        before = index._chains
+        grids = moved if k % 2 == 0 else county
+        index = index.updated(grids)
+        chains = index._chains
+        assert_same_answers(index, grids, [county.geometry.iloc[a], moved.geometry.iloc[a]])
+        if chains.numbered == before.numbered:  # patched: the old numbers kept outside
+            grew |= len(chains.members) > len(before.members)
+            # and only cells near the moved border changed
+            changed = np.flatnonzero(chains.label != before.label)
+            x, y = chains.frame.centres(changed)
+            f = chains.frame
+            x0, y0, x1, y1 = shapely.bounds(shapely.union_all(touched))
+            assert np.all((x > x0 - 3 * f.dx) & (x < x1 + 3 * f.dx))
+            assert np.all((y > y0 - 3 * f.dy) & (y < y1 + 3 * f.dy))
+        else:  # renumbered: every chain but the last ("none") is some cell's
+            renumbered = True
+            held = np.unique(chains.label[chains.label >= 0])
+            np.testing.assert_array_equal(held, np.arange(len(chains.members) - 1))
+    assert grew
+    assert renumbered
 
 
 def test_wide_edits_build_the_level_again(
