@@ -40,6 +40,8 @@ gives a disk of about 50 m round a point of their border to the first and then b
 (two geometries changed per edit, the tiling kept); ``--edit rename`` PATCHes one
 micro-grid's name with its stored geometry (the geometry does not change: the edit
 measured before the indexes were updated in place). The grids are restored at the end.
+``--edit-via other`` sends the edits to a second server (one worker, port + 1): the
+measured one only follows them (LISTEN/NOTIFY), as the other workers of a deployment do.
 Printed: p50/p99 of both runs and their ratio (target: p99 during edits < 2× quiet),
 and how long the edits took.
 """
@@ -47,6 +49,7 @@ and how long the edits took.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import os
@@ -331,7 +334,12 @@ def run_edits(
     )
     print(f"{'GET /locate while':40} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
     try:
-        with tempfile.TemporaryDirectory() as folder, serve(1, args.port, env, key) as base:
+        with contextlib.ExitStack() as stack:
+            folder = stack.enter_context(tempfile.TemporaryDirectory())
+            base = stack.enter_context(serve(1, args.port, env, key))
+            editing = base
+            if args.edit_via == "other":
+                editing = stack.enter_context(serve(1, args.port + 1, env, key))
             lua = Path(folder) / "locate.lua"
             fields = dict(zip(("x0", "y0", "x1", "y1"), box, strict=True))
             lua.write_text(LUA % {**fields, "kind": "locate", "key": key, "paths": ""})
@@ -345,10 +353,10 @@ def run_edits(
             def edit() -> None:
                 if args.edit == "border":
                     edits.append(
-                        move_border_once_per_second(base, planner, pair, moved, args.seconds)
+                        move_border_once_per_second(editing, planner, pair, moved, args.seconds)
                     )
                 else:
-                    edits.append(edit_once_per_second(base, planner, code, args.seconds))
+                    edits.append(edit_once_per_second(editing, planner, code, args.seconds))
 
             editor = threading.Thread(target=edit)
             editor.start()
@@ -386,6 +394,13 @@ def main() -> None:
         choices=["border", "rename"],
         default="border",
         help="edits scenario: move a border between two micro-grids, or rename one",
+    )
+    parser.add_argument(
+        "--edit-via",
+        choices=["same", "other"],
+        default="same",
+        help="edits scenario: send the edits to the measured server, or to a second one "
+        "(the measured server then learns of each edit by LISTEN/NOTIFY)",
     )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
