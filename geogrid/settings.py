@@ -81,6 +81,20 @@ class Settings(BaseSettings):
         description="Memory for counties' doors per process with `address_counties` "
         "(least recently used counties are dropped; ~450 bytes per address).",
     )
+    grid_counties: bool = Field(
+        default=False,
+        description=(
+            "Locate points county by county (a province's grids): a point finds its county "
+            "among the county polygons, then that county's own grid index answers; county "
+            "indexes are held in an LRU and kept as snapshots in `snapshot_dir`."
+        ),
+    )
+    grid_cache_mb: float = Field(
+        default=512,
+        ge=1,
+        description="Memory for counties' grid indexes per process with `grid_counties` "
+        "(least recently used counties are dropped).",
+    )
     pg_bin: Path | None = Field(
         default=None,
         description="Folder holding initdb and pg_ctl; found automatically when unset.",

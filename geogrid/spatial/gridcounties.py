@@ -63,6 +63,7 @@ import threading
 import weakref
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -80,7 +81,7 @@ from geogrid.spatial.gridlocations import (
     PointLocations,
 )
 
-__all__ = ["CountyGridIndex", "county_trees"]
+__all__ = ["CountyGridIndex", "county_trees", "self_loading"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -113,6 +114,20 @@ def county_trees(grids: pd.DataFrame) -> tuple[dict[str, IntArray], IntArray]:
         county = int(root[members[0]])
         trees[str(codes[county])] = np.r_[county, members[members != county]].astype(np.int64)
     return trees, np.flatnonzero(~in_county).astype(np.int64)
+
+
+def self_loading(grids: gpd.GeoDataFrame) -> CountyGridIndex:
+    """A :class:`CountyGridIndex` that builds each county's index when first needed and
+    keeps every one it built (for a process of its own, such as a Dask worker)."""
+    built: dict[str, GridIndex] = {}
+
+    def load(county: str) -> GridIndex:
+        if county not in built:
+            built[county] = index.build(county)
+        return built[county]
+
+    index = CountyGridIndex(grids, load)
+    return index
 
 
 class CountyGridIndex:
@@ -174,6 +189,11 @@ class CountyGridIndex:
 
     def __len__(self) -> int:
         return len(self.codes)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle (a batch shipping the locator to Dask workers) the grids alone: the
+        copy builds each county's index from them when first needed, and keeps it."""
+        return (self_loading, (self._grids,))
 
     def county_grids(self, county: str) -> gpd.GeoDataFrame:
         """Return the rows of the county ``county``'s tree (the county grid first)."""

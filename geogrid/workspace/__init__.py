@@ -44,6 +44,7 @@ from geogrid.workspace.locate import LocateAnswer, Locator
 
 if TYPE_CHECKING:  # imported where used: locating a point needs neither
     from geogrid.spatial.addresses import AddressMatcher
+    from geogrid.spatial.gridcounties import CountyGridIndex
     from geogrid.spatial.roads.network import RoadNetwork
     from geogrid.spatial.roads.routable import Profile
 
@@ -242,9 +243,10 @@ class Workspace:
         """Return addresses and active checkpoints inside each grid (asked of PostGIS)."""
         return self._read(lambda conn: grid_counts(conn, list(codes)))  # type: ignore[no-any-return]
 
-    def grid_index(self) -> GridIndex:
+    def grid_index(self) -> GridIndex | CountyGridIndex:
         """Return the point → grid index, updated when the grids change (only the cells
-        near the grids that changed are built again: :meth:`GridIndex.updated`)."""
+        near the grids that changed are built again: :meth:`GridIndex.updated`); county
+        by county with ``grid_counties`` (:mod:`geogrid.workspace.county_grids`)."""
         return self._cache.get("grid_index", ("grids",), self._build_grid_index)
 
     def address_matcher(self) -> AddressMatcher:
@@ -299,8 +301,8 @@ class Workspace:
                 reveal_personal=reveal_personal,
             )
 
-        if self.settings.snapshot_dir is None:
-            return build()
+        if self.settings.snapshot_dir is None or self.settings.grid_counties:
+            return build()  # county by county, the grid index keeps its own snapshots
         # county by county, the matcher keeps its own snapshots: this one holds the rest
         counties = self.settings.address_counties
         layers = POINT_LOCATOR_LAYERS if counties else LOCATOR_LAYERS
@@ -420,7 +422,11 @@ class Workspace:
         self._grids_read = (frame, versions)
         return frame
 
-    def _build_grid_index(self) -> GridIndex:
+    def _build_grid_index(self) -> GridIndex | CountyGridIndex:
+        if self.settings.grid_counties:
+            from geogrid.workspace.county_grids import county_grid_index
+
+            return county_grid_index(self)
         grids = self.grids()
         previous = self._cache.previous("grid_index")
         if previous is None:

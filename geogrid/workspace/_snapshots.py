@@ -20,10 +20,21 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import shapely
+
 if TYPE_CHECKING:
+    import pandas as pd
+
     from geogrid.workspace.locate import Locator
 
-__all__ = ["KEEP", "LocatorSnapshots", "read_pickle", "write_pickle"]
+__all__ = [
+    "KEEP",
+    "CountySnapshots",
+    "LocatorSnapshots",
+    "grids_digest",
+    "read_pickle",
+    "write_pickle",
+]
 
 log = logging.getLogger("geogrid.workspace")
 KEEP = 2  # newest snapshots kept per kind (the one in use and the one before)
@@ -62,6 +73,43 @@ class LocatorSnapshots:
         """Write the snapshot atomically; keep the newest :data:`KEEP` of its kind."""
         kind = key.rsplit("-", 1)[0]
         write_pickle(self.folder / key, locator, f"{kind}-*.pickle", "locator snapshot")
+
+
+class CountySnapshots:
+    """Per-county pickles in a folder (none when ``folder`` is None), one file per key and
+    kind: ``<prefix>-<county digest>-<data digest>.<kind>.pickle``; the newest
+    :data:`KEEP` of a county and kind are kept."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+
+    def has(self, key: str, kind: str) -> bool:
+        """Return True when the snapshot ``key`` of ``kind`` exists."""
+        return self.folder is not None and (self.folder / f"{key}.{kind}.pickle").exists()
+
+    def load(self, key: str, kind: str) -> Any | None:
+        """Return the snapshot ``key`` of ``kind``, or None (none, or unreadable)."""
+        if self.folder is None:
+            return None
+        return read_pickle(self.folder / f"{key}.{kind}.pickle", "county snapshot")
+
+    def save(self, key: str, kind: str, value: object) -> None:
+        """Write the snapshot ``key`` of ``kind`` (nothing without a folder)."""
+        if self.folder is None:
+            return
+        county = key.rsplit("-", 1)[0]
+        path = self.folder / f"{key}.{kind}.pickle"
+        write_pickle(path, value, f"{county}-*.{kind}.pickle", "county snapshot")
+
+
+def grids_digest(grids: pd.DataFrame) -> str:
+    """A digest of grid rows: code, name, level, parent code and geometry (WKB)."""
+    digest = hashlib.blake2b(digest_size=16)
+    for column in ("code", "name", "level", "parent_code"):
+        digest.update(repr(grids[column].tolist()).encode())
+    for wkb in shapely.to_wkb(grids.geometry.to_numpy()):
+        digest.update(wkb)
+    return digest.hexdigest()
 
 
 def read_pickle(path: Path, what: str) -> Any | None:

@@ -27,15 +27,10 @@ whole matcher would know its villages, placed in the county its town's name impl
 from __future__ import annotations
 
 import hashlib
-import threading
-import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import pandas as pd
-import shapely
 
 from geogrid.db.queries.county_addresses import (
     address_county_versions,
@@ -51,7 +46,8 @@ from geogrid.spatial.addresses.counties import (
     grids_of_county,
     partitioned_matcher,
 )
-from geogrid.workspace._snapshots import _code_digest, read_pickle, write_pickle
+from geogrid.workspace._lru import BoundedLRU
+from geogrid.workspace._snapshots import CountySnapshots, _code_digest, grids_digest
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -83,55 +79,13 @@ BYTES_PER_ADDRESS = 450
 """Memory a county's doors take per address (measured: 35 MB RSS for 84,963 addresses)."""
 
 
-class DoorCache:
+class DoorCache(BoundedLRU[CountyHouses]):
     """Counties' doors in memory, the least recently used dropped first to stay within
-    ``budget_mb`` (the county in use is always kept). Thread-safe; a county is loaded
-    once however many requests ask for it at the same time."""
+    ``budget_mb`` (the county in use is always kept): a :class:`BoundedLRU` sized at
+    :data:`BYTES_PER_ADDRESS` per address."""
 
     def __init__(self, budget_mb: float) -> None:
-        self.budget_bytes = budget_mb * 1024 * 1024
-        self._held: OrderedDict[str, tuple[CountyHouses, int]] = OrderedDict()
-        self._bytes = 0
-        self._guard = threading.Lock()
-        self._loading: dict[str, threading.Lock] = {}
-        self.loads = 0
-        self.load_seconds = 0.0
-
-    def get(self, key: str, load: Callable[[], CountyHouses]) -> CountyHouses:
-        """Return the doors ``key``, loading them with ``load`` when not held."""
-        with self._guard:
-            held = self._held.get(key)
-            if held is not None:
-                self._held.move_to_end(key)
-                return held[0]
-            lock = self._loading.setdefault(key, threading.Lock())
-        with lock:
-            with self._guard:
-                held = self._held.get(key)
-                if held is not None:
-                    return held[0]
-            start = time.perf_counter()
-            houses = load()
-            size = len(houses) * BYTES_PER_ADDRESS
-            with self._guard:
-                self.loads += 1
-                self.load_seconds += time.perf_counter() - start
-                self._held[key] = (houses, size)
-                self._bytes += size
-                while self._bytes > self.budget_bytes and len(self._held) > 1:
-                    _, (_, dropped) = self._held.popitem(last=False)
-                    self._bytes -= dropped
-                self._loading.pop(key, None)
-            return houses
-
-    def held(self) -> list[str]:
-        """The keys held, least recently used first."""
-        with self._guard:
-            return list(self._held)
-
-    def held_mb(self) -> float:
-        """The estimated memory of the doors held."""
-        return self._bytes / 1024 / 1024
+        super().__init__(budget_mb, lambda houses: len(houses) * BYTES_PER_ADDRESS)
 
 
 class CountyDoors(Mapping[str, CountyHouses]):
@@ -162,25 +116,6 @@ class CountyDoors(Mapping[str, CountyHouses]):
         return (dict, ([(county, self[county]) for county in self._keys],))
 
 
-class _Snapshots:
-    """Per-county pickles (``county-<name digest>-<key>.<kind>.pickle``) in a folder."""
-
-    def __init__(self, folder: Path | None) -> None:
-        self.folder = folder
-
-    def load(self, key: str, kind: str) -> Any | None:
-        if self.folder is None:
-            return None
-        return read_pickle(self.folder / f"{key}.{kind}.pickle", "county snapshot")
-
-    def save(self, key: str, kind: str, value: object) -> None:
-        if self.folder is None:
-            return
-        county = key.rsplit("-", 1)[0]
-        path = self.folder / f"{key}.{kind}.pickle"
-        write_pickle(path, value, f"{county}-*.{kind}.pickle", "county snapshot")
-
-
 def county_matcher(ws: Workspace) -> AddressMatcher:
     """Build (or load) the county-by-county matcher of the workspace's data.
 
@@ -199,7 +134,7 @@ def county_matcher(ws: Workspace) -> AddressMatcher:
         for c, n in zip(county_grids["code"], county_grids["name"], strict=False)
     }
     state = ws.cached("county_addresses", (), lambda: _State(ws.settings.address_cache_mb))
-    snapshots = _Snapshots(ws.settings.snapshot_dir)
+    snapshots = CountySnapshots(ws.settings.snapshot_dir)
     identity = ws.read(database_identity)
 
     def own_grids(county: str) -> pd.DataFrame:
@@ -212,7 +147,7 @@ def county_matcher(ws: Workspace) -> AddressMatcher:
         own = own_grids(county)
         digest = hashlib.blake2b(digest_size=12)
         pieces = (_code_digest(), identity, county, repr(sorted((r, versions[r]) for r in raws)))
-        for piece in (*pieces, _grids_digest(own)):
+        for piece in (*pieces, grids_digest(own)):
             digest.update(piece.encode())
         name = hashlib.blake2b(county.encode(), digest_size=6).hexdigest()
         key = f"county-{name}-{digest.hexdigest()}"
@@ -256,7 +191,7 @@ def _build_part(
     raws: list[str],
     grids: pd.DataFrame,
     county: str,
-    snapshots: _Snapshots,
+    snapshots: CountySnapshots,
     key: str,
 ) -> CountyPart:
     """Build one county from PostGIS; save its names and doors as snapshots."""
@@ -266,15 +201,6 @@ def _build_part(
     if part.houses is not None:
         snapshots.save(key, "doors", part.houses)
     return part
-
-
-def _grids_digest(grids: pd.DataFrame) -> str:
-    digest = hashlib.blake2b(digest_size=16)
-    for column in ("code", "name", "level", "parent_code"):
-        digest.update(repr(grids[column].tolist()).encode())
-    for wkb in shapely.to_wkb(grids.geometry.to_numpy()):
-        digest.update(wkb)
-    return digest.hexdigest()
 
 
 def _with_corrections(ws: Workspace, matcher: AddressMatcher) -> AddressMatcher:

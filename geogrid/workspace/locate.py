@@ -34,6 +34,7 @@ from geogrid.spatial.gridlocations import TERRITORIAL_LEVELS, PointLocation
 
 if TYPE_CHECKING:  # the matcher comes built: locating points never imports it
     from geogrid.spatial.addresses import AddressMatch, AddressMatcher
+    from geogrid.spatial.gridcounties import CountyGridIndex
 
 __all__ = ["GapRef", "GridRef", "LocateAnswer", "Locator", "WorkerRef"]
 
@@ -101,7 +102,7 @@ class Locator:
     grids
         The grid frame the index was built from (``code``, ``name``, ``level``).
     index
-        The grid index.
+        The grid index (whole, or county by county).
     workers
         Grid workers (``code``, ``name``, ``phone``, ``grid_code``).
     matcher
@@ -113,7 +114,7 @@ class Locator:
     def __init__(
         self,
         grids: pd.DataFrame,
-        index: GridIndex,
+        index: GridIndex | CountyGridIndex,
         workers: pd.DataFrame,
         matcher: AddressMatcher | None = None,
         *,

@@ -157,3 +157,12 @@ def test_bad_points_are_refused_alike(
             whole.locate(lon, lat)
         with pytest.raises(type(expected.value), match=re.escape(str(expected.value))):
             split.locate(lon, lat)
+
+
+def test_a_pickled_copy_builds_its_counties(
+    grids: gpd.GeoDataFrame, indexes: tuple[GridIndex, CountyGridIndex, OneCounty]
+) -> None:
+    whole, split, _ = indexes
+    copy = pickle.loads(pickle.dumps(split))  # as shipped to a Dask worker
+    x, y = np.array([120.05, 120.2, 120.3, 121.0]), np.array([27.55, 27.6, 27.8, 27.0])
+    pd.testing.assert_frame_equal(copy.locate(x, y).to_frame(), whole.locate(x, y).to_frame())
