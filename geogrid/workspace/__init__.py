@@ -80,7 +80,7 @@ class Workspace:
         # the last matcher built, with the gazetteer and the villages' digest it read
         self._matchers = MatcherBuilder()
         # the last grids read, with each row's version (what changed is read again)
-        self._grids_read: tuple[gpd.GeoDataFrame, pd.Series] | None = None
+        self._grids_known: snapshots.KnownGrids = {}
         self._reads = ReadRouter(engine, self.read_engine)
         self._listener: VersionListener | None = None
         # "now" for events' deadlines: tests and replays put a ManualClock here
@@ -110,7 +110,7 @@ class Workspace:
         """Drop every cached index (they are rebuilt on next use)."""
         self._cache.invalidate()
         self._matchers = MatcherBuilder()
-        self._grids_read = None
+        self._grids_known = {}
 
     def recheck(self) -> None:
         """Read the data versions again on next use: this process has just written (so
@@ -275,14 +275,16 @@ class Workspace:
         """
         name = _locator_name(reveal_personal)
         if not addresses and not self._cache.is_cached(name):
+            name_points = _locator_name(reveal_personal, points_only=True)
             return self._cache.get_or_refresh(
-                _locator_name(reveal_personal, points_only=True),
+                name_points,
                 POINT_LOCATOR_LAYERS,
                 lambda: Locator(
                     self.grids(),
                     self.grid_index(),
                     self.grid_workers(),
                     reveal_personal=reveal_personal,
+                    previous=self._cache.previous(name_points),
                 ),
             )
         return self._cache.get_or_refresh(
@@ -299,6 +301,7 @@ class Workspace:
                 self.grid_workers(),
                 self.address_matcher(),
                 reveal_personal=reveal_personal,
+                previous=self._cache.previous(_locator_name(reveal_personal)),
             )
 
         if self.settings.snapshot_dir is None or self.settings.grid_counties:
@@ -406,21 +409,9 @@ class Workspace:
     def _read_grids(self) -> gpd.GeoDataFrame:
         """Read the grids, reusing the geometries of the last read for rows not written
         since (a grid edit reads one geometry, not the county's)."""
-        last = self._grids_read
-        known = last[1] if last is not None else pd.Series(dtype=object)
-        frame, versions = self._read(
-            lambda conn: snapshots.read_grids_since(
-                conn, dict(zip(known.index, known, strict=True))
-            )
-        )
-        unchanged = frame.geometry.isna().to_numpy()
-        if unchanged.any() and last is not None:
-            kept = pd.Series(last[0].geometry.array, index=last[0]["code"].to_numpy())
-            geoms = np.asarray(frame.geometry.array, dtype=object)
-            geoms[unchanged] = kept.reindex(frame["code"][unchanged].to_numpy()).to_numpy()
-            frame[frame.geometry.name] = gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs)
-        self._grids_read = (frame, versions)
-        return frame
+        known = self._grids_known
+        frame, self._grids_known = self._read(lambda conn: snapshots.read_grids_since(conn, known))
+        return frame  # type: ignore[no-any-return]
 
     def _build_grid_index(self) -> GridIndex | CountyGridIndex:
         if self.settings.grid_counties:

@@ -3,15 +3,16 @@
 The gazetteer index (:class:`~geogrid.spatial.addresses.AddressMatcher`) is built from the
 addresses and the town and village grids; the operators' corrections are aliases laid
 over it. A grid edit that moves a micro-grid changes the grids but nothing the index
-reads, so the index is kept while the addresses frame is the same object and the towns
-and villages have the same digest; only the aliases are laid again.
+reads, so the index is kept while the addresses frame is the same object and the
+counties, towns and villages are the same (same rows, same coordinates); only the
+aliases are laid again.
 """
 
 from __future__ import annotations
 
-import hashlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import shapely
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ class MatcherBuilder:
     """Builds matchers, keeping the last gazetteer index while its inputs hold."""
 
     def __init__(self) -> None:
-        self._last: tuple[gpd.GeoDataFrame, str, AddressMatcher] | None = None
+        self._last: tuple[gpd.GeoDataFrame, _Rows, AddressMatcher] | None = None
 
     def build(
         self, gazetteer: gpd.GeoDataFrame, grids: gpd.GeoDataFrame, corrections: pd.DataFrame
@@ -36,7 +37,7 @@ class MatcherBuilder:
         from geogrid.spatial.addresses import AddressMatcher
         from geogrid.spatial.addresses.aliases import build_aliases
 
-        fingerprint = _fingerprint(grids.loc[grids["level"].isin(("town", "village"))])
+        fingerprint = _Rows(grids.loc[grids["level"].isin(("county", "town", "village"))])
         matcher = None
         if self._last is not None:
             built_from, built_fingerprint, matcher = self._last
@@ -50,11 +51,26 @@ class MatcherBuilder:
         return matcher.with_aliases(build_aliases(corrections, grids, gazetteer))
 
 
-def _fingerprint(frame: gpd.GeoDataFrame) -> str:
-    """Return a digest of a frame's rows: names and geometry (WKB)."""
-    digest = hashlib.blake2b(digest_size=16)
-    for column in frame.columns.drop(frame.geometry.name):
-        digest.update(repr(frame[column].tolist()).encode())
-    for wkb in shapely.to_wkb(frame.geometry.to_numpy()):
-        digest.update(wkb)
-    return digest.hexdigest()
+class _Rows:
+    """A frame's rows as compared: equal when every column holds the same values and
+    every geometry the same coordinates (a moved micro-grid leaves the counties, towns
+    and villages equal; their geometries are mostly the very same objects)."""
+
+    def __init__(self, frame: gpd.GeoDataFrame) -> None:
+        self._columns = [
+            frame[c].astype(object).where(frame[c].notna(), None).tolist()  # NaN: None
+            for c in frame.columns.drop(frame.geometry.name)
+        ]
+        self._geoms = np.asarray(frame.geometry.array, dtype=object)
+
+    def __eq__(self, other: Any) -> bool:
+        if not isinstance(other, _Rows):
+            return NotImplemented
+        if self._columns != other._columns or len(self._geoms) != len(other._geoms):
+            return False
+        same = np.array([a is b for a, b in zip(self._geoms, other._geoms, strict=True)])
+        if same.all():  # the same objects: equal at once
+            return True
+        return bool(shapely.equals_identical(self._geoms[~same], other._geoms[~same]).all())
+
+    __hash__ = None  # type: ignore[assignment]

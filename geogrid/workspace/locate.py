@@ -20,10 +20,9 @@ Rules beyond the index's own (see :mod:`geogrid.spatial.gridindex`):
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -109,6 +108,10 @@ class Locator:
         The address matcher, or None when only points are located.
     reveal_personal
         Show workers' phones unmasked (only for callers allowed to read them).
+    previous
+        The locator this one follows (after an edit): its grid and worker tables are
+        kept when the grids' codes, names and levels and the workers frame are the same
+        (a moved border changes neither).
     """
 
     def __init__(
@@ -119,27 +122,60 @@ class Locator:
         matcher: AddressMatcher | None = None,
         *,
         reveal_personal: bool = False,
+        previous: Locator | None = None,
     ) -> None:
         self._index = index
         self._matcher = matcher
-        columns = (grids[c].tolist() for c in ("code", "name", "level"))  # plain str: fast
-        self._refs = {
+        # plain str lists: fast to build from, and to compare with the previous ones
+        columns = tuple(grids[c].tolist() for c in ("code", "name", "level"))
+        workers_key = (id(workers), reveal_personal)
+        refs, worker_refs = (
+            previous.tables_built_from(columns, workers_key) if previous else (None, None)
+        )
+        self._refs = refs or {
             code: GridRef(code, name, level) for code, name, level in zip(*columns, strict=True)
         }
-        first = workers.drop_duplicates("grid_code")
-        self._workers = {
-            str(grid): WorkerRef(
-                str(code), str(name), phone if reveal_personal else mask_phone(phone), str(grid)
-            )
-            for code, name, phone, grid in zip(
-                *(first[c].tolist() for c in ("code", "name", "phone", "grid_code")), strict=True
-            )
-        }
+        if worker_refs is None:
+            first = workers.drop_duplicates("grid_code")
+            worker_refs = {
+                str(grid): WorkerRef(
+                    str(code),
+                    str(name),
+                    phone if reveal_personal else mask_phone(phone),
+                    str(grid),
+                )
+                for code, name, phone, grid in zip(
+                    *(first[c].tolist() for c in ("code", "name", "phone", "grid_code")),
+                    strict=True,
+                )
+            }
+        self._workers = worker_refs
+        self._grid_columns = columns
+        self._workers_frame = workers  # held: its id stays its own while compared
+        self._workers_key = workers_key
+
+    def tables_built_from(
+        self, columns: tuple[list[Any], ...], workers_key: tuple[int, bool]
+    ) -> tuple[dict[str, GridRef] | None, dict[str, WorkerRef] | None]:
+        """Return this locator's grid table if it was built from the same grid codes,
+        names and levels, and its worker table if from the same workers frame at the
+        same privacy level (else None for each): a locator after an edit takes them."""
+        same_grids = getattr(self, "_grid_columns", None) == columns  # None: a snapshot
+        same_workers = getattr(self, "_workers_key", None) == workers_key
+        return (self._refs if same_grids else None, self._workers if same_workers else None)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle (a snapshot) without what only the next locator compares with."""
+        state = self.__dict__.copy()
+        for name in ("_grid_columns", "_workers_frame", "_workers_key"):
+            state.pop(name, None)
+        return state
 
     def with_matcher(self, matcher: AddressMatcher | None) -> Locator:
         """This locator with another address matcher (index and workers shared)."""
-        other = copy.copy(self)
-        object.__setattr__(other, "_matcher", matcher)
+        other = object.__new__(Locator)
+        other.__dict__.update(self.__dict__)  # not copy.copy: that pickles (__getstate__)
+        other._matcher = matcher
         return other
 
     def points(
