@@ -8,6 +8,7 @@ Usage::
     .venv/bin/python benchmarks/province_serve.py --province DIR [--counties 1 2 4]
     .venv/bin/python benchmarks/province_serve.py --province DIR --serve 2 4 6 [--cache-mb 100]
     .venv/bin/python benchmarks/province_serve.py --province DIR --grids 100
+    .venv/bin/python benchmarks/province_serve.py --province DIR --grids 100 --split
     .venv/bin/python benchmarks/province_serve.py --province DIR --names 1 3 6
 
 ``DIR`` is made by ``geodata/generate.py --scale province --out DIR``.
@@ -35,6 +36,16 @@ unpickled and joined in a fresh process: RSS and seconds.
 ``--grids K``: K counties' grids (the generated counties' grids copied onto K tiles, codes
 renamed: a province's ~100,000 micro-grids and more) in a fresh process: the grid index and
 the point locator built, RSS and seconds, and the index pickled and loaded.
+
+``--grids K --split`` (``GEOGRID_GRID_COUNTIES``): the same grids served county by county
+through the workspace's own code (:func:`geogrid.workspace.county_grids.county_grid_index`
+on the grids read from Parquet, as a worker has them after reading PostGIS; the database
+identity is a constant). A first fresh process builds every county's index and writes the
+snapshots; a second one starts on them: time to ready (grids read, the county index and
+the point locator made, one point located) and RSS; then a point in each county in turn
+(the first in a county whose index is not held is *cold*: read from its snapshot), a
+second point in the same county (*warm*), and the RSS after touching every county within
+``--grid-cache-mb``.
 """
 
 from __future__ import annotations
@@ -188,6 +199,81 @@ print(json.dumps({{"base_mb": base, "rss_mb": rss(), "read_s": read_s, "index_s"
 """
 
 
+SPLIT_CHILD = r"""
+import gc, json, statistics, sys, time
+sys.path.insert(0, {root!r})
+
+def rss():
+    with open("/proc/self/status") as f:
+        return int(next(x for x in f if x.startswith("VmRSS:")).split()[1]) / 1024
+
+import geopandas as gpd, numpy as np, pandas as pd
+import geogrid.api.app  # what a worker imports anyway
+from geogrid.settings import Settings
+from geogrid.workspace.county_grids import county_grid_index
+from geogrid.workspace.locate import Locator
+gc.collect()
+base = rss()
+mode, grids_file, folder, budget = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
+
+class Worker:
+    # what county_grid_index reads of a workspace: the grids, the database, its caches
+
+    def __init__(self, grids):
+        self.settings = Settings(grid_counties=True, grid_cache_mb=budget, snapshot_dir=folder)
+        self._grids, self._cached = grids, {{}}
+
+    def grids(self):
+        return self._grids
+
+    def read(self, reader):
+        return "benchmark database"
+
+    def cached(self, name, layers, build):
+        if name not in self._cached:
+            self._cached[name] = build()
+        return self._cached[name]
+
+start = time.perf_counter()
+grids = gpd.read_parquet(grids_file)
+read_s = time.perf_counter() - start
+ws = Worker(grids)
+index = county_grid_index(ws)
+index_s = time.perf_counter() - start
+workers = pd.DataFrame({{"code": [], "name": [], "phone": [], "grid_code": []}})
+locator = Locator(grids, index, workers)
+centre = grids.geometry.iloc[-1].centroid
+locator.points([float(centre.x)], [float(centre.y)])
+ready_s = time.perf_counter() - start
+gc.collect()
+state = ws.cached("grid_counties", (), None)
+out = {{"base_mb": base, "rss_mb": rss(), "read_s": read_s, "index_s": index_s,
+        "ready_s": ready_s, "grids": len(grids), "counties": len(index.counties),
+        "built": len(state.built)}}
+if mode == "serve":
+    cold, warm, outside = [], [], 0
+    for county in index.counties:
+        tree = index.county_grids(county)
+        micro = tree.loc[tree["level"] == "micro"].geometry
+        a, b = micro.iloc[0].representative_point(), micro.iloc[-1].representative_point()
+        loads = state.cache.loads
+        t = time.perf_counter()
+        first = locator.points([a.x], [a.y])[0]
+        t1 = time.perf_counter()
+        locator.points([b.x], [b.y])
+        t2 = time.perf_counter()
+        (cold if state.cache.loads > loads else warm).append(t1 - t)
+        warm.append(t2 - t1)
+        outside += first.code("county") is None
+    gc.collect()
+    out.update({{"cold_ms": 1000 * statistics.median(cold) if cold else 0.0,
+                 "cold_n": len(cold), "warm_ms": 1000 * statistics.median(warm),
+                 "warm_n": len(warm), "rss_all_mb": rss(), "held": len(state.cache.held()),
+                 "held_mb": state.cache.held_mb(), "outside": outside}})
+print(json.dumps(out))
+"""
+
+
 def child(script: str, *args: str) -> dict:
     done = subprocess.run(
         [sys.executable, "-c", script.format(root=str(ROOT)), *args],
@@ -316,6 +402,9 @@ def grid_index(args: argparse.Namespace, all_codes: list[str]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "grids.parquet"
         grids.to_parquet(path)
+        if args.split:
+            split(args, path, Path(tmp) / "snapshots")
+            return
         pickled = Path(tmp) / "index.pickle"
         built = child(GRIDS_CHILD, "build", str(path), str(pickled))
         loaded = child(GRIDS_CHILD, "load", str(path), str(pickled))
@@ -326,6 +415,30 @@ def grid_index(args: argparse.Namespace, all_codes: list[str]) -> None:
         f"(read {built['read_s']:.1f} s), "
         f"RSS {built['rss_mb']:.0f} MB (imports {built['base_mb']:.0f} MB); pickled "
         f"{size:.0f} MB, loaded in {loaded['index_s']:.1f} s, RSS {loaded['rss_mb']:.0f} MB"
+    )
+
+
+def split(args: argparse.Namespace, path: Path, folder: Path) -> None:
+    """--grids K --split: a first worker builds the counties' snapshots, a second serves."""
+    budget = str(args.grid_cache_mb)
+    first = child(SPLIT_CHILD, "build", str(path), str(folder), budget)
+    size = sum(f.stat().st_size for f in folder.glob("*.pickle")) / 1e6
+    print(
+        f"{args.grids} counties' grids ({first['grids']:,} grids, {first['counties']} "
+        f"counties) county by county: the first worker built {first['built']} counties' "
+        f"indexes in {first['index_s'] - first['read_s']:.1f} s (read {first['read_s']:.1f} s), "
+        f"snapshots {size:.0f} MB, RSS {first['rss_mb']:.0f} MB within {budget} MB"
+    )
+    second = child(SPLIT_CHILD, "serve", str(path), str(folder), budget)
+    print(
+        f"a second worker: ready in {second['ready_s']:.1f} s (grids read "
+        f"{second['read_s']:.1f} s, county index {second['index_s'] - second['read_s']:.1f} s), "
+        f"built {second['built']}, RSS {second['rss_mb']:.0f} MB at ready (imports "
+        f"{second['base_mb']:.0f} MB); a point in each county in turn: cold county "
+        f"{second['cold_ms']:.0f} ms (median of {second['cold_n']}), warm "
+        f"{second['warm_ms']:.2f} ms (median of {second['warm_n']}); RSS after every county "
+        f"{second['rss_all_mb']:.0f} MB, {second['held']} counties held "
+        f"({second['held_mb']:.0f} MB est.); points outside every county: {second['outside']}"
     )
 
 
@@ -393,6 +506,10 @@ def main() -> int:
     parser.add_argument("--cache-mb", type=float, default=100, help="doors' budget with --serve")
     parser.add_argument("--grids", type=int, help="counties' grids for the grid index alone")
     parser.add_argument("--names", type=int, nargs="+", help="counties' names joined")
+    parser.add_argument("--split", action="store_true", help="--grids county by county")
+    parser.add_argument(
+        "--grid-cache-mb", type=float, default=512, help="counties' indexes' budget, --split"
+    )
     args = parser.parse_args()
     uptime = subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout
     print(f"uptime: {uptime.strip()}")

@@ -81,12 +81,16 @@ from geogrid.spatial.gridlocations import (
     PointLocations,
 )
 
-__all__ = ["CountyGridIndex", "county_trees", "self_loading"]
+__all__ = ["COUNTY_OPTIONS", "CountyGridIndex", "county_trees", "self_loading"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 _NONE_RANK = np.iinfo(np.int64).max  # the rank of "no grid": after every code
 _STATUS_VALUES = np.array([s.value for s in LocateStatus], dtype="<U7")  # ok, gap, outside
+COUNTY_OPTIONS: dict[str, Any] = {"cell_range": (1 << 16, 1 << 22)}
+"""A county's rasters: ``cells_per_grid`` as the whole index, but a level of a few
+towns gets ~65,000 cells, not the whole index's least of ~1 million (the rasters are exact
+however they are cut: the answers are the same; a county's index takes ~3x less memory)."""
 _SLACK_M = 1e-6  # a hull's distance may exceed its grids' by rounding: lower it by this
 
 
@@ -200,8 +204,11 @@ class CountyGridIndex:
         return self._grids.iloc[self._trees[county]]
 
     def build(self, county: str) -> GridIndex:
-        """Build the :class:`GridIndex` of one county's tree (what ``load`` returns)."""
-        return GridIndex.from_geodataframe(self.county_grids(county), projection=self.projection)
+        """Build the :class:`GridIndex` of one county's tree (what ``load`` returns), with
+        :data:`COUNTY_OPTIONS` and the whole grids' projection."""
+        return GridIndex.from_geodataframe(
+            self.county_grids(county), projection=self.projection, **COUNTY_OPTIONS
+        )
 
     def counties_at(self, lon: float, lat: float) -> list[str]:
         """Return the counties whose footprint covers a point (in code order)."""
