@@ -18,6 +18,7 @@ __all__ = [
     "CGCS2000",
     "GCJ02",
     "WGS84",
+    "WGS84_CRS",
     "CRSKind",
     "CRSLike",
     "CoordSystem",
@@ -56,6 +57,10 @@ WGS84 = CoordSystem("wgs84", 4326, "wgs84")
 CGCS2000 = CoordSystem("cgcs2000", 4490, "wgs84")
 GCJ02 = CoordSystem("gcj02", None, "gcj02")
 BD09 = CoordSystem("bd09", None, "bd09")
+
+WGS84_CRS = pyproj.CRS.from_epsg(4326)
+"""WGS 84 as one shared pyproj CRS for the frames geogrid builds often (making a CRS is
+a PROJ database lookup of milliseconds; the grid index asks PROJ once per CRS object)."""
 
 CRSLike = CoordSystem | str | int | None
 """Anything :func:`parse_crs` accepts."""

@@ -50,6 +50,23 @@ class GridInput:
     parent_codes: ObjectArray | None = None
 
 
+_WGS84_SEEN: list[object] = [None]
+"""The last CRS object found to be EPSG:4326 (frames of one source share theirs)."""
+
+
+def _is_wgs84(crs: object) -> bool:
+    """Return True when ``crs`` is EPSG:4326 in any axis order (PROJ asked once per
+    CRS object: each asking costs milliseconds)."""
+    if crs is None:
+        return False
+    if crs is _WGS84_SEEN[0]:
+        return True
+    found = bool(pyproj.CRS(crs).equals("EPSG:4326", ignore_axis_order=True))
+    if found:
+        _WGS84_SEEN[0] = crs
+    return found
+
+
 def arrays_from_geodataframe(
     grids: gpd.GeoDataFrame,
 ) -> tuple[ObjectArray, ObjectArray, ObjectArray, ObjectArray]:
@@ -60,7 +77,7 @@ def arrays_from_geodataframe(
     """
     if not isinstance(grids, gpd.GeoDataFrame):
         raise IngestError(f"grids must be a GeoDataFrame, got {type(grids).__name__}")
-    if grids.crs is None or not pyproj.CRS(grids.crs).equals("EPSG:4326", ignore_axis_order=True):
+    if not _is_wgs84(grids.crs):
         found = "none" if grids.crs is None else str(grids.crs.to_string())
         raise UnknownCRSError(
             f"grids must be in EPSG:4326 (WGS 84 lon/lat), found CRS {found}; "

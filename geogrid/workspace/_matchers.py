@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 
 __all__ = ["MatcherBuilder"]
 
+PLACE_COLUMNS = ("code", "name", "level", "parent_code")
+"""What :meth:`AddressMatcher.from_grids` reads of a grid, besides its geometry."""
+
 
 class MatcherBuilder:
     """Builds matchers, keeping the last gazetteer index while its inputs hold."""
@@ -52,14 +55,15 @@ class MatcherBuilder:
 
 
 class _Rows:
-    """A frame's rows as compared: equal when every column holds the same values and
-    every geometry the same coordinates (a moved micro-grid leaves the counties, towns
-    and villages equal; their geometries are mostly the very same objects)."""
+    """Grid rows as the gazetteer index reads them: equal when the code, name, level and
+    parent of every row are the same and every geometry has the same coordinates (a
+    moved micro-grid leaves the counties, towns and villages equal; their geometries
+    are mostly the very same objects)."""
 
     def __init__(self, frame: gpd.GeoDataFrame) -> None:
         self._columns = [
-            frame[c].astype(object).where(frame[c].notna(), None).tolist()  # NaN: None
-            for c in frame.columns.drop(frame.geometry.name)
+            [v if isinstance(v, str) else None for v in frame[c].tolist()]  # NaN: None
+            for c in PLACE_COLUMNS
         ]
         self._geoms = np.asarray(frame.geometry.array, dtype=object)
 

@@ -238,6 +238,15 @@ def test_refuses_other_crs(county) -> None:
     with pytest.raises(UnknownCRSError):
         GridIndex.from_geodataframe(county.set_crs(None, allow_override=True))
     assert issubclass(UnknownCRSError, ValueError)
+    # a frame in WGS 84 accepted first (its CRS object then no longer asked of PROJ)
+    # does not let another through after it, nor the same one in lat/lon axis order
+    GridIndex.from_geodataframe(county)
+    with pytest.raises(UnknownCRSError):
+        GridIndex.from_geodataframe(county.to_crs(3857))
+    GridIndex.from_geodataframe(
+        county.set_crs("urn:ogc:def:crs:OGC:1.3:CRS84", allow_override=True)
+    )
+    GridIndex.from_geodataframe(county)
 
 
 @pytest.mark.parametrize(

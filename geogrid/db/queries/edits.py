@@ -16,6 +16,7 @@ import shapely
 from sqlalchemy import Connection, Row, Table, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import BYTEA
 
+from geogrid.crs import WGS84_CRS
 from geogrid.db.models import Base
 
 __all__ = [
@@ -143,5 +144,5 @@ def _grid_frame(rows: Sequence[Row[Any, Any, Any, Any]]) -> gpd.GeoDataFrame:
             "parent_code": [r[2] for r in rows],
         },
         geometry=shapely.from_wkb([bytes(r[3]) for r in rows]) if rows else [],
-        crs=4326,
+        crs=WGS84_CRS,
     )

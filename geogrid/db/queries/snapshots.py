@@ -12,9 +12,10 @@ from collections.abc import Mapping
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyproj
 import shapely
 from sqlalchemy import Connection, text
+
+from geogrid.crs import WGS84_CRS
 
 __all__ = [
     "layer_versions",
@@ -25,9 +26,6 @@ __all__ = [
     "read_grids_since",
     "read_isolation_sites",
 ]
-
-
-_WGS84 = pyproj.CRS.from_epsg(4326)
 
 
 def _read(conn: Connection, sql: str) -> gpd.GeoDataFrame:
@@ -88,7 +86,7 @@ def read_grids_since(
             "parent_code": pd.array(parent, dtype="str"),
             "population": np.array(population, dtype=float),
             "households": np.array(households, dtype=float),
-            "geom": gpd.GeoSeries(geoms, crs=_WGS84),
+            "geom": gpd.GeoSeries(geoms, crs=WGS84_CRS),
         },
         geometry="geom",
     )
