@@ -45,7 +45,11 @@ snapshots; a second one starts on them: time to ready (grids read, the county in
 the point locator made, one point located) and RSS; then a point in each county in turn
 (the first in a county whose index is not held is *cold*: read from its snapshot), a
 second point in the same county (*warm*), and the RSS after touching every county within
-``--grid-cache-mb``.
+``--grid-cache-mb``. With ``--postgis`` the grids are loaded into the PostGIS of
+``GEOGRID_HOME`` (once: a home holding other grids is refused) and the two workers are real
+workspaces (``Workspace.open``, points only): ready includes reading the grids there;
+``--grid-cache-mb 0`` then measures the whole index instead (the first worker builds it and
+saves the locator's snapshot, the second loads that).
 """
 
 from __future__ import annotations
@@ -59,6 +63,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -274,6 +279,72 @@ print(json.dumps(out))
 """
 
 
+SPLIT_PG_CHILD = r"""
+import gc, json, statistics, sys, time
+sys.path.insert(0, {root!r})
+
+def rss():
+    with open("/proc/self/status") as f:
+        return int(next(x for x in f if x.startswith("VmRSS:")).split()[1]) / 1024
+
+import geogrid.api.app  # what a worker imports anyway
+from geogrid.settings import Settings
+from geogrid.workspace import Workspace
+gc.collect()
+base = rss()
+mode, folder, budget = sys.argv[1], sys.argv[2], float(sys.argv[3])
+counties = budget > 0  # 0: the whole index, with the locator's snapshot
+settings = Settings(grid_counties=counties, grid_cache_mb=budget or 1, snapshot_dir=folder,
+                    cache_check_interval_s=3600, listen=False)
+
+class Whole:  # what the loop below reads of the county index, for the whole one
+    built, cache = [], None
+
+    def __init__(self, grids):
+        self.grids = grids
+        self.counties = sorted(grids.loc[grids["level"] == "county", "code"])
+
+    def county_grids(self, county):
+        return self.grids.loc[self.grids["code"].str.startswith(county + "-")]
+start = time.perf_counter()
+ws = Workspace.open(settings)
+grids = ws.grids()
+read_s = time.perf_counter() - start
+locator = ws.locator(addresses=not counties)  # the whole: the snapshot is the full one
+centre = grids.geometry.iloc[-1].centroid
+locator.points([float(centre.x)], [float(centre.y)])
+ready_s = time.perf_counter() - start
+gc.collect()
+index = ws.grid_index() if counties else Whole(grids)
+state = ws.cached("grid_counties", (), lambda: None) if counties else index
+out = {{"base_mb": base, "rss_mb": rss(), "read_s": read_s, "index_s": ready_s,
+        "ready_s": ready_s, "grids": len(grids), "counties": len(index.counties),
+        "built": len(state.built)}}
+if mode == "serve":
+    cold, warm, outside = [], [], 0
+    for county in index.counties:
+        tree = index.county_grids(county)
+        micro = tree.loc[tree["level"] == "micro"].geometry
+        a, b = micro.iloc[0].representative_point(), micro.iloc[-1].representative_point()
+        loads = state.cache.loads if counties else 0
+        t = time.perf_counter()
+        first = ws.locate_point(a.x, a.y)
+        t1 = time.perf_counter()
+        ws.locate_point(b.x, b.y)
+        t2 = time.perf_counter()
+        (cold if counties and state.cache.loads > loads else warm).append(t1 - t)
+        warm.append(t2 - t1)
+        outside += first.code("county") is None
+    gc.collect()
+    out.update({{"cold_ms": 1000 * statistics.median(cold) if cold else 0.0,
+                 "cold_n": len(cold), "warm_ms": 1000 * statistics.median(warm),
+                 "warm_n": len(warm), "rss_all_mb": rss(),
+                 "held": len(state.cache.held()) if counties else 100,
+                 "held_mb": state.cache.held_mb() if counties else 0.0, "outside": outside}})
+print(json.dumps(out))
+"""
+
+
 def child(script: str, *args: str) -> dict:
     done = subprocess.run(
         [sys.executable, "-c", script.format(root=str(ROOT)), *args],
@@ -402,6 +473,10 @@ def grid_index(args: argparse.Namespace, all_codes: list[str]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "grids.parquet"
         grids.to_parquet(path)
+        if args.split and args.postgis:
+            load_grids(grids, Path(tmp))
+            split(args, None, Path(tmp) / "snapshots")
+            return
         if args.split:
             split(args, path, Path(tmp) / "snapshots")
             return
@@ -418,18 +493,44 @@ def grid_index(args: argparse.Namespace, all_codes: list[str]) -> None:
     )
 
 
-def split(args: argparse.Namespace, path: Path, folder: Path) -> None:
-    """--grids K --split: a first worker builds the counties' snapshots, a second serves."""
+def load_grids(grids: Any, tmp: Path) -> None:
+    """Load ``grids`` into the PostGIS of ``GEOGRID_HOME`` unless it holds them already."""
+    from sqlalchemy import text
+
+    from geogrid.db.bootstrap import prepare_database
+    from geogrid.db.engine import get_engine
+    from geogrid.ingest.load import LoadRequest, load_files
+
+    prepare_database()
+    engine = get_engine()
+    with engine.connect() as conn:
+        held = int(conn.execute(text("SELECT count(*) FROM grids")).scalar_one())
+    if held == len(grids):
+        return
+    if held:
+        raise SystemExit(f"GEOGRID_HOME holds {held:,} other grids: use a fresh home")
+    start = time.perf_counter()
+    gpkg = tmp / "grids.gpkg"
+    grids.to_file(gpkg, layer="grids")
+    load_files(engine, [LoadRequest(gpkg, "grids", layer="grids")])
+    print(f"{len(grids):,} grids loaded into PostGIS in {time.perf_counter() - start:.0f} s")
+
+
+def split(args: argparse.Namespace, path: Path | None, folder: Path) -> None:
+    """--grids K --split: a first worker builds the counties' snapshots, a second serves
+    (from the Parquet file ``path``, or real workspaces on PostGIS when it is None)."""
     budget = str(args.grid_cache_mb)
-    first = child(SPLIT_CHILD, "build", str(path), str(folder), budget)
+    script, source = (SPLIT_CHILD, [str(path)]) if path is not None else (SPLIT_PG_CHILD, [])
+    first = child(script, "build", *source, str(folder), budget)
     size = sum(f.stat().st_size for f in folder.glob("*.pickle")) / 1e6
+    what = "county by county" if args.grid_cache_mb else "whole (--grid-cache-mb 0)"
     print(
         f"{args.grids} counties' grids ({first['grids']:,} grids, {first['counties']} "
-        f"counties) county by county: the first worker built {first['built']} counties' "
+        f"counties) {what}: the first worker built {first['built']} counties' "
         f"indexes in {first['index_s'] - first['read_s']:.1f} s (read {first['read_s']:.1f} s), "
         f"snapshots {size:.0f} MB, RSS {first['rss_mb']:.0f} MB within {budget} MB"
     )
-    second = child(SPLIT_CHILD, "serve", str(path), str(folder), budget)
+    second = child(script, "serve", *source, str(folder), budget)
     print(
         f"a second worker: ready in {second['ready_s']:.1f} s (grids read "
         f"{second['read_s']:.1f} s, county index {second['index_s'] - second['read_s']:.1f} s), "
@@ -510,6 +611,7 @@ def main() -> int:
     parser.add_argument(
         "--grid-cache-mb", type=float, default=512, help="counties' indexes' budget, --split"
     )
+    parser.add_argument("--postgis", action="store_true", help="--split on GEOGRID_HOME")
     args = parser.parse_args()
     uptime = subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout
     print(f"uptime: {uptime.strip()}")

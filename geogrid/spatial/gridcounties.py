@@ -185,6 +185,12 @@ class CountyGridIndex:
         self._footprints = np.array(footprints, dtype=object)
         shapely.prepare(self._footprints)
         self._footprint_tree = shapely.STRtree(self._footprints)
+        self._footprint_bounds = shapely.bounds(self._footprints)
+        # for one point at a time, when the grids outside every county are industry grids
+        self._industry_only = bool((levels[rest] == "industry").all())
+        self._industry = shapely.from_wkb(shapely.to_wkb(geoms[rest]))  # its own, prepared
+        shapely.prepare(self._industry)
+        self._industry_bounds = shapely.bounds(self._industry)
         self._part_rows: weakref.WeakKeyDictionary[GridIndex, IntArray] = (
             weakref.WeakKeyDictionary()
         )
@@ -218,19 +224,14 @@ class CountyGridIndex:
     def locate_one(self, lon: float, lat: float) -> PointLocation:
         """Return the owning grids of one point, as :meth:`GridIndex.locate_one`."""
         x, y = float(lon), float(lat)
-        if -180.0 <= x <= 180.0 and -90.0 <= y <= 90.0:  # also False for NaN
-            _, county = self._candidates(np.array([x]), np.array([y]))
+        if -180.0 <= x <= 180.0 and -90.0 <= y <= 90.0 and self._industry_only:
+            county = self._covering_one(self._footprints, self._footprint_bounds, x, y)
             if len(county) == 1:
-                found = self._load(self.counties[int(county[0])]).locate_one(x, y)
-                rest = self._rest.locate_one(x, y) if self._rest is not None else None
-                if found.status is LocateStatus.OK and (
-                    rest is None or rest.status is LocateStatus.OUTSIDE
-                ):  # the county's answer is the whole one, with the industry grids'
-                    return (
-                        found
-                        if rest is None
-                        else replace(found, industry_codes=rest.industry_codes)
-                    )
+                found = self._load(self.counties[county[0]]).locate_one(x, y)
+                if found.status is LocateStatus.OK:  # the whole answer, with industry grids
+                    industry = self._covering_one(self._industry, self._industry_bounds, x, y)
+                    codes = tuple(sorted(str(self.codes[self._rest_rows[k]]) for k in industry))
+                    return replace(found, industry_codes=codes) if codes else found
         return self.locate([lon], [lat]).point(0)
 
     def locate(self, lon: npt.ArrayLike, lat: npt.ArrayLike) -> PointLocations:
@@ -302,6 +303,16 @@ class CountyGridIndex:
         if len(spilled) == 0:
             return county
         return shapely.union_all(np.r_[county, spilled])
+
+    @staticmethod
+    def _covering_one(
+        geoms: npt.NDArray[np.object_], bounds: FloatArray, x: float, y: float
+    ) -> list[int]:
+        """Return the positions of the (prepared) polygons covering one point."""
+        near = np.flatnonzero(
+            (bounds[:, 0] <= x) & (x <= bounds[:, 2]) & (bounds[:, 1] <= y) & (y <= bounds[:, 3])
+        )
+        return [int(k) for k in near if shapely.intersects_xy(geoms[k], x, y)]
 
     def _candidates(self, x: FloatArray, y: FloatArray) -> tuple[IntArray, IntArray]:
         """Return (point, county number) for every county footprint covering a point."""

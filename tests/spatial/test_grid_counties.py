@@ -16,7 +16,7 @@ import pytest
 import shapely
 
 from geogrid.errors import GeoGridError
-from geogrid.spatial.gridcounties import CountyGridIndex, county_trees
+from geogrid.spatial.gridcounties import CountyGridIndex, county_trees, self_loading
 from geogrid.spatial.gridindex import GridIndex
 from geogrid.spatial.testing import voronoi_grids
 
@@ -166,3 +166,22 @@ def test_a_pickled_copy_builds_its_counties(
     copy = pickle.loads(pickle.dumps(split))  # as shipped to a Dask worker
     x, y = np.array([120.05, 120.2, 120.3, 121.0]), np.array([27.55, 27.6, 27.8, 27.0])
     pd.testing.assert_frame_equal(copy.locate(x, y).to_frame(), whole.locate(x, y).to_frame())
+
+
+def test_one_point_at_a_time_when_only_industry_grids_are_in_no_county(
+    grids: gpd.GeoDataFrame,
+) -> None:
+    trees, _ = county_trees(grids)
+    kept = grids.iloc[np.sort(np.concatenate(list(trees.values())))]
+    kept = gpd.GeoDataFrame(
+        pd.concat([kept, grids.loc[grids["level"] == "industry"]]), crs="EPSG:4326"
+    )
+    whole = GridIndex.from_geodataframe(kept)
+    split = self_loading(kept)  # each county built once, and kept
+    rng = np.random.default_rng(9)
+    bx, by = border_points(kept, 15)
+    x = np.r_[rng.uniform(119.95, 120.45, 200), bx]
+    y = np.r_[rng.uniform(27.45, 27.95, 200), by]
+    answers = [split.locate_one(lon, lat) for lon, lat in zip(x, y, strict=True)]
+    assert answers == [whole.locate_one(lon, lat) for lon, lat in zip(x, y, strict=True)]
+    assert sum(len(a.industry_codes) >= 2 for a in answers) > 0
