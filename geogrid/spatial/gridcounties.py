@@ -169,8 +169,10 @@ class CountyGridIndex:
         rank[np.argsort(codes.astype(str), kind="stable")] = np.arange(len(codes))
         rank[-1] = _NONE_RANK
         self._rank = rank
-        xmin, ymin, xmax, ymax = (float(v) for v in shapely.total_bounds(geoms))
-        self.projection = LocalProjection.around([xmin, xmax], [ymin, ymax])
+        self.projection = LocalProjection.around([], [])  # no grids: as GridIndex
+        if len(geoms):
+            xmin, ymin, xmax, ymax = (float(v) for v in shapely.total_bounds(geoms))
+            self.projection = LocalProjection.around([xmin, xmax], [ymin, ymax])
         self._trees, rest = county_trees(grids)
         self.counties: tuple[str, ...] = tuple(self._trees)
         self._rest_rows = rest

@@ -185,3 +185,13 @@ def test_one_point_at_a_time_when_only_industry_grids_are_in_no_county(
     answers = [split.locate_one(lon, lat) for lon, lat in zip(x, y, strict=True)]
     assert answers == [whole.locate_one(lon, lat) for lon, lat in zip(x, y, strict=True)]
     assert sum(len(a.industry_codes) >= 2 for a in answers) > 0
+
+
+def test_no_grids() -> None:
+    grids = gpd.GeoDataFrame(
+        {"code": [], "level": [], "parent_code": []}, geometry=[], crs="EPSG:4326"
+    )
+    whole, split = GridIndex.from_geodataframe(grids), self_loading(grids)
+    x, y = [120.1, 0.0], [27.6, 0.0]
+    pd.testing.assert_frame_equal(split.locate(x, y).to_frame(), whole.locate(x, y).to_frame())
+    assert split.locate_one(120.1, 27.6) == whole.locate_one(120.1, 27.6)
