@@ -66,13 +66,14 @@ class Workspace(Protocol):
 
 class CountyIndexes:
     """What a workspace keeps between builds: the LRU of counties' indexes (with their
-    estimated bytes), each county's last key and digest, and what was built (``built``,
+    estimated bytes), each county's last key, digest and footprint, and what was built (``built``,
     ``updated``: county codes, for tests and benchmarks)."""
 
     def __init__(self, budget_mb: float) -> None:
         self.cache: BoundedLRU[tuple[GridIndex, int]] = BoundedLRU(budget_mb, lambda v: v[1])
         self.keys: dict[str, str] = {}
         self.digests: dict[str, tuple[list[object], str, str]] = {}
+        self.footprints: dict[str, shapely.Geometry] = {}  # by the county's digest
         self.built: list[str] = []
         self.updated: list[str] = []
 
@@ -110,12 +111,10 @@ def county_grid_index(ws: Workspace) -> CountyGridIndex:
         vertices = int(shapely.get_num_coordinates(tree.geometry.to_numpy()).sum())
         return part, part.nbytes + BYTES_PER_VERTEX * vertices
 
-    index = CountyGridIndex(grids, load)
-    identity = ws.read(database_identity)
-    common = f"{_code_digest()}|{identity}|{index.projection.lon0}|{index.projection.lat0}"
     digests: dict[str, tuple[list[object], str, str]] = {}
-    for county in index.counties:
-        tree = index.county_grids(county)
+
+    def footprint(county: str, tree: gpd.GeoDataFrame) -> shapely.Geometry | None:
+        """The county's footprint from the last build when its grids are the same."""
         geoms, attributes = list(tree.geometry.array), grids_attributes(tree)
         last = state.digests.get(county)
         if (
@@ -128,9 +127,16 @@ def county_grid_index(ws: Workspace) -> CountyGridIndex:
         else:
             digest = grids_digest(tree)
         digests[county] = (geoms, attributes, digest)
+        return state.footprints.get(digest)
+
+    index = CountyGridIndex(grids, load, known_footprint=footprint)
+    identity = ws.read(database_identity)
+    common = f"{_code_digest()}|{identity}|{index.projection.lon0}|{index.projection.lat0}"
+    for county in index.counties:
         name = hashlib.blake2b(county.encode(), digest_size=6).hexdigest()
-        whole = hashlib.blake2b(f"{common}|{digest}".encode(), digest_size=16).hexdigest()
-        keys[county] = f"gridcounty-{name}-{whole}"
+        whole = hashlib.blake2b(f"{common}|{digests[county][2]}".encode(), digest_size=16)
+        keys[county] = f"gridcounty-{name}-{whole.hexdigest()}"
+    state.footprints = {digests[c][2]: index.footprint(c) for c in index.counties}
     state.digests = digests
     for county, key in keys.items():
         changed = county in before and before[county] != key

@@ -81,6 +81,7 @@ def test_county_by_county_grids_answer_as_the_whole(
     code = str(micro["code"].iloc[0])
     inside = micro.geometry.iloc[0].representative_point()
     assert second.locate_point(inside.x, inside.y).code("micro") == code  # county 2 held
+    footprints = dict(state.footprints)
     with engine.begin() as conn:
         conn.execute(
             text("UPDATE grids SET geom = ST_Translate(geom, 0.002, 0) WHERE code = :code"),
@@ -96,6 +97,8 @@ def test_county_by_county_grids_answer_as_the_whole(
     moved = second.locate_points(np.r_[x, nx], np.r_[y, ny])
     assert state.built == []
     assert state.updated == [counties[1]]
+    kept = [f for digest, f in state.footprints.items() if footprints.get(digest) is f]
+    assert len(kept) == len(counties) - 1  # the other counties' footprints were reused
     fresh = Workspace(engine, Settings(cache_check_interval_s=0))
     assert moved == fresh.locate_points(np.r_[x, nx], np.r_[y, ny])
     assert moved[len(x) :] != before  # the edit is seen
