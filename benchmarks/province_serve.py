@@ -31,7 +31,8 @@ the snapshot), the rest are warm; RSS after that shows the LRU's bound.
 
 ``--names N ...``: the first N counties' names (what every worker holds, see
 ``geogrid.spatial.addresses.counties``) built from the Parquet files, pickled, then
-unpickled and joined in a fresh process: RSS and seconds.
+unpickled and joined in a fresh process: RSS and seconds. Past the generated counties
+their names are taken again in turn (``--names 100``: a province's count of them).
 
 ``--grids K``: K counties' grids (the generated counties' grids copied onto K tiles, codes
 renamed: a province's ~100,000 micro-grids and more) in a fresh process: the grid index and
@@ -558,7 +559,7 @@ n = int(sys.argv[2])
 gc.collect()
 before = rss()
 start = time.perf_counter()
-parts = [pickle.loads(b) for b in blobs[:n]]
+parts = [pickle.loads(blobs[i % len(blobs)]) for i in range(n)]  # beyond them: copies
 matcher = partitioned_matcher([p.names for p in parts], {{}})
 seconds = time.perf_counter() - start
 gc.collect()
@@ -572,7 +573,7 @@ def names(args: argparse.Namespace, all_codes: list[str]) -> None:
     from geogrid.spatial.addresses.counties import county_key, county_part, grids_of_county
 
     blobs = []
-    for code in all_codes[: max(args.names)]:
+    for code in all_codes[: min(max(args.names), len(all_codes))]:
         grids = gpd.read_parquet(args.province / "grids" / f"{code}.parquet")
         gazetteer = gpd.read_parquet(args.province / "addresses" / f"{code}.parquet")
         name = grids.loc[grids["level"] == "county", "name"].iloc[0]
@@ -591,8 +592,10 @@ def names(args: argparse.Namespace, all_codes: list[str]) -> None:
                 check=True,
             )
             mb, seconds = (float(v) for v in done.stdout.split())
+            copies = f" ({len(blobs)} counties' names, copied)" if n > len(blobs) else ""
             print(
-                f"names of {n} counties: +{mb:.1f} MB RSS, unpickled and joined in {seconds:.2f} s"
+                f"names of {n} counties{copies}: +{mb:.1f} MB RSS, unpickled and joined in "
+                f"{seconds:.2f} s"
             )
 
 
