@@ -38,8 +38,8 @@ their names are taken again in turn (``--names 100``: a province's count of them
 renamed: a province's ~100,000 micro-grids and more) in a fresh process: the grid index and
 the point locator built, RSS and seconds, and the index pickled and loaded.
 
-``--grids K --split`` (``GEOGRID_GRID_COUNTIES``): the same grids served county by county
-through the workspace's own code (:func:`geogrid.workspace.county_grids.county_grid_index`
+``--grids K --split [--names N]`` (``GEOGRID_GRID_COUNTIES``): the same grids served county
+by county through the workspace's own code (:func:`geogrid.workspace.county_grids.county_grid_index`
 on the grids read from Parquet, as a worker has them after reading PostGIS; the database
 identity is a constant). A first fresh process builds every county's index and writes the
 snapshots; a second one starts on them: time to ready (grids read, the county index and
@@ -50,7 +50,10 @@ second point in the same county (*warm*), and the RSS after touching every count
 ``GEOGRID_HOME`` (once: a home holding other grids is refused) and the two workers are real
 workspaces (``Workspace.open``, points only): ready includes reading the grids there;
 ``--grid-cache-mb 0`` then measures the whole index instead (the first worker builds it and
-saves the locator's snapshot, the second loads that).
+saves the locator's snapshot, the second loads that). ``--names N`` (without
+``--postgis``): the serving worker also unpickles and joins N counties' names (as
+``--names``) before it is ready, so one process holds what a worker of a province holds
+besides the doors (within their own budget, ``GEOGRID_ADDRESS_CACHE_MB``).
 """
 
 from __future__ import annotations
@@ -221,6 +224,7 @@ from geogrid.workspace.locate import Locator
 gc.collect()
 base = rss()
 mode, grids_file, folder, budget = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
+names_file, n_names = (sys.argv[5], int(sys.argv[6])) if len(sys.argv) > 6 else (None, 0)
 
 class Worker:
     # what county_grid_index reads of a workspace: the grids, the database, its caches
@@ -250,12 +254,23 @@ workers = pd.DataFrame({{"code": [], "name": [], "phone": [], "grid_code": []}})
 locator = Locator(grids, index, workers)
 centre = grids.geometry.iloc[-1].centroid
 locator.points([float(centre.x)], [float(centre.y)])
+names_s = 0.0
+if names_file:  # every county's names, as a worker matching addresses county by county
+    import pickle
+    from geogrid.spatial.addresses.counties import partitioned_matcher
+    t = time.perf_counter()
+    with open(names_file, "rb") as src:
+        blobs = pickle.load(src)
+    parts = [pickle.loads(blobs[i % len(blobs)]) for i in range(n_names)]
+    matcher = partitioned_matcher([p.names for p in parts], {{}})
+    del blobs
+    names_s = time.perf_counter() - t
 ready_s = time.perf_counter() - start
 gc.collect()
 state = ws.cached("grid_counties", (), None)
 out = {{"base_mb": base, "rss_mb": rss(), "read_s": read_s, "index_s": index_s,
         "ready_s": ready_s, "grids": len(grids), "counties": len(index.counties),
-        "built": len(state.built)}}
+        "built": len(state.built), "names": n_names, "names_s": names_s}}
 if mode == "serve":
     cold, warm, outside = [], [], 0
     for county in index.counties:
@@ -531,7 +546,19 @@ def split(args: argparse.Namespace, path: Path | None, folder: Path) -> None:
         f"indexes in {first['index_s'] - first['read_s']:.1f} s (read {first['read_s']:.1f} s), "
         f"snapshots {size:.0f} MB, RSS {first['rss_mb']:.0f} MB within {budget} MB"
     )
-    second = child(script, "serve", *source, str(folder), budget)
+    extra = []
+    if args.names and path is not None:  # and every county's names, in the same worker
+        manifest = json.loads((args.province / "province.json").read_text())
+        blobs = names_blobs(args, [c["code"] for c in manifest["counties"]])
+        names_file = folder.parent / "names.pickle"
+        names_file.write_bytes(pickle.dumps(blobs))
+        extra = [str(names_file), str(max(args.names))]
+    second = child(script, "serve", *source, str(folder), budget, *extra)
+    if extra:
+        print(
+            f"with the names of {second['names']} counties ({len(blobs)} generated ones "
+            f"taken in turn) loaded after the grids, in {second['names_s']:.1f} s:"
+        )
     print(
         f"a second worker: ready in {second['ready_s']:.1f} s (grids read "
         f"{second['read_s']:.1f} s, county index {second['index_s'] - second['read_s']:.1f} s), "
@@ -567,7 +594,8 @@ print(rss() - before, seconds)
 """
 
 
-def names(args: argparse.Namespace, all_codes: list[str]) -> None:
+def names_blobs(args: argparse.Namespace, all_codes: list[str]) -> list[bytes]:
+    """Return the pickled names of the first ``max(args.names)`` generated counties."""
     import geopandas as gpd
 
     from geogrid.spatial.addresses.counties import county_key, county_part, grids_of_county
@@ -579,6 +607,11 @@ def names(args: argparse.Namespace, all_codes: list[str]) -> None:
         name = grids.loc[grids["level"] == "county", "name"].iloc[0]
         part = county_part(gazetteer, grids_of_county(grids, code), county_key(name))
         blobs.append(pickle.dumps(part.names_only(), protocol=pickle.HIGHEST_PROTOCOL))
+    return blobs
+
+
+def names(args: argparse.Namespace, all_codes: list[str]) -> None:
+    blobs = names_blobs(args, all_codes)
     sizes = ", ".join(f"{len(b) / 1e6:.2f}" for b in blobs)
     print(f"names pickled per county: {sizes} MB")
     with tempfile.TemporaryDirectory() as tmp:
@@ -621,7 +654,7 @@ def main() -> int:
     manifest = json.loads((args.province / "province.json").read_text())
     all_codes = [c["code"] for c in manifest["counties"]]
     if args.serve or args.grids or args.names:
-        if args.names:
+        if args.names and not args.split:  # with --split, in the serving worker
             names(args, all_codes)
         if args.grids:
             grid_index(args, all_codes)
