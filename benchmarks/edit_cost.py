@@ -42,10 +42,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--edits", type=int, default=30)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="update the grid index in this process (not in a helper, as API servers do)",
+    )
     args = parser.parse_args()
     url = args.database_url or os.environ.get("GEOGRID_DATABASE_URL") or None
     workspace = Workspace.open(Settings(database_url=url))
     workspace.warm_up()
+    if not args.in_process:
+        workspace.start_helper_process()
     gc.freeze()
     grids = workspace.grids()
     code = str(grids.loc[grids["level"] == "micro", "code"].sort_values().iloc[0])
@@ -70,6 +77,7 @@ def main() -> None:
             wall.append(time.perf_counter() - w0)
     finally:
         edit(first)
+        workspace.stop_helper_process()
 
     def ms(values: list[float]) -> str:
         return f"{statistics.median(values) * 1000:7.1f}"

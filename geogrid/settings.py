@@ -125,6 +125,12 @@ class Settings(BaseSettings):
     warm_up: bool = Field(
         default=True, description="Build the in-memory indexes when the API starts."
     )
+    helper_process: bool = Field(
+        default=True,
+        description="API servers update the grid index after an edit in a helper process "
+        "(one per server process, holding a copy of the index): the server then only loads "
+        "what changed, and its requests are not slowed by the update.",
+    )
 
     tianditu_key: SecretStr | None = Field(
         default=None, description="Key for Tianditu base maps (online only)."

@@ -51,15 +51,17 @@ async def _warm_up_in_background(app: FastAPI) -> AsyncIterator[None]:
     """Build the in-memory indexes while the server already accepts requests, and listen
     for new data versions announced by the primary (every server sees an edit at once)."""
     workspace = app.state.workspace
-    if app.state.settings.warm_up:
-        threading.Thread(target=_warm_up, args=(workspace,), daemon=True).start()
-    if app.state.settings.listen:
+    settings = app.state.settings
+    if settings.warm_up:
+        helper = settings.helper_process
+        threading.Thread(target=_warm_up, args=(workspace, helper), daemon=True).start()
+    if settings.listen:
         workspace.start_listening()
     timer = None
-    if app.state.settings.events_scan:  # one scanner per cluster: an advisory lock
+    if settings.events_scan:  # one scanner per cluster: an advisory lock
         from geogrid.workspace.deadline_timer import DeadlineTimer
 
-        timer = DeadlineTimer(workspace, app.state.settings.events_scan_interval_s).start()
+        timer = DeadlineTimer(workspace, settings.events_scan_interval_s).start()
     app.state.deadline_timer = timer
     try:
         yield
@@ -67,11 +69,14 @@ async def _warm_up_in_background(app: FastAPI) -> AsyncIterator[None]:
         if timer is not None:
             timer.stop()
         workspace.stop_listening()
+        workspace.stop_helper_process()
 
 
-def _warm_up(workspace: Workspace) -> None:
+def _warm_up(workspace: Workspace, helper_process: bool) -> None:
     try:
         workspace.warm_up()
+        if helper_process:
+            workspace.start_helper_process()
         # The indexes hold millions of long-lived objects; frozen, the garbage collector
         # stops walking them on every full collection (pauses of 100+ ms under load).
         gc.freeze()

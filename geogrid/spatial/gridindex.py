@@ -111,6 +111,7 @@ from geogrid.spatial.gridlocations import (
 )
 
 __all__ = [
+    "SHARED_PARTS",
     "TERRITORIAL_LEVELS",
     "GridGap",
     "GridIndex",
@@ -118,6 +119,16 @@ __all__ = [
     "PointLocation",
     "PointLocations",
 ]
+
+SHARED_PARTS: tuple[type, ...] = (np.ndarray, shapely.Geometry, LocalProjection)
+"""The immutable parts an index shares with the one it was updated from (numeric
+arrays, prepared polygons, the metric projection), and that hold no other such part:
+what another process holding the old index need not be sent again
+(:mod:`geogrid.workspace._helper_process`)."""
+
+grid_arrays = _gridinput.arrays_from_geodataframe
+"""The ``code``, ``level``, ``parent_code`` and geometry arrays of a grid frame, as
+:meth:`GridIndex.updated_arrays` takes them (raises as :meth:`GridIndex.updated`)."""
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -230,11 +241,12 @@ class GridIndex:
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        """Restore a pickled index: a new lock, the polygons prepared again."""
+        """Restore a pickled index: a new lock, the polygons prepared again (those not
+        prepared yet: an update may reuse polygons this process holds)."""
         self.__dict__.update(state)
         self._metric_lock = threading.Lock()
         for level in (*self._territorial, self._industry):
-            prepare_polygons(level.geoms)
+            prepare_polygons(level.geoms[~shapely.is_prepared(level.geoms)])
 
     @classmethod
     def from_geodataframe(cls, grids: gpd.GeoDataFrame, **options: Any) -> GridIndex:
@@ -300,7 +312,19 @@ class GridIndex:
         or the changes cover much of a level. Levels and parents may change freely (the
         lineage is worked out again). Raises as :meth:`from_geodataframe` does.
         """
-        codes, levels, parents, geoms = _gridinput.arrays_from_geodataframe(grids)
+        return self.updated_arrays(*grid_arrays(grids))
+
+    def updated_arrays(
+        self,
+        codes: npt.ArrayLike,
+        levels: npt.ArrayLike,
+        parents: npt.ArrayLike,
+        geoms: npt.ArrayLike,
+    ) -> GridIndex:
+        """Return the index of the grids given as parallel arrays (as for
+        :meth:`from_arrays`), reusing this one where they are the same (:meth:`updated`)."""
+        codes, levels = np.asarray(codes, dtype=object), np.asarray(levels, dtype=object)
+        parents, geoms = np.asarray(parents, dtype=object), np.asarray(geoms, dtype=object)
         # the polygons this index holds already (same code, same coordinates)
         old_row = pd.Index(self.codes).get_indexer(pd.Index(codes, dtype=object))
         held = old_row >= 0
@@ -340,6 +364,20 @@ class GridIndex:
             chains = chains.patched([level.cache for level in built], remaps, window)
         new._take_levels(built, trees, chains, (self.codes, self._chain_rows, self._quiet_answers))
         return new
+
+    def keep_metric_trees(self, previous: GridIndex) -> None:
+        """Take ``previous``'s search trees of gap distances for the levels whose polygons
+        are the same (:meth:`updated` does so; an index made elsewhere and loaded here
+        does so for the levels whose rasters are ``previous``'s own arrays)."""
+        with previous._metric_lock:
+            trees = dict(previous._metric_trees)
+        old_levels = (*previous._territorial, previous._industry)
+        new_levels = (*self._territorial, self._industry)
+        with self._metric_lock:
+            for k, (old, new) in enumerate(zip(old_levels, new_levels, strict=True)):
+                same = new.cache.label is old.cache.label and len(new.geoms) == len(old.geoms)
+                if k in trees and same:
+                    self._metric_trees.setdefault(k, trees[k])
 
     def __len__(self) -> int:
         return len(self.codes)

@@ -42,11 +42,12 @@ from geogrid.workspace.clock import Clock, SystemClock
 from geogrid.workspace.credential_table import CredentialTable
 from geogrid.workspace.locate import LocateAnswer, Locator
 
-if TYPE_CHECKING:  # imported where used: locating a point needs neither
+if TYPE_CHECKING:  # imported where used: locating a point needs none of them
     from geogrid.spatial.addresses import AddressMatcher
     from geogrid.spatial.gridcounties import CountyGridIndex
     from geogrid.spatial.roads.network import RoadNetwork
     from geogrid.spatial.roads.routable import Profile
+    from geogrid.workspace._helper_process import HelperProcess
 
 __all__ = ["LocateAnswer", "Workspace"]
 
@@ -85,6 +86,8 @@ class Workspace:
         self._listener: VersionListener | None = None
         # "now" for events' deadlines: tests and replays put a ManualClock here
         self.clock: Clock = SystemClock()
+        # API servers update the grid index in a helper process (start_helper_process)
+        self._helper_process: HelperProcess | None = None
 
     @classmethod
     def open(cls, settings: Settings | None = None) -> Workspace:
@@ -164,6 +167,28 @@ class Workspace:
         """Return the cached value ``name`` if it is current; else None, while ``build``
         runs in a background thread (no request waits for it)."""
         return self._cache.current_or_later(name, layers, build)
+
+    # -- a helper process for the grid index's updates ----------------------------------
+
+    def start_helper_process(self) -> None:
+        """Make the grid index's updates in a helper process from now on, holding a copy
+        of the current index (:mod:`geogrid.workspace._helper_process`): this process then
+        only loads what an edit changed. Not with ``grid_counties`` (each county's index
+        is updated here)."""
+        from geogrid.workspace._helper_process import HelperProcess
+
+        if self._helper_process is None and not self.settings.grid_counties:
+            self._helper_process = HelperProcess()
+        if self._helper_process is not None:
+            index = self.grid_index()
+            if isinstance(index, GridIndex):
+                self._helper_process.hold(index)
+
+    def stop_helper_process(self) -> None:
+        """Stop the helper of :meth:`start_helper_process`; updates are made here again."""
+        if self._helper_process is not None:
+            self._helper_process.close()
+            self._helper_process = None
 
     # -- snapshots and indexes -----------------------------------------------------------
 
@@ -422,6 +447,9 @@ class Workspace:
         previous = self._cache.previous("grid_index")
         if previous is None:
             return GridIndex.from_geodataframe(grids)
+        helper = self._helper_process
+        if helper is not None and isinstance(previous, GridIndex):
+            return helper.updated(previous, grids)
         return previous.updated(grids)  # type: ignore[no-any-return]
 
     def _read_versions(self) -> dict[str, int]:

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from geogrid.api.app import create_app
 from geogrid.db.queries.snapshots import read_grids
 from geogrid.settings import Settings
+from geogrid.spatial.gridindex import GridIndex
 from geogrid.workspace import LOCATOR_LAYERS, Workspace
 from tests.conftest import X0, Y0, api_key, bearer, county_box
 
@@ -64,6 +65,26 @@ def assert_answers_as_built_from_scratch(engine: Engine, server: Workspace) -> N
         assert mine.addresses(ADDRESSES) == new.addresses(ADDRESSES)
 
 
+def assert_same_index(made: GridIndex, expected: GridIndex) -> None:
+    """Two indexes hold the same rasters, candidates, chains and polygons, array for array
+    (one made by the helper process, one by ``GridIndex.updated`` here)."""
+    np.testing.assert_array_equal(made.codes, expected.codes)
+    for ours, theirs in zip(
+        (*made._territorial, made._industry),
+        (*expected._territorial, expected._industry),
+        strict=True,
+    ):
+        np.testing.assert_array_equal(ours.rows, theirs.rows)
+        assert shapely.equals_identical(ours.geoms, theirs.geoms).all()
+        for name in ("label", "offsets", "candidate", "full"):
+            a, b = getattr(ours.cache, name), getattr(theirs.cache, name)
+            assert a.dtype == b.dtype, name
+            np.testing.assert_array_equal(a, b, err_msg=name)
+    for name in ("label", "members"):
+        np.testing.assert_array_equal(getattr(made._chains, name), getattr(expected._chains, name))
+    np.testing.assert_array_equal(made._chain_rows, expected._chain_rows)
+
+
 def wait_until_current(server: Workspace, engine: Engine, timeout_s: float = 20.0) -> None:
     """Wait until a listening server's locators are built from the latest data."""
     written = Workspace(engine, Settings(cache_check_interval_s=0))._read_versions()
@@ -78,7 +99,10 @@ def wait_until_current(server: Workspace, engine: Engine, timeout_s: float = 20.
 
 
 @pytest.mark.db
-def test_edits_update_the_indexes_of_both_servers_exactly(county_db: Engine) -> None:
+@pytest.mark.parametrize("helper", [False, True], ids=["in-process", "helper-process"])
+def test_edits_update_the_indexes_of_both_servers_exactly(
+    county_db: Engine, helper: bool, caplog: pytest.LogCaptureFixture
+) -> None:
     # polling is off (60 s): the editor reads its own write, the other hears the NOTIFY
     settings = Settings(cache_check_interval_s=60, warm_up=False)
     editor = Workspace(county_db, settings)
@@ -88,15 +112,20 @@ def test_edits_update_the_indexes_of_both_servers_exactly(county_db: Engine) -> 
     for server in (editor, other):
         for reveal in (False, True):
             server.locator(reveal_personal=reveal)
+    if helper:  # as API servers do: the editor's index is updated by its helper process
+        editor.start_helper_process()
     other.start_listening()
     try:
         assert other.wait_listening(10)
         first_index = editor.grid_index()
+        here = [first_index]  # the same updates made in this process, to compare
 
         def check() -> None:
             wait_until_current(other, county_db)
             for server in (editor, other):
                 assert_answers_as_built_from_scratch(county_db, server)
+            here.append(here[-1].updated(editor.grids()))
+            assert_same_index(editor.grid_index(), here[-1])
 
         # a multi-feature edit moves the border between two micro-grids
         features = []
@@ -117,9 +146,16 @@ def test_edits_update_the_indexes_of_both_servers_exactly(county_db: Engine) -> 
         # updated, not built again: the levels the edit did not touch kept their rasters
         index = editor.grid_index()
         assert index is not first_index
-        assert index._territorial[2].cache is first_index._territorial[2].cache
-        assert index._territorial[3].cache is not first_index._territorial[3].cache
+        assert index._territorial[2].cache.label is first_index._territorial[2].cache.label
+        assert index._territorial[3].cache.label is not first_index._territorial[3].cache.label
         check()
+        if helper:  # made by the helper; killed now, the next update is made here
+            assert editor._helper_process is not None
+            assert editor._helper_process._mirrored is index
+            pool = editor._helper_process._pool
+            assert pool is not None
+            for process in pool._processes.values():
+                process.kill()
 
         # a new industry park, then a village renamed (the address matcher reads names)
         park = feature(
@@ -131,6 +167,8 @@ def test_edits_update_the_indexes_of_both_servers_exactly(county_db: Engine) -> 
         )
         assert api.post("/collections/grids/items", json=park).status_code == 201
         check()
+        if helper:
+            assert "index helper failed" in caplog.text
         url = "/collections/grids/items/C-002-001"
         etag = api.get(url).headers["ETag"]
         renamed = api.patch(
@@ -141,6 +179,9 @@ def test_edits_update_the_indexes_of_both_servers_exactly(county_db: Engine) -> 
         assert renamed.status_code == 200, renamed.text
         assert editor.locate_address("平阳县昆阳镇丙甲村").chain[-1].name == "丙甲村"
         check()
+        if helper:  # a new helper took over
+            assert editor._helper_process is not None
+            assert editor._helper_process._mirrored is editor.grid_index()
 
         # a micro-grid deleted (its place is a gap at that level), then created again
         url = "/collections/grids/items/C-001-002-02"
@@ -158,3 +199,4 @@ def test_edits_update_the_indexes_of_both_servers_exactly(county_db: Engine) -> 
         check()
     finally:
         other.stop_listening()
+        editor.stop_helper_process()
