@@ -171,18 +171,23 @@ class Workspace:
     # -- a helper process for the grid index's updates ----------------------------------
 
     def start_helper_process(self) -> None:
-        """Make the grid index's updates in a helper process from now on, holding a copy
-        of the current index (:mod:`geogrid.workspace._helper_process`): this process then
-        only loads what an edit changed. Not with ``grid_counties`` (each county's index
-        is updated here)."""
+        """Make edits and the grid index's updates in a helper process from now on,
+        holding a copy of the current index (:mod:`geogrid.workspace._helper_process`):
+        this process then only loads what an edit changed. With ``grid_counties`` each
+        county's index is still updated here."""
         from geogrid.workspace._helper_process import HelperProcess
 
-        if self._helper_process is None and not self.settings.grid_counties:
-            self._helper_process = HelperProcess()
-        if self._helper_process is not None:
-            index = self.grid_index()
-            if isinstance(index, GridIndex):
-                self._helper_process.hold(index)
+        if self._helper_process is None:
+            url = self.engine.url.render_as_string(hide_password=False)
+            self._helper_process = HelperProcess(type(self), url, self.settings)
+        index = self.grid_index()
+        if isinstance(index, GridIndex):
+            self._helper_process.hold(index)
+
+    @property
+    def helper_process(self) -> HelperProcess | None:
+        """The helper of :meth:`start_helper_process` (None: everything is done here)."""
+        return self._helper_process
 
     def stop_helper_process(self) -> None:
         """Stop the helper of :meth:`start_helper_process`; updates are made here again."""

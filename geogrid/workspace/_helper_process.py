@@ -1,20 +1,21 @@
-"""Update the grid index in a helper process; this one only loads what changed.
+"""Edits and the grid index's updates in a helper process; this one only loads what changed.
 
 A process answering requests loses time to any Python work it does meanwhile: one GIL,
 and a busy thread takes it back for up to 5 ms at each socket call of the thread
-answering. ``GridIndex.updated`` after one border edit is ~25 ms of such work, and it
-showed as a doubled ``/locate`` p99 under one edit per second. So an API server
-(``settings.helper_process``) gives each update to one helper process that holds the
-same index: it sends the new grids, the helper updates its copy and sends the new index
-back, and through a :class:`~geogrid.workspace._kept_pickle.KeptChannel` both messages
-name what the other end holds already by key. This process then only loads the rasters
-that changed and prepares the reshaped polygons (a few ms).
+answering. One border edit was ~35 ms of such work (parsing, checking the tiling, SQL)
+and ``GridIndex.updated`` ~25 ms more, and one edit per second doubled the ``/locate``
+p99. So an API server (``settings.helper_process``) gives both to one helper process:
+the edit runs there on the helper's own database connection, and for the index update
+this process sends the new grids, the helper updates its copy of the index and sends the
+new index back. Through a :class:`~geogrid.workspace._kept_pickle.KeptChannel` both
+messages name what the other end holds already by key, so this process only loads the
+raster windows that changed and prepares the reshaped polygons (a few ms).
 
 The helper is a ``concurrent.futures`` process pool of one worker, started with
-``spawn``; its state (its copy of the index) lives in this module's globals in that
-process. Any failure of the helper (it died, a message out of step, a timeout) throws it
-away with both channel ends, logs a warning and updates in this process instead; the
-next update starts a new helper.
+``spawn``; its state (its copy of the index, its workspace) lives in this module's
+globals in that process. Any failure of the helper (it died, a message out of step, a
+timeout) throws it away with both channel ends, logs a warning, and does the work in this
+process instead; the next task starts a new helper.
 """
 
 from __future__ import annotations
@@ -22,19 +23,25 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import threading
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any
+from typing import Any, TypeVar
 
 import geopandas as gpd
+from sqlalchemy import Engine
 
+from geogrid.db.engine import create_geogrid_engine
 from geogrid.errors import GeoGridError
+from geogrid.settings import Settings
 from geogrid.spatial.gridindex import SHARED_PARTS, GridIndex, grid_arrays
 from geogrid.workspace._kept_pickle import KeptChannel, OutOfStepError
 
 __all__ = ["HelperProcess"]
 
 log = logging.getLogger("geogrid.workspace")
+
+T = TypeVar("T")
 
 
 class HelperProcess:
@@ -47,8 +54,15 @@ class HelperProcess:
     >>> helper.close()                                       # doctest: +SKIP
     """
 
-    def __init__(self, timeout_s: float = 120.0) -> None:
+    def __init__(
+        self,
+        workspace: Callable[[Engine, Settings], Any],
+        database_url: str,
+        settings: Settings,
+        timeout_s: float = 120.0,
+    ) -> None:
         self.timeout_s = timeout_s
+        self._database = (workspace, database_url, settings)
         self._lock = threading.Lock()  # one update at a time: the ends must stay in step
         self._pool: ProcessPoolExecutor | None = None
         self._channel = KeptChannel(SHARED_PARTS, first=True)
@@ -66,6 +80,11 @@ class HelperProcess:
             except (BrokenProcessPool, OutOfStepError, TimeoutError, OSError, EOFError) as exc:
                 log.warning("index helper failed (%s); it starts again on the next update", exc)
                 self._restart()
+
+    def holds(self) -> set[str]:
+        """What the helper holds now: ``"index"`` once it has a copy of the index,
+        ``"workspace"`` once it has made an edit (diagnostics, tests)."""
+        return self._started().submit(_holds).result(self.timeout_s)
 
     def close(self) -> None:
         """Stop the helper (an update afterwards starts another)."""
@@ -89,6 +108,30 @@ class HelperProcess:
                 self._restart()
         return previous.updated(grids)
 
+    def edit(
+        self,
+        edit: Callable[..., T],
+        layer_name: str,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        here: Callable[[], T],
+    ) -> T:
+        """Run an edit function of :mod:`geogrid.workspace.edits` (its undecorated
+        ``__wrapped__``) in the helper, on the helper's own connection to the database;
+        return what it returns.
+
+        Raises what the edit raises. Should the helper fail (it died), ``here()`` runs
+        the edit in this process instead: its ``If-Match`` refuses it if the helper had
+        stored it already.
+        """
+        try:
+            return self._started().submit(_edit, edit, layer_name, args, kwargs).result()  # type: ignore[no-any-return]
+        except (BrokenProcessPool, OSError, EOFError) as exc:
+            log.warning("edit helper failed (%s); editing in this process", exc)
+            with self._lock:
+                self._restart()
+        return here()
+
     def _updated(self, previous: GridIndex, grids: gpd.GeoDataFrame) -> GridIndex:
         pool = self._started()
         send_index = None if previous is self._mirrored else previous
@@ -102,7 +145,9 @@ class HelperProcess:
     def _started(self) -> ProcessPoolExecutor:
         if self._pool is None:
             spawn = multiprocessing.get_context("spawn")
-            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=spawn)
+            self._pool = ProcessPoolExecutor(
+                max_workers=1, mp_context=spawn, initializer=_start, initargs=self._database
+            )
         return self._pool
 
     def _restart(self) -> None:
@@ -117,6 +162,25 @@ class HelperProcess:
 
 _helper: dict[str, Any] = {}
 """The helper's state: its channel end and its copy of the index."""
+
+
+def _start(workspace: Callable[[Engine, Settings], Any], url: str, settings: Settings) -> None:
+    _helper["database"] = (workspace, url, settings)
+
+
+def _holds() -> set[str]:
+    return set(_helper) & {"index", "workspace"}
+
+
+def _edit(
+    edit: Callable[..., Any], layer_name: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    """Run an edit function as undecorated: this process answers no request, so the
+    caller's process refreshes its indexes afterwards."""
+    if "workspace" not in _helper:
+        workspace, url, settings = _helper["database"]
+        _helper["workspace"] = workspace(create_geogrid_engine(url, settings), settings)
+    return edit.__wrapped__(_helper["workspace"], layer_name, *args, **kwargs)  # type: ignore[attr-defined]
 
 
 def _update(message: bytes) -> bytes:

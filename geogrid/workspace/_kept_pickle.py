@@ -53,6 +53,15 @@ def _new(*_: Any) -> Any:
     raise OutOfStepError("a kept object is loaded only by KeptChannel.loads")
 
 
+def _objects(*_: Any) -> Any:
+    """Stands in a message for an array of kept objects (resolved on loading)."""
+    raise OutOfStepError("a kept object is loaded only by KeptChannel.loads")
+
+
+def _is_object_array(o: Any) -> bool:
+    return type(o) is np.ndarray and o.dtype == object and o.ndim == 1 and len(o) > 0
+
+
 def _edited(*_: Any) -> Any:
     """Stands in a message for a new array made from a held one (resolved on loading)."""
     raise OutOfStepError("a kept object is loaded only by KeptChannel.loads")
@@ -153,6 +162,8 @@ class KeptChannel:
 
         class _Pickler(pickle.Pickler):
             def reducer_override(self, o: Any) -> Any:
+                if _is_object_array(o):
+                    return channel._objects(o, reached)
                 if not channel._kept_type(o):
                     return NotImplemented
                 entry = channel._sent.get(id(o)) or channel._received.get(id(o))
@@ -195,16 +206,26 @@ class KeptChannel:
             return obj
 
         def new(key: int, make: Callable[..., Any], args: tuple[Any, ...]) -> Any:
-            obj = make(*args)
+            obj = by_key[key] = make(*args)
             reached[id(obj)] = (key, obj)
             return obj
 
         def edited(key: int, base: int, edit: tuple[Any, ...]) -> Any:
-            obj = edit_array(held(base), edit)
+            obj = by_key[key] = edit_array(held(base), edit)
             reached[id(obj)] = (key, obj)
             return obj
 
-        stand_ins = {"_held": held, "_new": new, "_edited": edited}
+        def objects(
+            keys: np.ndarray, made: list[tuple[int, Callable[..., Any], tuple[Any, ...]]]
+        ) -> np.ndarray:
+            for key, make, args in made:
+                by_key[key] = make(*args)
+            out = np.empty(len(keys), dtype=object)
+            for i, key in enumerate(keys.tolist()):
+                out[i] = held(key)
+            return out
+
+        stand_ins = {"_held": held, "_new": new, "_edited": edited, "_objects": objects}
 
         class _Unpickler(pickle.Unpickler):
             def find_class(self, module: str, name: str) -> Any:
@@ -215,6 +236,27 @@ class KeptChannel:
         obj = _Unpickler(io.BytesIO(data)).load()
         self._received = reached
         return obj
+
+    def _objects(self, o: np.ndarray, reached: dict[int, tuple[int, Any]]) -> Any:
+        """Write an array of Python objects that are all of the kept types as one array
+        of keys and the new objects' own reductions (one step, not one per item); any
+        other array of objects the usual way."""
+        keys = np.empty(len(o), dtype=np.int64)
+        made = []
+        for i, item in enumerate(o.tolist()):
+            entry = self._sent.get(id(item)) or self._received.get(id(item))
+            if entry is None or entry[1] is not item:
+                if not self._kept_type(item):
+                    return NotImplemented
+                entry = reached.get(id(item)) or (next(self._keys), item)
+                if id(item) not in reached:
+                    make, args, *rest = item.__reduce_ex__(pickle.HIGHEST_PROTOCOL)
+                    if any(r is not None for r in rest):
+                        return NotImplemented
+                    made.append((entry[0], make, args))
+            reached[id(item)] = entry
+            keys[i] = entry[0]
+        return _objects, (keys, made)
 
     def _edit_of(self, o: Any) -> tuple[tuple[int, Any], tuple[Any, ...]] | None:
         """Return a held array and the edit making ``o`` from it, when that is smaller

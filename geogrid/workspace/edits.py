@@ -7,7 +7,9 @@ indexes (GridIndex and the rest) follow the version bump in a background thread 
 grid index is updated near the grids that changed, not rebuilt: ``GridIndex.updated``),
 while other requests are answered from the previous ones: in this process an edit of a
 grid answers only once the new indexes are in place (so its caller reads its own
-write), other processes follow within ``cache_check_interval_s`` plus one build.
+write), other processes follow within ``cache_check_interval_s`` plus one build. In an
+API server the edit itself (checks, SQL, audit) and the index update run in its helper
+process (:mod:`geogrid.workspace._helper_process`).
 
 Geometry arrives as a GeoJSON geometry in any system :func:`geogrid.crs.parse_crs`
 accepts and is stored in WGS 84. It must be of the layer's type, have at most
@@ -25,9 +27,10 @@ entry), checking them against each other's new borders.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import functools
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import shapely
 from sqlalchemy import Connection
@@ -100,7 +103,29 @@ class EditOutcome:
 
 # ---------------------------------------------------------------------------- the writes
 
+_Edit = TypeVar("_Edit", bound=Callable[..., Any])
 
+
+def _seen_here(edit: _Edit) -> _Edit:
+    """Run an edit in the workspace's helper process when it has one (an API server's:
+    the edit's checks then take no time from the requests it answers meanwhile), then
+    make this process see the write: its ``/locate`` is answered from the rebuilt indexes
+    before the edit answers (other requests meanwhile from the previous ones)."""
+
+    @functools.wraps(edit)
+    def run(workspace: Workspace, layer_name: str, *args: Any, **kwargs: Any) -> Any:
+        def here() -> Any:
+            return edit(workspace, layer_name, *args, **kwargs)
+
+        helper = workspace.helper_process
+        outcome = here() if helper is None else helper.edit(run, layer_name, args, kwargs, here)
+        workspace.refresh_after_write(_editable(layer_name).name)
+        return outcome
+
+    return run  # type: ignore[return-value]
+
+
+@_seen_here
 def create_feature(
     workspace: Workspace,
     layer_name: str,
@@ -145,6 +170,7 @@ def create_feature(
     return _run(workspace, layer, write, crs)
 
 
+@_seen_here
 def replace_feature(
     workspace: Workspace,
     layer_name: str,
@@ -178,6 +204,7 @@ def replace_feature(
     return _run(workspace, layer, write, crs)
 
 
+@_seen_here
 def update_feature(
     workspace: Workspace,
     layer_name: str,
@@ -233,6 +260,7 @@ MAX_BATCH_FEATURES = 100
 """Most features one multi-feature edit may replace."""
 
 
+@_seen_here
 def replace_features(
     workspace: Workspace,
     layer_name: str,
@@ -302,6 +330,7 @@ def replace_features(
     return _run_all(workspace, layer, write, crs)
 
 
+@_seen_here
 def delete_feature(
     workspace: Workspace, layer_name: str, code: str, *, if_match: str | None, editor: Editor
 ) -> EditOutcome:
@@ -464,9 +493,6 @@ def _run_all(
             f"the database refused the edit; nothing was changed: {detail}",
             details={"collection": layer.name},
         ) from None
-    # this process sees its own write at once: /locate is answered from rebuilt
-    # indexes before the edit answers (other requests meanwhile from the previous ones)
-    workspace.refresh_after_write(layer.name)
     return [
         EditOutcome(
             feature_page(layer, rows, system, 1) if rows.values else None,

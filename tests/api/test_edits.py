@@ -6,6 +6,7 @@ Areas reported by the service are checked against shapely in UTM 51N.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -74,8 +75,12 @@ class Editing:
             return int(value or 0)
 
 
-@pytest.fixture
-def editing(county_db: Engine) -> Editing:
+@pytest.fixture(params=[False, True], ids=["in-process", "helper-process"])
+def editing(
+    county_db: Engine, request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture
+) -> Iterator[Editing]:
+    """Clients of an API on the small county; every test runs twice: with the edits made
+    in the API's own process, and in its helper process (as API servers make them)."""
     workspace = Workspace(county_db, Settings(cache_check_interval_s=60, max_vertices=500))
     keys = {
         role: issue_key(workspace, f"{role} 用户", role).key for role in ("planner", "admin", "app")
@@ -86,9 +91,15 @@ def editing(county_db: Engine) -> Editing:
         headers = {"Authorization": f"Bearer {keys[role]}"} if role else {}
         return TestClient(app, headers=headers)
 
-    return Editing(
-        county_db, workspace, client("planner"), client("admin"), client(None), client("app")
-    )
+    if request.param:
+        workspace.start_helper_process()
+    try:
+        yield Editing(
+            county_db, workspace, client("planner"), client("admin"), client(None), client("app")
+        )
+    finally:
+        workspace.stop_helper_process()
+    assert "helper failed" not in caplog.text  # the helper made them, not this process
 
 
 def test_checkpoint_create_replace_patch_delete(editing: Editing) -> None:

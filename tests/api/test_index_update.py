@@ -149,8 +149,9 @@ def test_edits_update_the_indexes_of_both_servers_exactly(
         assert index._territorial[2].cache.label is first_index._territorial[2].cache.label
         assert index._territorial[3].cache.label is not first_index._territorial[3].cache.label
         check()
-        if helper:  # made by the helper; killed now, the next update is made here
+        if helper:  # edited and updated by the helper; killed now, the next made here
             assert editor._helper_process is not None
+            assert editor._helper_process.holds() == {"index", "workspace"}
             assert editor._helper_process._mirrored is index
             pool = editor._helper_process._pool
             assert pool is not None
@@ -168,7 +169,7 @@ def test_edits_update_the_indexes_of_both_servers_exactly(
         assert api.post("/collections/grids/items", json=park).status_code == 201
         check()
         if helper:
-            assert "index helper failed" in caplog.text
+            assert "helper failed" in caplog.text
         url = "/collections/grids/items/C-002-001"
         etag = api.get(url).headers["ETag"]
         renamed = api.patch(

@@ -52,6 +52,30 @@ def test_what_arrives_is_what_was_sent_and_held_objects_go_by_key() -> None:
     assert back["polygons"][7] is polygons[7]
 
 
+def test_arrays_of_polygons_go_as_keys_and_new_polygons_whole() -> None:
+    here, there = ends()
+    polygons = np.array([shapely.box(i, 0, i + 1, 1) for i in range(300)], dtype=object)
+    mixed = np.array(["a", shapely.box(0, 0, 1, 1), None], dtype=object)
+    got = there.loads(here.dumps({"polygons": polygons, "mixed": mixed}))
+    assert same(got["polygons"].tolist(), polygons.tolist())
+    assert same(got["mixed"].tolist(), mixed.tolist())
+    # two reshaped, one new twice, one new also outside the array; the rest held
+    changed = polygons.copy()
+    changed[[3, 200]] = [shapely.box(3, 0, 4, 2), shapely.box(200, 0, 201, 3)]
+    extra = shapely.box(9, 9, 10, 10)
+    changed = np.append(changed, [extra, extra])
+    message = here.dumps((extra, changed, polygons[:10]))
+    lone, again, first_ten = there.loads(message)
+    assert same(again.tolist(), changed.tolist())
+    assert again[-1] is again[-2] is lone
+    held = [i for i in range(300) if i not in (3, 200)]
+    assert all(again[i] is got["polygons"][i] for i in held)
+    assert all(a is b for a, b in zip(first_ten, got["polygons"][:10], strict=True))
+    assert len(message) < len(pickle.dumps(changed)) / 10
+    back = here.loads(there.dumps(again))
+    assert all(back[i] is changed[i] for i in range(len(changed)))
+
+
 def test_a_patched_raster_goes_as_its_changes_and_arrives_exact() -> None:
     rng = np.random.default_rng(2)
     here, there = ends()
