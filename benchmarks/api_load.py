@@ -45,6 +45,8 @@ Two edits before the first run warm the edit path (their times are printed).
 prints the median ratio (a shared machine's p99 swings from run to run).
 ``--edit-via other`` sends the edits to a second server (one worker, port + 1): the
 measured one only follows them (LISTEN/NOTIFY), as the other workers of a deployment do.
+Servers make edits and index updates in their helper process (the default); run with
+``GEOGRID_HELPER_PROCESS=false`` in the environment for the same figures without it.
 Printed: p50/p99 of both runs and their ratio (target: p99 during edits < 2× quiet),
 and how long the edits took.
 """

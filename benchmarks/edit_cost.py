@@ -2,19 +2,22 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/edit_cost.py [--edits 30] [--database-url URL]
+    .venv/bin/python benchmarks/edit_cost.py [--edits 30] [--in-process] [--database-url URL]
 
 On the demo county (``GEOGRID_HOME``'s embedded PostGIS unless ``--database-url`` or
 ``GEOGRID_DATABASE_URL`` names another), a workspace as an API worker holds it (the full
-locator built, the garbage collector frozen as after the server's warm-up) takes
-``--edits`` multi-feature edits that move the border between two sibling micro-grids
-and back (the edit of ``benchmarks/api_load.py --scenario edits``,
+locator built, its helper process started, the garbage collector frozen, as after the
+server's warm-up) takes ``--edits`` multi-feature edits that move the border between two
+sibling micro-grids and back (the edit of ``benchmarks/api_load.py --scenario edits``,
 :func:`geogrid.workspace.edits.replace_features`), each returning once this process
-answers from the new indexes. Printed, median over the edits: the process's CPU per
-edit, split into the editing thread (checks, SQL, audit) and the rest (the index, the
-locator and the matcher rebuilt in the background), and the wall time. Every such
-millisecond is taken from the requests a worker answers meanwhile (the GIL): what
-``--scenario edits`` measures as latency. The grids are restored at the end.
+answers from the new indexes. Printed, median over the edits: this process's CPU per
+edit (the helper's is not counted: it takes nothing from the requests), split into the
+editing thread (the edit itself, or waiting for the helper to make it) and the rest (the
+index loaded or updated, the locator and the matcher rebuilt in the background), and the
+wall time. Every such millisecond is taken from the requests a worker answers meanwhile
+(the GIL): what ``--scenario edits`` measures as latency. ``--in-process`` makes the
+edits and the index update in this process, as without ``GEOGRID_HELPER_PROCESS``. The
+grids are restored at the end.
 """
 
 from __future__ import annotations

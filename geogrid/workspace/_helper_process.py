@@ -77,7 +77,7 @@ class HelperProcess:
                 reply = self._started().submit(_update, message).result(self.timeout_s)
                 self._channel.loads(reply)  # its copy, by keys: so both ends keep holding it
                 self._mirrored = index
-            except (BrokenProcessPool, OutOfStepError, TimeoutError, OSError, EOFError) as exc:
+            except Exception as exc:  # whatever went wrong there, the index here holds
                 log.warning("index helper failed (%s); it starts again on the next update", exc)
                 self._restart()
 
@@ -94,8 +94,9 @@ class HelperProcess:
     def updated(self, previous: GridIndex, grids: gpd.GeoDataFrame) -> GridIndex:
         """Return ``previous.updated(grids)``, made by the helper.
 
-        Raises as :meth:`GridIndex.updated` does; a failure of the helper itself is
-        logged, and the index is then updated in this process.
+        Raises as :meth:`GridIndex.updated` does (the grids are refused); any other
+        failure (the helper died, a message out of step, a timeout) is logged, the helper
+        and both channel ends are thrown away, and the index is updated in this process.
         """
         with self._lock:
             try:
@@ -103,7 +104,7 @@ class HelperProcess:
             except GeoGridError:
                 self._mirrored = None  # the grids were refused: the helper may hold either
                 raise
-            except (BrokenProcessPool, OutOfStepError, TimeoutError, OSError, EOFError) as exc:
+            except Exception as exc:  # the helper died, a message failed, a timeout
                 log.warning("index helper failed (%s); updating in this process", exc)
                 self._restart()
         return previous.updated(grids)
