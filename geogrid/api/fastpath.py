@@ -13,7 +13,10 @@ byte (``tests/api/test_fastpath.py`` compares them). The plain case is: ``GET /l
 with exactly ``lon`` and ``lat`` (plain decimals such as ``120.63``) and optionally ``crs``, once, a
 caller who may locate, indexes already built, and an answer. Anything else (an address, a
 malformed number, a repeated parameter, a missing or refused key, an error of any kind)
-goes on untouched to FastAPI, which answers it as the OpenAPI schema documents.
+goes on untouched to FastAPI, which answers it as the OpenAPI schema documents. So does
+a request that would make a database round trip on the event loop: the data versions'
+check (once per ``cache_check_interval_s``), or the credentials' reload after a grid
+edit; a worker thread makes it, and the requests after it are plain again.
 """
 
 from __future__ import annotations
@@ -68,6 +71,8 @@ class LocateFastPath:
                 if header is not None:
                     return None
                 header = value.decode("latin-1")
+        if not workspace.credentials_are_current():
+            return None  # the versions or the keys need a database read: not on the loop
         try:
             caller = caller_of(workspace, settings, header)
             if not caller.can("locate"):

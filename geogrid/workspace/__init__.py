@@ -53,6 +53,7 @@ __all__ = ["LocateAnswer", "Workspace"]
 
 LOCATOR_LAYERS = ("grids", "grid_workers", "addresses", CORRECTIONS_LAYER)
 POINT_LOCATOR_LAYERS = ("grids", "grid_workers")
+CREDENTIAL_LAYERS = (CREDENTIALS_LAYER, "grids")
 
 T = TypeVar("T")
 
@@ -213,9 +214,15 @@ class Workspace:
         the grids change: a grid worker's grid code may have been renamed)."""
         return self._cache.get(
             "credentials",
-            (CREDENTIALS_LAYER, "grids"),
+            CREDENTIAL_LAYERS,
             lambda: CredentialTable(self._read(read_credentials)),
         )
+
+    def credentials_are_current(self) -> bool:
+        """Return True when :meth:`credentials` would answer from memory, without reading
+        the data versions or the credentials from the database (the API's event loop
+        takes a request itself only then; else a worker thread does the round trip)."""
+        return self._cache.is_current_now("credentials", CREDENTIAL_LAYERS)
 
     def checkpoints(self) -> gpd.GeoDataFrame:
         """Return every checkpoint (active and closed), cached until they change."""

@@ -179,6 +179,16 @@ class VersionedCache:
         wanted = (versions.get(layer, 0) for layer in layers)
         return all(have >= want for have, want in zip(entry.versions, wanted, strict=True))
 
+    def is_current_now(self, name: str, layers: tuple[str, ...]) -> bool:
+        """Return True when the value ``name`` is current and saying so needs no database
+        round trip: the versions were read within the check interval and ``name`` was
+        built from them (an event loop asks this before taking a request itself)."""
+        if time.monotonic() - self._checked_at >= self._interval:
+            return False
+        entry = self._entries.get(name)
+        wanted = tuple(self._versions.get(layer, 0) for layer in layers)
+        return entry is not None and entry.versions == wanted
+
     def is_cached(self, name: str) -> bool:
         """Return True when a value ``name`` is cached, current or not."""
         return name in self._entries

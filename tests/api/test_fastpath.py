@@ -113,3 +113,38 @@ def test_the_served_app_logs_and_tags_fast_answers(
     assert response.status_code == 200
     assert response.headers["x-request-id"] == "r-1"  # the request log still wraps it
     assert response.json()["chain"]
+
+
+def test_no_database_round_trip_on_the_event_loop(demo_db, demo_keys: dict[str, str]) -> None:
+    # the versions' check (due once per interval) and the credentials' reload after a
+    # grid edit are database reads: the fast path leaves those requests to the route
+    workspace = Workspace(demo_db, Settings(cache_check_interval_s=60))
+    workspace.warm_up()
+    recorder = Recorder(create_app(Settings(warm_up=False), workspace=workspace))
+    client = TestClient(recorder, headers=bearer(demo_keys["app"]))
+    url = "/locate?lon=120.6312&lat=27.5876"
+    reads = []
+    read_versions = workspace._cache._read_versions
+
+    def counted() -> dict[str, int]:
+        reads.append(1)
+        return read_versions()
+
+    workspace._cache._read_versions = counted
+
+    def taken_by_the_route() -> bool:
+        before, read_before = recorder.reached, len(reads)
+        assert client.get(url).status_code == 200
+        if recorder.reached == before:
+            assert len(reads) == read_before  # answered on the loop: no read there
+        return recorder.reached > before
+
+    assert not taken_by_the_route()
+    workspace.recheck()  # the versions are due: read them off the loop
+    assert taken_by_the_route()
+    assert len(reads) == 1
+    assert not taken_by_the_route()
+    # a newer grids version: the credentials are reloaded by the route, once
+    workspace._cache._versions = {**workspace._cache._versions, "grids": 10**9}
+    assert taken_by_the_route()
+    assert not taken_by_the_route()
