@@ -45,13 +45,18 @@ T = TypeVar("T")
 
 
 class HelperProcess:
-    """A helper process that makes the grid index's updates for this one.
+    """A helper process that makes this one's edits and grid index updates.
+
+    ``workspace`` makes the helper's own workspace from an engine and the settings (the
+    :class:`~geogrid.workspace.Workspace` class: passed, not imported, as the workspace
+    package imports this module); ``database_url`` is where it connects.
 
     Examples
     --------
-    >>> helper = HelperProcess()                              # doctest: +SKIP
-    >>> new = helper.updated(index, grids)                   # doctest: +SKIP
-    >>> helper.close()                                       # doctest: +SKIP
+    >>> helper = HelperProcess(Workspace, url, settings)      # doctest: +SKIP
+    >>> helper.hold(index)                                    # doctest: +SKIP
+    >>> new = helper.updated(index, grids)                    # doctest: +SKIP
+    >>> helper.close()                                        # doctest: +SKIP
     """
 
     def __init__(
@@ -162,7 +167,8 @@ class HelperProcess:
 # ------------------------------------------------------------------- in the helper process
 
 _helper: dict[str, Any] = {}
-"""The helper's state: its channel end and its copy of the index."""
+"""The helper's state: where its workspace connects, its workspace (made by its first
+edit), its channel end and its copy of the index."""
 
 
 def _start(workspace: Callable[[Engine, Settings], Any], url: str, settings: Settings) -> None:
