@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import multiprocessing.connection
+import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -92,8 +94,11 @@ class HelperProcess:
         return self._started().submit(_holds).result(self.timeout_s)
 
     def close(self) -> None:
-        """Stop the helper (an update afterwards starts another)."""
+        """Stop the helper once it has finished what it is doing (an update afterwards
+        starts another)."""
         with self._lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
             self._restart()
 
     def updated(self, previous: GridIndex, grids: gpd.GeoDataFrame) -> GridIndex:
@@ -173,6 +178,16 @@ edit), its channel end and its copy of the index."""
 
 def _start(workspace: Callable[[Engine, Settings], Any], url: str, settings: Settings) -> None:
     _helper["database"] = (workspace, url, settings)
+    threading.Thread(target=_exit_with_parent, name="geogrid-helper-watch", daemon=True).start()
+
+
+def _exit_with_parent() -> None:
+    """End the helper when the process it helps ends, however that ends (killed, or
+    stopped without closing its pool): a pool's worker would else wait for work forever."""
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(0)
 
 
 def _holds() -> set[str]:
