@@ -127,9 +127,9 @@ class Settings(BaseSettings):
     )
     helper_process: bool = Field(
         default=True,
-        description="API servers update the grid index after an edit in a helper process "
-        "(one per server process, holding a copy of the index): the server then only loads "
-        "what changed, and its requests are not slowed by the update.",
+        description="API servers make edits and the grid index's updates in a helper "
+        "process (one per server process, holding a copy of the index): the server then "
+        "only loads what changed, and its requests are not slowed by the edits.",
     )
 
     tianditu_key: SecretStr | None = Field(

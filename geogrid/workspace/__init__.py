@@ -87,7 +87,7 @@ class Workspace:
         self._listener: VersionListener | None = None
         # "now" for events' deadlines: tests and replays put a ManualClock here
         self.clock: Clock = SystemClock()
-        # API servers update the grid index in a helper process (start_helper_process)
+        # API servers edit and update the grid index in a helper (start_helper_process)
         self._helper_process: HelperProcess | None = None
 
     @classmethod
@@ -169,7 +169,7 @@ class Workspace:
         runs in a background thread (no request waits for it)."""
         return self._cache.current_or_later(name, layers, build)
 
-    # -- a helper process for the grid index's updates ----------------------------------
+    # -- a helper process for edits and the grid index's updates -----------------------
 
     def start_helper_process(self) -> None:
         """Make edits and the grid index's updates in a helper process from now on,
