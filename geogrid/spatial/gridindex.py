@@ -187,7 +187,7 @@ class GridIndex:
         ]
         self._bounds = _bounds_corners(geoms)
         self.projection = projection or LocalProjection.around(*self._bounds)
-        self._take_levels(built, {})
+        self._take_levels(built)
 
     def _polygons_by_row(self) -> npt.NDArray[np.object_]:
         """Return the index's own copy of each grid's polygon, in row order."""
@@ -217,7 +217,6 @@ class GridIndex:
     def _take_levels(
         self,
         built: list[LevelIndex],
-        trees: dict[int, shapely.STRtree],
         chains: ChainCache | None = None,
         previous: _Answers | None = None,
     ) -> None:
@@ -229,7 +228,7 @@ class GridIndex:
             axis=1,
         ).astype(np.int32)
         self._quiet_answers = self._complete_chains(previous)
-        self._metric_trees: dict[int, shapely.STRtree] = trees
+        self._metric_trees: dict[int, shapely.STRtree] = {}
         self._metric_lock = threading.Lock()
 
     def __getstate__(self) -> dict[str, Any]:
@@ -338,9 +337,9 @@ class GridIndex:
         new._options, new._frame = self._options, self._frame
         new._bounds, new.projection = self._bounds, self.projection
         new._take_input(grid_input)
-        built, trees, remaps, windows = [], {}, [], []
+        built, remaps, windows = [], [], []
         old_levels = (*self._territorial, self._industry)
-        for k, (name, old) in enumerate(zip(LEVEL_NAMES, old_levels, strict=True)):
+        for name, old in zip(LEVEL_NAMES, old_levels, strict=True):
             level, remap, window = updated_level(
                 self._frame,
                 old,
@@ -351,8 +350,6 @@ class GridIndex:
                 held,
                 mode_of(name),
             )
-            if remap is None and k in self._metric_trees:
-                trees[k] = self._metric_trees[k]  # the same polygons: the same tree
             built.append(level)
             remaps.append(remap)
             if window is not None:
@@ -362,13 +359,14 @@ class GridIndex:
             i0, i1, j0, j1 = np.array(windows).T
             window = (int(i0.min()), int(i1.max()), int(j0.min()), int(j1.max()))
             chains = chains.patched([level.cache for level in built], remaps, window)
-        new._take_levels(built, trees, chains, (self.codes, self._chain_rows, self._quiet_answers))
+        new._take_levels(built, chains, (self.codes, self._chain_rows, self._quiet_answers))
+        new.keep_metric_trees(self)  # the same polygons: the same trees
         return new
 
     def keep_metric_trees(self, previous: GridIndex) -> None:
         """Take ``previous``'s search trees of gap distances for the levels whose polygons
-        are the same (:meth:`updated` does so; an index made elsewhere and loaded here
-        does so for the levels whose rasters are ``previous``'s own arrays)."""
+        are the same: whose rasters are ``previous``'s own arrays (:meth:`updated` keeps
+        them; so does an index updated in another process and loaded here)."""
         with previous._metric_lock:
             trees = dict(previous._metric_trees)
         old_levels = (*previous._territorial, previous._industry)

@@ -80,9 +80,7 @@ class HelperProcess:
         give it a copy of ``index``, so that the first update sends only the grids."""
         with self._lock:
             try:
-                message = self._channel.dumps((index, None))
-                reply = self._started().submit(_update, message).result(self.timeout_s)
-                self._channel.loads(reply)  # its copy, by keys: so both ends keep holding it
+                self._exchange(index, None)  # its copy comes back by keys: both ends hold it
                 self._mirrored = index
             except Exception as exc:  # whatever went wrong there, the index here holds
                 log.warning("index helper failed (%s); it starts again on the next update", exc)
@@ -144,14 +142,17 @@ class HelperProcess:
         return here()
 
     def _updated(self, previous: GridIndex, grids: gpd.GeoDataFrame) -> GridIndex:
-        pool = self._started()
         send_index = None if previous is self._mirrored else previous
-        message = self._channel.dumps((send_index, grid_arrays(grids)))
-        reply = pool.submit(_update, message).result(self.timeout_s)
-        new: GridIndex = self._channel.loads(reply)
+        new: GridIndex = self._exchange(send_index, grid_arrays(grids))
         new.keep_metric_trees(previous)
         self._mirrored = new
         return new
+
+    def _exchange(self, index: GridIndex | None, arrays: tuple[Any, ...] | None) -> Any:
+        """Send the helper an index to hold and/or grids to update it to (see
+        :func:`_update`); return the index it sends back."""
+        message = self._channel.dumps((index, arrays))
+        return self._channel.loads(self._started().submit(_update, message).result(self.timeout_s))
 
     def _started(self) -> ProcessPoolExecutor:
         if self._pool is None:

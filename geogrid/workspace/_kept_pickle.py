@@ -166,8 +166,8 @@ class KeptChannel:
                     return channel._objects(o, reached)
                 if not channel._kept_type(o):
                     return NotImplemented
-                entry = channel._sent.get(id(o)) or channel._received.get(id(o))
-                if entry is not None and entry[1] is o:
+                entry = channel._held_entry(o)
+                if entry is not None:
                     reached[id(o)] = entry
                     return _held, (entry[0],)
                 key = next(channel._keys)
@@ -237,6 +237,11 @@ class KeptChannel:
         self._received = reached
         return obj
 
+    def _held_entry(self, o: Any) -> tuple[int, Any] | None:
+        """Return the key and object under which the other end holds ``o`` (or None)."""
+        entry = self._sent.get(id(o)) or self._received.get(id(o))
+        return entry if entry is not None and entry[1] is o else None
+
     def _objects(self, o: np.ndarray, reached: dict[int, tuple[int, Any]]) -> Any:
         """Write an array of Python objects that are all of the kept types as one array
         of keys and the new objects' own reductions (one step, not one per item); any
@@ -244,8 +249,8 @@ class KeptChannel:
         keys = np.empty(len(o), dtype=np.int64)
         made = []
         for i, item in enumerate(o.tolist()):
-            entry = self._sent.get(id(item)) or self._received.get(id(item))
-            if entry is None or entry[1] is not item:
+            entry = self._held_entry(item)
+            if entry is None:
                 if not self._kept_type(item):
                     return NotImplemented
                 entry = reached.get(id(item)) or (next(self._keys), item)

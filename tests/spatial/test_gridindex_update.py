@@ -96,6 +96,16 @@ def test_a_moved_border_between_two_micro_grids(county: gpd.GeoDataFrame) -> Non
     assert_same_answers(index, county, before)
 
 
+def test_gap_distance_trees_are_kept_only_for_unchanged_levels(county: gpd.GeoDataFrame) -> None:
+    index = GridIndex.from_geodataframe(county)
+    for k in range(len(index._territorial)):  # every level's tree built, as by gap queries
+        index._nearest(k, np.array([120.6]), np.array([27.6]))
+    a, b = neighbours(county, micro_codes(county)[40])
+    updated = index.updated(moved_border(county, a, b, 0.004))
+    assert updated._metric_trees[2] is index._metric_trees[2]  # villages: the same polygons
+    assert 3 not in updated._metric_trees  # micro-grids reshaped: built again when needed
+
+
 def test_created_deleted_and_renamed_grids(county: gpd.GeoDataFrame) -> None:
     index = GridIndex.from_geodataframe(county)
     codes = micro_codes(county)
